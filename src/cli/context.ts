@@ -1,0 +1,52 @@
+/**
+ * What every CLI command is given: its streams, environment and working directory (injected, so
+ * commands are testable without spawning a process), and the global options turned into a config.
+ */
+import type { Writable } from 'node:stream';
+import { TributaryError } from '../errors.ts';
+import { loadConfig, type LoadedConfig } from '../config/load.ts';
+import { createLogger, type Logger } from '../logger.ts';
+
+export interface CliIo {
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable & { isTTY?: boolean };
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+}
+
+/** Options every command accepts (declared on the root program). */
+export interface GlobalOptions {
+  config?: string;
+  set?: string[];
+  logLevel?: string;
+  dataDir?: string;
+}
+
+export interface CliContext {
+  io: CliIo;
+  /** Load and validate the config the global options point at. Throws CONFIG_* errors. */
+  loadConfig(options: GlobalOptions): Promise<LoadedConfig>;
+  /** A logger at the configured level, writing to the injected stderr. */
+  logger(loaded: LoadedConfig): Promise<Logger>;
+}
+
+export function createCliContext(io: CliIo): CliContext {
+  return {
+    io,
+    loadConfig: (options) => loadConfig({ cwd: io.cwd, env: io.env, file: options.config, overrides: overridesFrom(options) }),
+    logger: (loaded) => createLogger({ level: loaded.config.logging.level, destination: io.stderr }),
+  };
+}
+
+/** `--set key=value`, `--log-level` and `--data-dir` as dotted-key overrides. */
+export function overridesFrom(options: GlobalOptions): Record<string, string> {
+  const overrides: Record<string, string> = {};
+  for (const pair of options.set ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new TributaryError('CLI_USAGE', `--set expects key=value (e.g. --set log.backend=kafka), got "${pair}"`);
+    overrides[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
+  }
+  if (options.logLevel !== undefined) overrides['logging.level'] = options.logLevel;
+  if (options.dataDir !== undefined) overrides.dataDir = options.dataDir;
+  return overrides;
+}

@@ -1,0 +1,34 @@
+/** The root command: global options, and every command registered explicitly. */
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { configCommand } from './commands/config-check.ts';
+import type { CliContext } from './context.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export const version: string = pkg.version;
+
+export function createProgram(ctx: CliContext): Command {
+  const program = new Command('tributary')
+    .description('Tributary: a lambda-architecture data platform (log, stream and batch layers, lake, serving layer)')
+    .version(version, '-V, --version', 'print the version')
+    .option('-c, --config <file>', 'config file (default: tributary.config.{ts,mjs,js,json,yaml,yml} in the working directory)')
+    .option('--set <key=value>', 'override one setting, e.g. --set log.backend=kafka (repeatable; not for secrets)', (v: string, acc: string[] = []) => [...acc, v])
+    .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+    .option('--data-dir <dir>', 'directory for the embedded backends (default: .tributary)')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (text) => ctx.io.stdout.write(text),
+      writeErr: (text) => ctx.io.stderr.write(text),
+    })
+    .exitOverride();
+
+  for (const command of [configCommand(ctx)]) program.addCommand(command);
+  // Subcommands report parse errors through the same streams and without exiting the process.
+  const propagate = (command: Command) => {
+    command.configureOutput(program.configureOutput()).exitOverride().showHelpAfterError('(run with --help for usage)');
+    command.commands.forEach(propagate);
+  };
+  program.commands.forEach(propagate);
+  return program;
+}

@@ -1,0 +1,142 @@
+/**
+ * The one configuration schema. Defaults and documentation live here; the file, the environment and
+ * the command line are merged into this shape (see load.ts), validated once, and frozen.
+ *
+ * Glossary:
+ * - area: a pluggable part of the platform (log, lake, sinks, state, metadata), each with a `backend`.
+ * - engine: a real service an area can use (kafka, s3, postgres, cassandra, redis); its connection
+ *   settings sit in one block, shared by every area that uses it.
+ * - secret: a setting that may only come from the environment, never from a file or a flag.
+ */
+import { z } from 'zod';
+
+export interface SettingMeta {
+  /** Taken only from the environment, and masked wherever the config is printed. */
+  secret?: boolean;
+}
+
+/** Per-setting metadata, kept beside the schema rather than in zod's global registry. */
+export const settingMeta = z.registry<SettingMeta>();
+
+function secret(description: string) {
+  return z.string().min(1).optional().describe(description).register(settingMeta, { secret: true });
+}
+
+const hostPort = z
+  .string()
+  .regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port')
+  .describe('host:port');
+
+const url = (protocols: string[]) =>
+  z.string().refine((value) => {
+    try {
+      return protocols.includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+const area = <const T extends readonly [string, ...string[]]>(backends: T, description: string) =>
+  z.strictObject({ backend: z.enum(backends).default(backends[0]).describe(description) }).prefault({});
+
+export const configSchema = z
+  .strictObject({
+    dataDir: z
+      .string()
+      .min(1)
+      .default('.tributary')
+      .describe('Directory for everything the embedded backends keep on disk; relative to the working directory.'),
+    logging: z
+      .strictObject({
+        level: z
+          .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+          .default('info')
+          .describe('Least severe level written to stderr.'),
+      })
+      .prefault({}),
+    log: area(['embedded', 'kafka'], 'Event log: segment files on local disk, or Apache Kafka.'),
+    lake: area(['fs', 's3'], 'Data lake: a local directory, or S3 / MinIO.'),
+    sinks: area(['embedded', 'postgres', 'cassandra'], 'Table sinks and real-time views.'),
+    state: area(['embedded', 'redis'], 'Keyed state and fingerprints.'),
+    metadata: area(['embedded', 'postgres'], 'Run history, schedules and leases.'),
+    kafka: z
+      .strictObject({
+        brokers: z.array(hostPort).min(1).optional().describe('Bootstrap brokers, host:port; comma-separated in the environment.'),
+        clientId: z.string().min(1).default('tributary').describe('Client id sent to the brokers.'),
+        saslMechanism: z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']).optional().describe('SASL mechanism, when the cluster needs one.'),
+        saslUsername: z.string().min(1).optional().describe('SASL user name.'),
+        saslPassword: secret('SASL password.'),
+      })
+      .prefault({}),
+    s3: z
+      .strictObject({
+        endpoint: url(['http:', 'https:']).optional().describe('S3 endpoint; leave unset for AWS, set it for MinIO.'),
+        region: z.string().min(1).default('us-east-1').describe('Region for request signing.'),
+        bucket: z.string().min(3).default('tributary').describe('Bucket holding the lake zones.'),
+        forcePathStyle: z.boolean().default(true).describe('Path-style addressing (MinIO needs it).'),
+        accessKeyId: secret('Access key id.'),
+        secretAccessKey: secret('Secret access key.'),
+      })
+      .prefault({}),
+    postgres: z
+      .strictObject({
+        url: url(['postgres:', 'postgresql:']).optional().describe('Connection URL, postgres://user@host:port/db; put the password in postgres.password.'),
+        password: secret('Password for the user in postgres.url.'),
+        schema: z.string().min(1).default('public').describe('Schema for the tables Tributary creates.'),
+      })
+      .prefault({}),
+    cassandra: z
+      .strictObject({
+        contactPoints: z.array(hostPort).min(1).optional().describe('Contact points, host:port; comma-separated in the environment.'),
+        datacenter: z.string().min(1).default('datacenter1').describe('Local data center for the load-balancing policy.'),
+        keyspace: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'expected a lower-case CQL identifier').default('tributary').describe('Keyspace for sink tables.'),
+        username: z.string().min(1).optional().describe('User name, when authentication is on.'),
+        password: secret('Password for cassandra.username.'),
+      })
+      .prefault({}),
+    redis: z
+      .strictObject({
+        url: url(['redis:', 'rediss:']).optional().describe('Connection URL, redis://host:port/db.'),
+        password: secret('Password (AUTH).'),
+        keyPrefix: z.string().default('tributary:').describe('Prefix for every key Tributary writes.'),
+      })
+      .prefault({}),
+    server: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1').describe('Address the HTTP server (ingest API, query API, UI, metrics) binds to.'),
+        port: z.number().int().min(0).max(65535).default(8080).describe('Port of the HTTP server; 0 picks a free one.'),
+        apiKey: secret('API key the ingest API and UI require; mandatory when server.host is not loopback.'),
+      })
+      .prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    // Settings a chosen backend cannot work without.
+    const need = (path: string[], present: unknown, why: string) => {
+      if (present === undefined) ctx.addIssue({ code: 'custom', path, message: `required when ${why}` });
+    };
+    if (config.log.backend === 'kafka') need(['kafka', 'brokers'], config.kafka.brokers, 'log.backend is "kafka"');
+    if (config.lake.backend === 's3') {
+      need(['s3', 'accessKeyId'], config.s3.accessKeyId, 'lake.backend is "s3"');
+      need(['s3', 'secretAccessKey'], config.s3.secretAccessKey, 'lake.backend is "s3"');
+    }
+    if (config.sinks.backend === 'postgres') need(['postgres', 'url'], config.postgres.url, 'sinks.backend is "postgres"');
+    else if (config.metadata.backend === 'postgres') need(['postgres', 'url'], config.postgres.url, 'metadata.backend is "postgres"');
+    if (config.sinks.backend === 'cassandra') need(['cassandra', 'contactPoints'], config.cassandra.contactPoints, 'sinks.backend is "cassandra"');
+    if (config.state.backend === 'redis') need(['redis', 'url'], config.redis.url, 'state.backend is "redis"');
+    if (config.kafka.saslMechanism) need(['kafka', 'saslPassword'], config.kafka.saslPassword, 'kafka.saslMechanism is set');
+    if (!isLoopback(config.server.host)) need(['server', 'apiKey'], config.server.apiKey, `server.host (${config.server.host}) is not a loopback address`);
+  });
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** The resolved, validated configuration. */
+export type Config = z.output<typeof configSchema>;
+/** What a config file may contain: every setting optional, defaults filled in on load. */
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Identity function that gives a `tributary.config.ts` its types. */
+export function defineConfig(config: ConfigInput): ConfigInput {
+  return config;
+}

@@ -1,0 +1,46 @@
+/**
+ * Typed errors. Every error Tributary raises on purpose is a TributaryError with one of the codes
+ * below; docs/errors.md documents each code (a test keeps the two in step).
+ *
+ * - `code`: stable, machine-readable; callers branch on it, never on the message.
+ * - `retryable`: true when the same call may succeed later without a change (a service that is
+ *   still starting, a timeout); false when something must be fixed first (bad config, bad input).
+ * - `cause`: the underlying error, always kept when wrapping.
+ */
+
+export const errorCodes = {
+  CONFIG_INVALID: { retryable: false, exitCode: 2 },
+  CONFIG_FILE_NOT_FOUND: { retryable: false, exitCode: 2 },
+  CONFIG_FILE_UNREADABLE: { retryable: false, exitCode: 2 },
+  CLI_USAGE: { retryable: false, exitCode: 2 },
+  INTERNAL: { retryable: false, exitCode: 1 },
+} as const satisfies Record<string, { retryable: boolean; exitCode: number }>;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+export interface TributaryErrorOptions {
+  cause?: unknown;
+  /** Overrides the code's default when one occurrence differs (e.g. a timeout on a usually fatal call). */
+  retryable?: boolean;
+}
+
+export class TributaryError extends Error {
+  override readonly name = 'TributaryError';
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: TributaryErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retryable = options.retryable ?? errorCodes[code].retryable;
+  }
+
+  /** The process exit code a CLI command ends with when this error reaches the top. */
+  get exitCode(): number {
+    return errorCodes[this.code].exitCode;
+  }
+}
+
+export function isTributaryError(error: unknown, code?: ErrorCode): error is TributaryError {
+  return error instanceof TributaryError && (code === undefined || error.code === code);
+}

@@ -1,0 +1,30 @@
+import { defineConfig } from 'vitest/config';
+
+/** Integration tests are named after the real engine they need: `<unit>.<engine>.test.ts`. */
+const engines = ['kafka', 's3', 'postgres', 'cassandra', 'redis', 'mariadb', 'prometheus'];
+const integration = engines.map((engine) => `test/**/*.${engine}.test.ts`);
+
+export default defineConfig({
+  test: {
+    reporters: ['default', './test/support/summary-reporter.ts'],
+    // A test that leaves a handle open (a socket, a timer) should not keep the run alive.
+    teardownTimeout: 10_000,
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: integration,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: integration,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
