@@ -131,3 +131,38 @@ chown_service_user() {
 }
 
 mkdir -p "$TRIBUTARY_CACHE_DIR" "$TRIBUTARY_SERVICES_DIR"
+
+# Fetch Maven Central artifacts and their runtime dependencies into <home>/lib, once:
+#   maven_fetch <home> <name> <version> <<'XML'  ...<dependency> elements...  XML
+# A marker file makes later calls free; the jars are renamed into place at the end, so an interrupted
+# fetch is never taken for a finished one.
+maven_fetch() {
+  local home=$1 name=$2 version=$3 deps
+  deps=$(cat)
+  [ -f "$home/.installed" ] && [ -d "$home/lib" ] && return 0
+  have mvn || apt_install maven
+  mkdir -p "$home"
+  cat >"$home/pom.xml" <<XML
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>dev.tributary.services</groupId>
+  <artifactId>$name</artifactId>
+  <version>$version</version>
+  <packaging>pom</packaging>
+  <dependencies>
+$deps
+  </dependencies>
+</project>
+XML
+  rm -rf "$home/lib.partial"
+  log "fetching $name $version from Maven Central (first run only)"
+  # `up` installs services in parallel into one local repository, which Maven 3.8 does not lock.
+  (
+    flock 9
+    mvn -q -B -Dmaven.repo.local="$TRIBUTARY_CACHE_DIR/m2" -f "$home/pom.xml" \
+      dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$home/lib.partial"
+  ) 9>"$TRIBUTARY_CACHE_DIR/.m2.lock" || die "mvn could not fetch $name $version"
+  rm -rf "${home:?}/lib"
+  mv "$home/lib.partial" "$home/lib"
+  touch "$home/.installed"
+}

@@ -19,38 +19,14 @@ cassandra_java() {
 }
 
 cassandra_install() {
-  local home top
-  home=$(cassandra_home); top=$TRIBUTARY_CACHE_DIR/cassandra
   cassandra_java >/dev/null || apt_install openjdk-17-jre-headless
   cassandra_java >/dev/null || die "no Java 17 found (Cassandra $CASSANDRA_VERSION needs 11 or 17)"
-  [ -f "$home/.installed" ] && return 0
-  have mvn || apt_install maven
-  mkdir -p "$top"
-  cat >"$top/pom.xml" <<EOF
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>tributary.services</groupId>
-  <artifactId>cassandra-runtime</artifactId>
-  <version>$CASSANDRA_VERSION</version>
-  <packaging>pom</packaging>
-  <dependencies>
+  maven_fetch "$(cassandra_home)" cassandra "$CASSANDRA_VERSION" <<EOF
     <dependency>
-      <groupId>org.apache.cassandra</groupId>
-      <artifactId>cassandra-all</artifactId>
-      <version>$CASSANDRA_VERSION</version>
+      <groupId>org.apache.cassandra</groupId><artifactId>cassandra-all</artifactId><version>$CASSANDRA_VERSION</version>
     </dependency>
-  </dependencies>
-</project>
 EOF
-  rm -rf "$home/lib.partial"
-  log "cassandra: fetching cassandra-all $CASSANDRA_VERSION and its dependencies with Maven"
-  mvn -q -B -f "$top/pom.xml" -Dmaven.repo.local="$TRIBUTARY_CACHE_DIR/m2" \
-    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$home/lib.partial" \
-    || die "mvn could not fetch cassandra-all $CASSANDRA_VERSION"
-  [ -f "$home/lib.partial/cassandra-all-$CASSANDRA_VERSION.jar" ] || die "cassandra-all jar missing after mvn"
-  rm -rf "${home:?}/lib"
-  mv "$home/lib.partial" "$home/lib"
-  touch "$home/.installed"
+  [ -f "$(cassandra_home)/lib/cassandra-all-$CASSANDRA_VERSION.jar" ] || die "cassandra-all jar missing after mvn"
 }
 
 cassandra_write_config() {

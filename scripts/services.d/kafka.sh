@@ -15,24 +15,11 @@ KAFKA_CLUSTER_ID=dHJpYnV0YXJ5LWthZmthMQ
 kafka_home() { printf '%s/kafka/%s' "$TRIBUTARY_CACHE_DIR" "$KAFKA_VERSION"; }
 
 kafka_install() {
-  local home libs
-  home=$(kafka_home); libs=$home/libs
-  [ -f "$home/.installed" ] && return 0
-  have mvn || apt_install maven
   have java || die "Java 17+ is needed to run Kafka $KAFKA_VERSION"
-  log "fetching Kafka $KAFKA_VERSION jars with mvn (first run only)"
-  mkdir -p "$home"
   # kafka-tools brings the CLI classes tests and humans use (TopicCommand, ConsoleProducer,
   # consumer.ConsoleConsumer); its connect-runtime dependency (Jetty, Jersey) is only for the
   # Connect plugin tool.
-  cat >"$home/pom.xml" <<EOF
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>dev.tributary.services</groupId>
-  <artifactId>kafka</artifactId>
-  <version>$KAFKA_VERSION</version>
-  <packaging>pom</packaging>
-  <dependencies>
+  maven_fetch "$(kafka_home)" kafka "$KAFKA_VERSION" <<EOF
     <dependency>
       <groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$KAFKA_VERSION</version>
     </dependency>
@@ -45,21 +32,7 @@ kafka_install() {
     <dependency>
       <groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>$KAFKA_LOG4J_VERSION</version>
     </dependency>
-  </dependencies>
-</project>
 EOF
-  rm -rf "$libs.partial"
-  # `up` installs services in parallel and others fetch into the same local repository, which
-  # Maven 3.8 does not lock; services that hold this lock take turns.
-  (
-    flock 9
-    mvn -q -B -Dmaven.repo.local="$TRIBUTARY_CACHE_DIR/m2" -f "$home/pom.xml" \
-      dependency:copy-dependencies -DoutputDirectory="$libs.partial"
-  ) 9>"$TRIBUTARY_CACHE_DIR/.m2.lock" || die "mvn could not fetch Kafka $KAFKA_VERSION"
-  # Renamed into place at the end so an interrupted fetch is never taken for a finished one.
-  rm -rf "$libs"
-  mv "$libs.partial" "$libs"
-  touch "$home/.installed"
 }
 
 kafka_write_config() {
@@ -113,7 +86,7 @@ EOF
 
 kafka_start() {
   local dir cp
-  dir=$(svc_dir kafka); cp="$(kafka_home)/libs/*"
+  dir=$(svc_dir kafka); cp="$(kafka_home)/lib/*"
   port_open "$PORT_KAFKA" && die "port $PORT_KAFKA is taken by a process we did not start"
   port_open "$PORT_KAFKA_CONTROLLER" && die "port $PORT_KAFKA_CONTROLLER is taken by a process we did not start"
   mkdir -p "$dir/data"

@@ -4,11 +4,13 @@ import { Command, Option } from 'commander';
 import { configCommand } from './commands/config-check.ts';
 import type { CliContext } from './context.ts';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-
-export const version: string = pkg.version;
+/** The package version, from package.json (two levels up from both src/cli and dist/cli). */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 export function createProgram(ctx: CliContext): Command {
+  const version = packageVersion();
   const program = new Command('tributary')
     .description('Tributary: a lambda-architecture data platform (log, stream and batch layers, lake, serving layer)')
     .version(version, '-V, --version', 'print the version')
