@@ -6,7 +6,8 @@ const integration = engines.map((engine) => `test/**/*.${engine}.test.ts`);
 
 export default defineConfig({
   test: {
-    reporters: ['default', './test/support/summary-reporter.ts'],
+    // CI lists every test by name, so its log shows what ran.
+    reporters: [process.env.CI ? 'verbose' : 'default', './test/support/summary-reporter.ts'],
     // A test that leaves a handle open (a socket, a timer) should not keep the run alive.
     teardownTimeout: 10_000,
     projects: [

@@ -13,6 +13,13 @@ export const errorCodes = {
   CONFIG_FILE_NOT_FOUND: { retryable: false, exitCode: 2 },
   CONFIG_FILE_UNREADABLE: { retryable: false, exitCode: 2 },
   CLI_USAGE: { retryable: false, exitCode: 2 },
+  TOPIC_NOT_FOUND: { retryable: false, exitCode: 1 },
+  TOPIC_EXISTS: { retryable: false, exitCode: 1 },
+  RECORD_TOO_LARGE: { retryable: false, exitCode: 1 },
+  SCHEMA_VALIDATION: { retryable: false, exitCode: 1 },
+  LOG_CORRUPT: { retryable: false, exitCode: 1 },
+  LOG_CLOSED: { retryable: false, exitCode: 1 },
+  LOG_UNAVAILABLE: { retryable: true, exitCode: 1 },
   INTERNAL: { retryable: false, exitCode: 1 },
 } as const satisfies Record<string, { retryable: boolean; exitCode: number }>;
 

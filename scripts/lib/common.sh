@@ -166,3 +166,29 @@ XML
   mv "$home/lib.partial" "$home/lib"
   touch "$home/.installed"
 }
+
+# The Go toolchain with its module and build caches under $TRIBUTARY_CACHE_DIR/go (-modcacherw keeps
+# them deletable). Extra environment may precede the arguments: go_run GOBIN=/x install pkg@v
+go_run() {
+  local go=go
+  have go || go=/usr/local/go/bin/go
+  [ -x "$(command -v "$go")" ] || die "Go is needed to build the Go-based services"
+  local vars=()
+  while [[ ${1:-} == *=* ]]; do vars+=("$1"); shift; done
+  env GOPATH="$TRIBUTARY_CACHE_DIR/go" GOMODCACHE="$TRIBUTARY_CACHE_DIR/go/pkg/mod" \
+    GOCACHE="$TRIBUTARY_CACHE_DIR/go/build" GOFLAGS=-modcacherw GOWORK=off CGO_ENABLED=0 \
+    "${vars[@]}" "$go" "$@"
+}
+
+# Build a Go binary into <dest> only if it is not there yet: `build` is called with a scratch
+# directory to write <name> into, which is renamed into place at the end, so an interrupted build
+# never leaves a half-written binary that would be taken for a finished one.
+go_build_once() {
+  local dest=$1 build=$2 stage
+  [ -x "$dest" ] && return 0
+  stage=$(dirname "$dest")/.build.$$
+  rm -rf "$stage"; mkdir -p "$stage"
+  "$build" "$stage"
+  mv -f "$stage/$(basename "$dest")" "$dest"
+  rm -rf "$stage"
+}

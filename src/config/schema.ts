@@ -54,7 +54,22 @@ export const configSchema = z
           .describe('Least severe level written to stderr.'),
       })
       .prefault({}),
-    log: area(['embedded', 'kafka'], 'Event log: segment files on local disk, or Apache Kafka.'),
+    log: z
+      .strictObject({
+        backend: z.enum(['embedded', 'kafka']).default('embedded').describe('Event log: segment files on local disk, or Apache Kafka.'),
+        autoCreateTopics: z.boolean().default(true).describe('Create a topic on first produce; when off, producing to an unknown topic is an error.'),
+        defaultPartitions: z.number().int().min(1).max(1024).default(4).describe('Partitions of a topic created automatically.'),
+        maxRecordBytes: z.number().int().min(1024).default(1_048_576).describe('Largest record (key, value and headers) accepted, in bytes.'),
+        fsync: z
+          .enum(['always', 'interval', 'never'])
+          .default('interval')
+          .describe('Embedded log: when appends reach the disk. always: before each acknowledgement; interval: every log.fsyncIntervalMs, acknowledging after it; never: left to the OS.'),
+        fsyncIntervalMs: z.number().int().min(1).default(50).describe('Embedded log: the fsync period for fsync=interval.'),
+        segmentBytes: z.number().int().min(4096).default(134_217_728).describe('Embedded log: size at which a partition rolls to a new segment file.'),
+        retentionMs: z.number().int().min(0).optional().describe('Embedded log: delete whole segments whose newest record is older than this; unset keeps everything.'),
+        retentionBytes: z.number().int().min(0).optional().describe('Embedded log: per partition, delete the oldest whole segments beyond this size; unset keeps everything.'),
+      })
+      .prefault({}),
     lake: area(['fs', 's3'], 'Data lake: a local directory, or S3 / MinIO.'),
     sinks: area(['embedded', 'postgres', 'cassandra'], 'Table sinks and real-time views.'),
     state: area(['embedded', 'redis'], 'Keyed state and fingerprints.'),

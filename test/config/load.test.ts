@@ -117,9 +117,9 @@ describe('loadConfig with invalid input', () => {
 
   it('should name an unknown key and the keys that exist there', async () => {
     const cwd = await tempDir();
-    await writeFile(path.join(cwd, 'tributary.config.json'), JSON.stringify({ log: { bakend: 'kafka' } }));
+    await writeFile(path.join(cwd, 'tributary.config.json'), JSON.stringify({ lake: { bakend: 's3' } }));
     const error = await configError(loadConfig({ cwd, env: {} }));
-    expect(error.message).toBe('invalid config: log.bakend: unknown setting (got "kafka" from tributary.config.json), expected one of: backend');
+    expect(error.message).toBe('invalid config: lake.bakend: unknown setting (got "s3" from tributary.config.json), expected one of: backend');
   });
 
   it('should report every problem at once', async () => {

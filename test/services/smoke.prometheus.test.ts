@@ -1,4 +1,4 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -32,8 +32,10 @@ describe('Prometheus smoke test', () => {
     });
     await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    // Prometheus watches this directory (file-based service discovery) and starts scraping at once.
-    await writeFile(targetsFile, JSON.stringify([{ targets: [`127.0.0.1:${port}`], labels: { source: 'smoke' } }]));
+    // Prometheus watches this directory (file-based service discovery) and starts scraping at once;
+    // the rename makes the file appear whole.
+    await writeFile(`${targetsFile}.tmp`, JSON.stringify([{ targets: [`127.0.0.1:${port}`], labels: { source: 'smoke' } }]));
+    await rename(`${targetsFile}.tmp`, targetsFile);
 
     const query = `tributary_smoke_records_total{run="${run}"}`;
     const deadline = Date.now() + 60_000;
