@@ -15,6 +15,7 @@ export const errorCodes = {
   CLI_USAGE: { retryable: false, exitCode: 2 },
   TOPIC_NOT_FOUND: { retryable: false, exitCode: 1 },
   TOPIC_EXISTS: { retryable: false, exitCode: 1 },
+  TOPIC_INVALID: { retryable: false, exitCode: 2 },
   RECORD_TOO_LARGE: { retryable: false, exitCode: 1 },
   SCHEMA_VALIDATION: { retryable: false, exitCode: 1 },
   LOG_CORRUPT: { retryable: false, exitCode: 1 },

@@ -1,0 +1,329 @@
+/**
+ * One partition of the embedded log: its segments, the append queue that serialises writes and
+ * applies the fsync policy, and reads by offset or timestamp.
+ */
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { TributaryError } from '../../errors.ts';
+import type { LogRecord, ProducerRecord } from '../log.ts';
+import { decodeBatch, encodeBatch, plausible, readHeader, crcMatches, BATCH_HEADER_BYTES } from './batch.ts';
+import { Segment } from './segment.ts';
+
+export type FsyncPolicy = { mode: 'always' } | { mode: 'interval'; ms: number } | { mode: 'never' };
+
+export interface PartitionOptions {
+  fsync: FsyncPolicy;
+  segmentBytes: number;
+  onWarning: (message: string, details: Record<string, unknown>) => void;
+}
+
+interface Pending {
+  batch: Buffer;
+  offset: number;
+  count: number;
+  maxTimestamp: number;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** What one read returned: records, the offset to read next, and a damaged batch it skipped, if any. */
+export interface ReadResult {
+  records: LogRecord[];
+  nextOffset: number;
+  corrupt?: { file: string; position: number; firstOffset: number; lastOffset: number };
+}
+
+export class Partition {
+  private segments: Segment[] = [];
+  /** Offset the next appended record gets (assigned at send time, before the write). */
+  private nextOffset = 0;
+  private pending: Pending[] = [];
+  private writing = false;
+  private unsynced: Pending[] = [];
+  private syncTimer: NodeJS.Timeout | undefined;
+  private waiters = new Set<() => void>();
+  private closed = false;
+
+  readonly topic: string;
+  readonly id: number;
+  readonly dir: string;
+  private readonly options: PartitionOptions;
+
+  private constructor(topic: string, id: number, dir: string, options: PartitionOptions) {
+    this.topic = topic;
+    this.id = id;
+    this.dir = dir;
+    this.options = options;
+  }
+
+  static async open(topic: string, id: number, dir: string, options: PartitionOptions): Promise<Partition> {
+    const partition = new Partition(topic, id, dir, options);
+    await mkdir(dir, { recursive: true });
+    const bases = (await readdir(dir))
+      .filter((f) => f.endsWith('.log'))
+      .map((f) => Number(f.slice(0, -4)))
+      .sort((a, b) => a - b);
+    for (const base of bases) {
+      partition.segments.push(
+        await Segment.load(dir, base, (file, position, bytes) => options.onWarning('truncated a torn write at the end of a segment', { file, position, bytes })),
+      );
+    }
+    if (partition.segments.length === 0) partition.segments.push(await Segment.create(dir, 0));
+    partition.nextOffset = partition.active.endOffset;
+    return partition;
+  }
+
+  private get active(): Segment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  get startOffset(): number {
+    return this.segments[0]!.base;
+  }
+
+  /** The offset after the last record readers can see (written to the file). */
+  get endOffset(): number {
+    return this.active.endOffset;
+  }
+
+  /**
+   * Append records as one batch. Offsets are assigned now, in call order; the promise resolves when
+   * the batch is durable under the fsync policy.
+   */
+  append(records: readonly ProducerRecord[], sizes: readonly number[]): { baseOffset: number; done: Promise<void> } {
+    if (this.closed) throw new TributaryError('LOG_CLOSED', `partition ${this.topic}/${this.id} is closed`);
+    const now = Date.now();
+    const baseOffset = this.nextOffset;
+    this.nextOffset += records.length;
+    const batch = encodeBatch(records, sizes, baseOffset, now);
+    const done = new Promise<void>((resolve, reject) => {
+      this.pending.push({ batch, offset: baseOffset, count: records.length, maxTimestamp: batch.readDoubleLE(32), resolve, reject });
+    });
+    if (!this.writing) void this.drain();
+    return { baseOffset, done };
+  }
+
+  /** Write queued batches, several per system call, one write in flight at a time. */
+  private async drain(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.pending.length > 0) {
+        const group = this.pending;
+        this.pending = [];
+        try {
+          await this.write(group);
+        } catch (error) {
+          const failure = new TributaryError('LOG_UNAVAILABLE', `cannot append to ${this.active.logPath}: ${(error as Error).message}`, { cause: error });
+          for (const p of group) p.reject(failure);
+          continue;
+        }
+        this.wake();
+        this.acknowledge(group);
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async write(group: Pending[]): Promise<void> {
+    let start = 0;
+    while (start < group.length) {
+      // Roll before a write that would take the active segment past its size.
+      let bytes = 0;
+      let end = start;
+      while (end < group.length && (end === start || this.active.size + bytes + group[end]!.batch.length <= this.options.segmentBytes)) {
+        bytes += group[end]!.batch.length;
+        end++;
+      }
+      if (this.active.size > 0 && this.active.size + bytes > this.options.segmentBytes) {
+        await this.active.sync();
+        this.segments.push(await Segment.create(this.dir, group[start]!.offset));
+        continue;
+      }
+      const slice = group.slice(start, end);
+      await this.active.append(
+        slice.map((p) => p.batch),
+        slice.map((p) => ({ offset: p.offset, count: p.count, maxTimestamp: p.maxTimestamp, size: p.batch.length })),
+      );
+      start = end;
+    }
+  }
+
+  private acknowledge(group: Pending[]): void {
+    const policy = this.options.fsync;
+    if (policy.mode === 'never') {
+      for (const p of group) p.resolve();
+    } else if (policy.mode === 'always') {
+      this.active.sync().then(
+        () => group.forEach((p) => p.resolve()),
+        (error: unknown) => group.forEach((p) => p.reject(error)),
+      );
+    } else {
+      this.unsynced.push(...group);
+      this.syncTimer ??= setTimeout(() => void this.syncNow(), policy.ms);
+    }
+  }
+
+  /** fsync=interval: one fsync acknowledges every batch written since the last one. */
+  private async syncNow(): Promise<void> {
+    this.syncTimer = undefined;
+    const group = this.unsynced;
+    this.unsynced = [];
+    try {
+      await this.active.sync();
+      for (const p of group) p.resolve();
+    } catch (error) {
+      for (const p of group) p.reject(error);
+    }
+  }
+
+  /** Call `listener` after each write becomes readable (and on close); returns the unsubscribe. */
+  onAppend(listener: () => void): () => void {
+    this.waiters.add(listener);
+    return () => this.waiters.delete(listener);
+  }
+
+  private wake(): void {
+    for (const waiter of this.waiters) waiter();
+  }
+
+  /** Read records from `fromOffset`, about `maxBytes` of batches; past the end returns none. */
+  async read(fromOffset: number, maxBytes: number): Promise<ReadResult> {
+    const records: LogRecord[] = [];
+    let offset = Math.max(fromOffset, this.startOffset);
+    const index = this.segmentIndexFor(offset);
+    if (index < 0) return { records, nextOffset: offset };
+    for (let s = index; s < this.segments.length && records.length === 0; s++) {
+      const segment = this.segments[s]!;
+      const result = await this.readSegment(segment, offset, maxBytes, records);
+      offset = result.nextOffset;
+      if (result.corrupt) return { records, nextOffset: offset, corrupt: result.corrupt };
+      if (offset < segment.endOffset) break;
+    }
+    return { records, nextOffset: offset };
+  }
+
+  private async readSegment(segment: Segment, fromOffset: number, maxBytes: number, out: LogRecord[]): Promise<ReadResult> {
+    let pos = segment.positionFor(fromOffset);
+    const limit = segment.size;
+    let offset = fromOffset;
+    let budget = maxBytes;
+    while (pos < limit && budget > 0) {
+      const chunk = await segment.read(pos, Math.min(limit - pos, Math.max(budget, BATCH_HEADER_BYTES)));
+      let at = 0;
+      let progressed = false;
+      while (at < chunk.length) {
+        const header = readHeader(chunk, at);
+        if (header && plausible(header) && at + header.size > chunk.length && pos + at + header.size <= limit) {
+          if (!progressed || at === 0) {
+            // A batch larger than the budget: read it whole on its own.
+            const whole = await segment.read(pos + at, header.size);
+            const result = this.take(segment, whole, 0, header, pos + at, offset, out);
+            if (result) return { records: out, nextOffset: result.nextOffset, corrupt: result.corrupt };
+            offset = Math.max(offset, header.baseOffset + header.count);
+            at += header.size;
+            progressed = true;
+          }
+          break;
+        }
+        if (!header || !plausible(header) || pos + at + header.size > limit) {
+          // The length field itself is damaged: resume at the next index entry, or the segment's end.
+          const next = segment.nextIndexedPosition(pos + at);
+          const nextOffset = next?.offset ?? segment.endOffset;
+          return { records: out, nextOffset, corrupt: { file: segment.logPath, position: pos + at, firstOffset: offset, lastOffset: nextOffset - 1 } };
+        }
+        const result = this.take(segment, chunk.subarray(at, at + header.size), 0, header, pos + at, offset, out);
+        if (result) return { records: out, nextOffset: result.nextOffset, corrupt: result.corrupt };
+        offset = Math.max(offset, header.baseOffset + header.count);
+        at += header.size;
+        progressed = true;
+      }
+      pos += at;
+      budget -= at;
+    }
+    return { records: out, nextOffset: offset };
+  }
+
+  /** Decode one batch into `out`; a batch failing its CRC is reported instead. */
+  private take(
+    segment: Segment,
+    batch: Buffer,
+    _at: number,
+    header: { baseOffset: number; count: number },
+    position: number,
+    offset: number,
+    out: LogRecord[],
+  ): { nextOffset: number; corrupt?: ReadResult['corrupt'] } | undefined {
+    const last = header.baseOffset + header.count - 1;
+    if (last < offset) return undefined;
+    if (!crcMatches(batch)) {
+      return { nextOffset: last + 1, corrupt: { file: segment.logPath, position, firstOffset: header.baseOffset, lastOffset: last } };
+    }
+    decodeBatch(batch, this.topic, this.id, offset, out);
+    return undefined;
+  }
+
+  private segmentIndexFor(offset: number): number {
+    for (let i = this.segments.length - 1; i >= 0; i--) if (this.segments[i]!.base <= offset) return offset < this.endOffset ? i : -1;
+    return -1;
+  }
+
+  /** The first offset whose record has a timestamp at or after `timestamp` (the end offset if none). */
+  async offsetForTimestamp(timestamp: number): Promise<number> {
+    for (const segment of this.segments) {
+      if (segment.maxTimestamp < timestamp) continue;
+      let pos = segment.positionForTimestamp(timestamp);
+      while (pos < segment.size) {
+        const head = await segment.read(pos, BATCH_HEADER_BYTES);
+        const header = readHeader(head, 0);
+        if (!header || !plausible(header)) break;
+        if (header.maxTimestamp >= timestamp) {
+          const records: LogRecord[] = [];
+          decodeBatch(await segment.read(pos, header.size), this.topic, this.id, 0, records);
+          const hit = records.find((r) => r.timestamp >= timestamp);
+          if (hit) return hit.offset;
+        }
+        pos += header.size;
+      }
+    }
+    return this.endOffset;
+  }
+
+  /** Delete whole segments, oldest first, that are older than `retentionMs` or beyond `retentionBytes`. */
+  async enforceRetention(retentionMs: number | undefined, retentionBytes: number | undefined, now: number): Promise<number> {
+    let removed = 0;
+    let total = this.segments.reduce((n, s) => n + s.size, 0);
+    while (this.segments.length > 1) {
+      const oldest = this.segments[0]!;
+      const tooOld = retentionMs !== undefined && oldest.maxTimestamp < now - retentionMs;
+      const tooBig = retentionBytes !== undefined && total > retentionBytes;
+      if (!tooOld && !tooBig) break;
+      this.segments.shift();
+      total -= oldest.size;
+      await oldest.delete();
+      removed++;
+    }
+    return removed;
+  }
+
+  /** Wait for queued writes and their fsync. */
+  async flush(): Promise<void> {
+    while (this.writing || this.pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    if (this.syncTimer) {
+      clearTimeout(this.syncTimer);
+      await this.syncNow();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    this.wake();
+    for (const segment of this.segments) await segment.close();
+  }
+
+  async delete(): Promise<void> {
+    await this.close();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
