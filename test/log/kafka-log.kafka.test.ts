@@ -1,0 +1,171 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { TributaryError } from '../../src/errors.ts';
+import type { Log, LogRecord } from '../../src/log/log.ts';
+import { openKafkaLog, type KafkaLogOptions } from '../../src/log/kafka/kafka-log.ts';
+import { endpoint, uniqueName } from '../support/services.ts';
+import { describeLogContract, pollUntil } from './log-contract.ts';
+
+const brokers = () => endpoint('TRIBUTARY_KAFKA_BROKERS').split(',');
+const topicName = (prefix: string) => uniqueName(prefix).replace(/_/g, '-');
+
+describeLogContract('kafka', async () => ({
+  open: (options) => openKafkaLog({ brokers: brokers(), ...options }),
+  // Nothing to remove: the tests delete their topics, and groups expire on the broker.
+  cleanup: async () => undefined,
+}));
+
+async function rejection(promise: Promise<unknown>): Promise<TributaryError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(TributaryError);
+  return error as TributaryError;
+}
+
+describe('kafka log', () => {
+  const logs: Log[] = [];
+  const topics: string[] = [];
+  const open = async (options: Partial<KafkaLogOptions> = {}) => {
+    const log = await openKafkaLog({ brokers: brokers(), ...options });
+    logs.push(log);
+    return log;
+  };
+  const newTopic = async (log: Log, partitions: number) => {
+    const topic = topicName('kafka-log');
+    const admin = log.admin();
+    await admin.createTopic(topic, { partitions });
+    await admin.close();
+    topics.push(topic);
+    return topic;
+  };
+
+  afterEach(async () => {
+    const log = logs.at(-1);
+    if (log && topics.length > 0) {
+      const admin = log.admin();
+      for (const topic of topics.splice(0)) await admin.deleteTopic(topic).catch(() => undefined);
+      await admin.close();
+    }
+    for (const l of logs.splice(0).reverse()) await l.close();
+  });
+
+  it('should split a send larger than one batch per partition and return consecutive offsets', async () => {
+    const log = await open();
+    const topic = await newTopic(log, 1);
+    const producer = log.producer();
+    // ~3 MB for one partition: over the broker's 1 MB per batch, so the send goes out in rounds.
+    const records = Array.from({ length: 3_000 }, (_, seq) => ({ topic, value: Buffer.alloc(1_000, seq % 256) }));
+    const positions = await producer.send(records);
+    expect(positions.map((p) => p.offset)).toEqual(records.map((_, i) => i));
+    const description = await log.admin().describeTopic(topic);
+    expect(description.partitions).toEqual([{ partition: 0, startOffset: 0, endOffset: 3_000 }]);
+    await producer.close();
+  });
+
+  it('should return no more than maxRecords per poll and commit everything polled without an argument', async () => {
+    const log = await open();
+    const topic = await newTopic(log, 2);
+    const group = topicName('g');
+    const producer = log.producer();
+    await producer.send(Array.from({ length: 50 }, (_, seq) => ({ topic, key: Buffer.from(`k${seq}`), value: Buffer.from(String(seq)) })));
+    const consumer = log.consumer({ group, topics: [topic], maxRecords: 7 });
+    const got: LogRecord[] = [];
+    while (got.length < 20) {
+      const batch = await consumer.poll(1_000);
+      expect(batch.length).toBeLessThanOrEqual(7);
+      got.push(...batch);
+    }
+    await consumer.commit();
+    const lag = await log.admin().groupLag(group);
+    const polled = [0, 1].map((p) => got.filter((r) => r.partition === p).length);
+    const ends = (await log.admin().describeTopic(topic)).partitions.map((p) => p.endOffset);
+    expect(lag.map((l) => l.partition)).toEqual([0, 1]);
+    for (const l of lag) {
+      expect(l.endOffset).toBe(ends[l.partition]);
+      // A partition nothing was polled from has no commit: its lag is everything in it.
+      expect(l.committedOffset).toBe(polled[l.partition] === 0 ? undefined : polled[l.partition]);
+      expect(l.lag).toBe(ends[l.partition]! - polled[l.partition]!);
+    }
+    await Promise.all([consumer.close(), producer.close()]);
+  });
+
+  it('should apply a seek made before the partition is assigned once it is', async () => {
+    const log = await open();
+    const topic = await newTopic(log, 1);
+    const producer = log.producer();
+    await producer.send(Array.from({ length: 10 }, (_, seq) => ({ topic, value: Buffer.from(String(seq)) })));
+    const consumer = log.consumer({ group: topicName('g'), topics: [topic] });
+    await consumer.seek(topic, 0, { offset: 6 });
+    const got = await pollUntil(consumer, (all) => all.length >= 4);
+    expect(got.map((r) => r.offset)).toEqual([6, 7, 8, 9]);
+    await Promise.all([consumer.close(), producer.close()]);
+  });
+
+  it('should start a partition left by another member at the group commit', async () => {
+    const log = await open();
+    const topic = await newTopic(log, 1);
+    const group = topicName('g');
+    const producer = log.producer();
+    await producer.send(Array.from({ length: 10 }, (_, seq) => ({ topic, value: Buffer.from(String(seq)) })));
+    const first = log.consumer({ group, topics: [topic] });
+    await pollUntil(first, (all) => all.length >= 10);
+    await first.commit([{ topic, partition: 0, offset: 4 }]);
+    await first.close();
+    const second = log.consumer({ group, topics: [topic] });
+    const got = await pollUntil(second, (all) => all.length >= 6);
+    expect(got.map((r) => r.offset)).toEqual([4, 5, 6, 7, 8, 9]);
+    await Promise.all([second.close(), producer.close()]);
+  });
+
+  it('should list only user topics and report unknown topics as TOPIC_NOT_FOUND', async () => {
+    const log = await open();
+    const admin = log.admin();
+    const group = topicName('g');
+    const topic = await newTopic(log, 1);
+    // A committed offset makes the broker create __consumer_offsets, which must not be listed.
+    const consumer = log.consumer({ group, topics: [topic] });
+    await consumer.commit([{ topic, partition: 0, offset: 0 }]);
+    await consumer.close();
+    const listed = await admin.listTopics();
+    expect(listed).toContain(topic);
+    expect(listed.filter((t) => t.startsWith('__'))).toEqual([]);
+    const missing = topicName('missing');
+    expect((await rejection(admin.describeTopic(missing))).code).toBe('TOPIC_NOT_FOUND');
+    expect((await rejection(admin.deleteTopic(missing))).code).toBe('TOPIC_NOT_FOUND');
+    expect(await admin.groupLag(topicName('nobody'))).toEqual([]);
+    await admin.close();
+  });
+
+  it('should refuse a partition the topic does not have', async () => {
+    const log = await open();
+    const topic = await newTopic(log, 2);
+    const producer = log.producer();
+    const error = await rejection(producer.send([{ topic, partition: 5, value: Buffer.from('x') }]));
+    expect(error.code).toBe('TOPIC_NOT_FOUND');
+    expect(error.message).toContain('partition 5');
+    await producer.close();
+  });
+
+  it('should reject every client of a closed log with LOG_CLOSED', async () => {
+    const log = await open();
+    const topic = await newTopic(log, 1);
+    const admin = log.admin();
+    const producer = log.producer();
+    const consumer = log.consumer({ group: topicName('g'), topics: [topic] });
+    await log.close();
+    expect((await rejection(admin.listTopics())).code).toBe('LOG_CLOSED');
+    expect((await rejection(producer.send([{ topic, value: null }]))).code).toBe('LOG_CLOSED');
+    expect((await rejection(consumer.commit([{ topic, partition: 0, offset: 0 }]))).code).toBe('LOG_CLOSED');
+    expect(() => log.producer()).toThrow(TributaryError);
+    // Delete the topic through a log that is still open.
+    await open();
+  });
+
+  it('should fail to open with LOG_UNAVAILABLE when no broker answers', async () => {
+    const error = await rejection(openKafkaLog({ brokers: ['127.0.0.1:1'] }));
+    expect(error.code).toBe('LOG_UNAVAILABLE');
+    expect(error.retryable).toBe(true);
+    expect(error.cause).toBeDefined();
+  });
+});
