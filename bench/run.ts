@@ -19,7 +19,7 @@ if (!load) {
   process.stderr.write(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [--records N]\n`);
   process.exit(2);
 }
-const result = await (await load()).run(values as Record<string, string | undefined>);
+const result = await (await load()).run(values);
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });
 const json = JSON.stringify(result);
 await writeFile(new URL(`./results/${name}.json`, import.meta.url), json + '\n');

@@ -2,14 +2,19 @@
  * What every CLI command is given: its streams, environment and working directory (injected, so
  * commands are testable without spawning a process), and the global options turned into a config.
  */
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { TributaryError } from '../errors.ts';
 import { loadConfig, type LoadedConfig } from '../config/load.ts';
+import type { Log } from '../log/log.ts';
+import { openLog } from '../log/open-log.ts';
 import { createLogger, type Logger } from '../logger.ts';
 
 export interface CliIo {
+  stdin?: Readable;
   stdout: Writable & { isTTY?: boolean };
   stderr: Writable & { isTTY?: boolean };
+  /** Aborted on Ctrl-C: long-running commands stop cleanly. */
+  signal?: AbortSignal;
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
 }
@@ -28,6 +33,8 @@ export interface CliContext {
   loadConfig(options: GlobalOptions): Promise<LoadedConfig>;
   /** A logger at the configured level, writing to the injected stderr. */
   logger(loaded: LoadedConfig): Promise<Logger>;
+  /** Run `fn` with the log the config names, closing it afterwards. */
+  withLog<T>(options: GlobalOptions, fn: (log: Log, loaded: LoadedConfig) => Promise<T>): Promise<T>;
 }
 
 export function createCliContext(io: CliIo): CliContext {
@@ -35,6 +42,16 @@ export function createCliContext(io: CliIo): CliContext {
     io,
     loadConfig: (options) => loadConfig({ cwd: io.cwd, env: io.env, file: options.config, overrides: overridesFrom(options) }),
     logger: (loaded) => createLogger({ level: loaded.config.logging.level, destination: io.stderr }),
+    async withLog(options, fn) {
+      const loaded = await this.loadConfig(options);
+      const logger = await this.logger(loaded);
+      const log = await openLog(loaded.config, { cwd: io.cwd, onWarning: (message, details) => logger.warn(details, message) });
+      try {
+        return await fn(log, loaded);
+      } finally {
+        await log.close();
+      }
+    },
   };
 }
 

@@ -8,11 +8,13 @@ import { describeLogContract, pollUntil } from './log-contract.ts';
 const brokers = () => endpoint('TRIBUTARY_KAFKA_BROKERS').split(',');
 const topicName = (prefix: string) => uniqueName(prefix).replace(/_/g, '-');
 
-describeLogContract('kafka', async () => ({
-  open: (options) => openKafkaLog({ brokers: brokers(), ...options }),
-  // Nothing to remove: the tests delete their topics, and groups expire on the broker.
-  cleanup: async () => undefined,
-}));
+describeLogContract('kafka', () =>
+  Promise.resolve({
+    open: (options) => openKafkaLog({ brokers: brokers(), ...options }),
+    // Nothing to remove: the tests delete their topics, and groups expire on the broker.
+    cleanup: () => Promise.resolve(),
+  }),
+);
 
 async function rejection(promise: Promise<unknown>): Promise<TributaryError> {
   const error = await promise.then(
@@ -60,6 +62,17 @@ describe('kafka log', () => {
     expect(positions.map((p) => p.offset)).toEqual(records.map((_, i) => i));
     const description = await log.admin().describeTopic(topic);
     expect(description.partitions).toEqual([{ partition: 0, startOffset: 0, endOffset: 3_000 }]);
+    await producer.close();
+  });
+
+  it('should keep call order for sends in flight together, from the first send on', async () => {
+    const log = await open();
+    const topic = await newTopic(log, 1);
+    // A fresh producer has no metadata yet: the first sends look the topic up while later ones queue.
+    const producer = log.producer();
+    const sends = Array.from({ length: 40 }, (_, s) => producer.send(Array.from({ length: 25 }, (_, i) => ({ topic, value: Buffer.from(`${s}-${i}`) }))));
+    const positions = await Promise.all(sends);
+    expect(positions.flat().map((p) => p.offset)).toEqual(Array.from({ length: 1_000 }, (_, i) => i));
     await producer.close();
   });
 
@@ -116,6 +129,24 @@ describe('kafka log', () => {
     const got = await pollUntil(second, (all) => all.length >= 6);
     expect(got.map((r) => r.offset)).toEqual([4, 5, 6, 7, 8, 9]);
     await Promise.all([second.close(), producer.close()]);
+  });
+
+  it('should read a topic deleted and created again from its new start', async () => {
+    const log = await open();
+    const topic = await newTopic(log, 2);
+    const admin = log.admin();
+    const producer = log.producer();
+    await producer.send([0, 1].map((partition) => ({ topic, partition, value: Buffer.from('old') })));
+    const consumer = log.consumer({ group: topicName('g'), topics: [topic] });
+    await pollUntil(consumer, (all) => all.length >= 2);
+    await admin.deleteTopic(topic);
+    expect(await consumer.poll(500)).toEqual([]);
+    await admin.createTopic(topic, { partitions: 2 });
+    await producer.send([{ topic, partition: 1, value: Buffer.from('new') }]);
+    // The old positions (offset 1) are past the new topic's end; reading must start over at 0.
+    const got = await pollUntil(consumer, (all) => all.length >= 1);
+    expect(got.map((r) => [r.partition, r.offset, r.value?.toString()])).toEqual([[1, 0, 'new']]);
+    await Promise.all([consumer.close(), producer.close(), admin.close()]);
   });
 
   it('should list only user topics and report unknown topics as TOPIC_NOT_FOUND', async () => {

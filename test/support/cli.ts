@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { onTestFinished } from 'vitest';
 import { runCli } from '../../src/cli/run.ts';
 
@@ -23,10 +23,16 @@ function capture(): { stream: Writable; text: () => string } {
   return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
 }
 
-export async function cli(argv: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
+export async function cli(argv: string[], options: { env?: Record<string, string>; cwd?: string; stdin?: string } = {}): Promise<CliResult> {
   const out = capture();
   const err = capture();
-  const code = await runCli(argv, { stdout: out.stream, stderr: err.stream, env: options.env ?? {}, cwd: options.cwd ?? process.cwd() });
+  const code = await runCli(argv, {
+    stdin: Readable.from([options.stdin ?? '']),
+    stdout: out.stream,
+    stderr: err.stream,
+    env: options.env ?? {},
+    cwd: options.cwd ?? process.cwd(),
+  });
   return { code, stdout: out.text(), stderr: err.text() };
 }
 

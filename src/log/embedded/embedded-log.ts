@@ -241,7 +241,7 @@ class EmbeddedLog implements Log {
         await this.createTopic(name, partitions);
       },
       listTopics: () => Promise.resolve([...this.topics.keys()].sort()),
-      describeTopic: async (name: string): Promise<TopicDescription> => this.describe(name),
+      describeTopic: (name: string): Promise<TopicDescription> => Promise.resolve().then(() => this.describe(name)),
       deleteTopic: (name: string) => this.deleteTopic(name),
       groupLag: (group: string) => Promise.resolve(this.groupLag(group)),
     });

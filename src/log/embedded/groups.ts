@@ -74,7 +74,7 @@ export class Groups {
   }
 
   committedOf(group: string): Committed {
-    return this.committed.get(group) ?? new Map();
+    return this.committed.get(group) ?? new Map<string, Map<number, number>>();
   }
 
   async commit(group: string, positions: readonly RecordPosition[]): Promise<void> {

@@ -204,41 +204,33 @@ export class Partition {
 
   private async readSegment(segment: Segment, fromOffset: number, maxBytes: number, out: LogRecord[]): Promise<ReadResult> {
     let pos = segment.positionFor(fromOffset);
-    const limit = segment.size;
     let offset = fromOffset;
     let budget = maxBytes;
-    while (pos < limit && budget > 0) {
-      const chunk = await segment.read(pos, Math.min(limit - pos, Math.max(budget, BATCH_HEADER_BYTES)));
+    while (pos < segment.size && budget > 0) {
+      let chunk = await segment.read(pos, Math.min(segment.size - pos, Math.max(budget, BATCH_HEADER_BYTES)));
       let at = 0;
-      let progressed = false;
+      let used = 0; // bytes of batches that held wanted records; skipped ones do not count
       while (at < chunk.length) {
         const header = readHeader(chunk, at);
-        if (header && plausible(header) && at + header.size > chunk.length && pos + at + header.size <= limit) {
-          if (!progressed || at === 0) {
-            // A batch larger than the budget: read it whole on its own.
-            const whole = await segment.read(pos + at, header.size);
-            const result = this.take(segment, whole, 0, header, pos + at, offset, out);
-            if (result) return { records: out, nextOffset: result.nextOffset, corrupt: result.corrupt };
-            offset = Math.max(offset, header.baseOffset + header.count);
-            at += header.size;
-            progressed = true;
-          }
-          break;
-        }
-        if (!header || !plausible(header) || pos + at + header.size > limit) {
+        if (!header && at > 0) break; // a header cut by the chunk's end: the next read starts at it
+        if (!header || !plausible(header) || pos + at + header.size > segment.size) {
           // The length field itself is damaged: resume at the next index entry, or the segment's end.
           const next = segment.nextIndexedPosition(pos + at);
           const nextOffset = next?.offset ?? segment.endOffset;
           return { records: out, nextOffset, corrupt: { file: segment.logPath, position: pos + at, firstOffset: offset, lastOffset: nextOffset - 1 } };
         }
-        const result = this.take(segment, chunk.subarray(at, at + header.size), 0, header, pos + at, offset, out);
+        if (at + header.size > chunk.length) {
+          if (at > 0) break; // a batch cut by the chunk's end: the next read starts at it
+          chunk = await segment.read(pos, header.size); // one batch larger than the budget
+        }
+        const result = this.take(segment, chunk.subarray(at, at + header.size), header, pos + at, offset, out);
         if (result) return { records: out, nextOffset: result.nextOffset, corrupt: result.corrupt };
+        if (header.baseOffset + header.count > offset) used += header.size;
         offset = Math.max(offset, header.baseOffset + header.count);
         at += header.size;
-        progressed = true;
       }
       pos += at;
-      budget -= at;
+      budget -= used;
     }
     return { records: out, nextOffset: offset };
   }
@@ -247,7 +239,6 @@ export class Partition {
   private take(
     segment: Segment,
     batch: Buffer,
-    _at: number,
     header: { baseOffset: number; count: number },
     position: number,
     offset: number,

@@ -1,0 +1,40 @@
+/** Open the log the config names. The Kafka client is loaded only when the Kafka backend is chosen. */
+import path from 'node:path';
+import type { Config } from '../config/schema.ts';
+import type { Log } from './log.ts';
+
+export interface OpenLogOptions {
+  /** Resolves a relative `dataDir`; default: the working directory. */
+  cwd?: string;
+  onWarning?: (message: string, details: Record<string, unknown>) => void;
+}
+
+export async function openLog(config: Readonly<Config>, options: OpenLogOptions = {}): Promise<Log> {
+  const { log } = config;
+  if (log.backend === 'kafka') {
+    const { openKafkaLog } = await import('./kafka/kafka-log.ts');
+    const { kafka } = config;
+    return openKafkaLog({
+      brokers: kafka.brokers ?? [],
+      clientId: kafka.clientId,
+      autoCreateTopics: log.autoCreateTopics,
+      defaultPartitions: log.defaultPartitions,
+      maxRecordBytes: log.maxRecordBytes,
+      ...(kafka.saslMechanism && kafka.saslUsername && kafka.saslPassword
+        ? { sasl: { mechanism: kafka.saslMechanism, username: kafka.saslUsername, password: kafka.saslPassword } }
+        : {}),
+    });
+  }
+  const { openEmbeddedLog } = await import('./embedded/embedded-log.ts');
+  return openEmbeddedLog({
+    dir: path.resolve(options.cwd ?? process.cwd(), config.dataDir, 'log'),
+    fsync: log.fsync === 'interval' ? { mode: 'interval', ms: log.fsyncIntervalMs } : { mode: log.fsync },
+    segmentBytes: log.segmentBytes,
+    maxRecordBytes: log.maxRecordBytes,
+    autoCreateTopics: log.autoCreateTopics,
+    defaultPartitions: log.defaultPartitions,
+    retentionMs: log.retentionMs,
+    retentionBytes: log.retentionBytes,
+    onWarning: options.onWarning,
+  });
+}

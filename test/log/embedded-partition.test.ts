@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { Partition } from '../../src/log/embedded/partition.ts';
+import { recordBytes } from '../../src/log/embedded/batch.ts';
+import type { ProducerRecord } from '../../src/log/log.ts';
+import { tempDir } from '../support/cli.ts';
+
+describe('an embedded partition', () => {
+  it('should read every record back whatever the read size, across batch and segment boundaries', async () => {
+    const dir = await tempDir();
+    const warnings: string[] = [];
+    const partition = await Partition.open('t', 0, dir, { fsync: { mode: 'never' }, segmentBytes: 16 * 1024, onWarning: (m) => warnings.push(m) });
+    let seq = 0;
+    for (let batch = 0; batch < 200; batch++) {
+      const size = 1 + ((batch * 7919) % 23);
+      const records: ProducerRecord[] = Array.from({ length: size }, () => ({ topic: 't', value: Buffer.from(JSON.stringify({ seq: seq++, pad: 'y'.repeat(seq % 97) })) }));
+      await partition.append(records, records.map(recordBytes)).done;
+    }
+    for (const maxBytes of [1, 57, 1000, 4096, 1 << 20]) {
+      const seen: number[] = [];
+      let offset = 0;
+      while (offset < partition.endOffset) {
+        const result = await partition.read(offset, maxBytes);
+        expect(result.corrupt).toBeUndefined();
+        expect(result.nextOffset).toBeGreaterThan(offset);
+        seen.push(...result.records.map((r) => (JSON.parse(r.value!.toString('utf8')) as { seq: number }).seq));
+        offset = result.nextOffset;
+      }
+      expect(seen, `maxBytes ${maxBytes}`).toEqual(Array.from({ length: seq }, (_, i) => i));
+    }
+    // Reading from the middle of a batch starts at the requested offset.
+    const middle = await partition.read(1234, 4096);
+    expect(middle.records[0]?.offset).toBe(1234);
+    expect(warnings).toEqual([]);
+    await partition.close();
+  });
+
+  it('should find the first record at or after a timestamp', async () => {
+    const dir = await tempDir();
+    const partition = await Partition.open('t', 0, dir, { fsync: { mode: 'never' }, segmentBytes: 4096, onWarning: () => undefined });
+    for (let i = 0; i < 100; i++) {
+      const record = { topic: 't', value: Buffer.alloc(100), timestamp: 1_000_000 + i * 10 };
+      await partition.append([record], [recordBytes(record)]).done;
+    }
+    expect(await partition.offsetForTimestamp(0)).toBe(0);
+    expect(await partition.offsetForTimestamp(1_000_505)).toBe(51);
+    expect(await partition.offsetForTimestamp(1_000_990)).toBe(99);
+    expect(await partition.offsetForTimestamp(2_000_000)).toBe(100);
+    await partition.close();
+  });
+});
