@@ -80,8 +80,18 @@ function round(n: number): number {
   return Math.round(n * 1000) / 1000;
 }
 
-export async function run(args: Record<string, string | undefined>): Promise<object> {
+export async function run(args: Record<string, string | boolean | undefined>): Promise<object> {
   const records = Number(args.records ?? 1_000_000);
-  const cases = [...(await embedded(records))];
+  const cases: object[] = [...(await embedded(records))];
+  const brokers = process.env.TRIBUTARY_KAFKA_BROKERS;
+  if (brokers) {
+    const { kafkaCases } = await import('./log-kafka.ts');
+    const measured = (c: Case) => ({ recordsPerSec: c.recordsPerSec, rssMb: c.rssMb });
+    cases.push(
+      ...(await kafkaCases(brokers.split(','), records, Number(args.repeat ?? 3), async (log, topic, n) => measured(await produce(log, topic, n)), async (log, topic, n) => measured(await consume(log, topic, n)))),
+    );
+  } else {
+    progress('TRIBUTARY_KAFKA_BROKERS is not set: skipping the Kafka cases (scripts/services up kafka; eval "$(scripts/services env)")');
+  }
   return { bench: 'log', records, cases };
 }

@@ -5,13 +5,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 
-const benches: Record<string, () => Promise<{ run(args: Record<string, string | undefined>): Promise<object> }>> = {
+const benches: Record<string, () => Promise<{ run(args: Record<string, string | boolean | undefined>): Promise<object> }>> = {
   log: () => import('./log.ts'),
 };
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { records: { type: 'string' }, rows: { type: 'string' } },
+  options: { records: { type: 'string' }, rows: { type: 'string' }, repeat: { type: 'string' } },
 });
 const name = positionals[0];
 const load = name ? benches[name] : undefined;
