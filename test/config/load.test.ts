@@ -2,17 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
-import { TributaryError } from '../../src/errors.ts';
 import { tempDir } from '../support/cli.ts';
-
-async function configError(promise: Promise<unknown>): Promise<TributaryError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TributaryError);
-  return error as TributaryError;
-}
+import { rejection } from '../support/errors.ts';
 
 describe('loadConfig', () => {
   it('should give the embedded defaults when there is no file, environment or flag', async () => {
@@ -78,7 +69,7 @@ describe('loadConfig', () => {
 
 describe('loadConfig with invalid input', () => {
   it('should name the path, the value and the expected type for a wrong type', async () => {
-    const error = await configError(loadConfig({ cwd: await tempDir(), env: { TRIBUTARY_SERVER_PORT: 'eighty' } }));
+    const error = await rejection(loadConfig({ cwd: await tempDir(), env: { TRIBUTARY_SERVER_PORT: 'eighty' } }));
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.message).toBe('invalid config: server.port: got "eighty" from environment variable TRIBUTARY_SERVER_PORT, expected number');
   });
@@ -86,51 +77,51 @@ describe('loadConfig with invalid input', () => {
   it('should list the known backends for an unknown backend', async () => {
     const cwd = await tempDir();
     await writeFile(path.join(cwd, 'tributary.config.json'), JSON.stringify({ log: { backend: 'rabbitmq' } }));
-    const error = await configError(loadConfig({ cwd, env: {} }));
+    const error = await rejection(loadConfig({ cwd, env: {} }));
     expect(error.message).toBe('invalid config: log.backend: got "rabbitmq" from tributary.config.json, expected one of "embedded", "kafka"');
   });
 
   it('should name the environment variable of a missing required secret', async () => {
-    const error = await configError(loadConfig({ cwd: await tempDir(), env: { TRIBUTARY_STATE_BACKEND: 'redis', TRIBUTARY_REDIS_URL: 'redis://127.0.0.1:6379', TRIBUTARY_LAKE_BACKEND: 's3', TRIBUTARY_S3_ACCESS_KEY_ID: 'id' } }));
+    const error = await rejection(loadConfig({ cwd: await tempDir(), env: { TRIBUTARY_STATE_BACKEND: 'redis', TRIBUTARY_REDIS_URL: 'redis://127.0.0.1:6379', TRIBUTARY_LAKE_BACKEND: 's3', TRIBUTARY_S3_ACCESS_KEY_ID: 'id' } }));
     expect(error.message).toBe(
       'invalid config: s3.secretAccessKey: missing, required when lake.backend is "s3" (set environment variable TRIBUTARY_S3_SECRET_ACCESS_KEY)',
     );
   });
 
   it('should require an API key when the server is exposed beyond loopback', async () => {
-    const error = await configError(loadConfig({ cwd: await tempDir(), env: {}, overrides: { 'server.host': '0.0.0.0' } }));
+    const error = await rejection(loadConfig({ cwd: await tempDir(), env: {}, overrides: { 'server.host': '0.0.0.0' } }));
     expect(error.message).toContain('server.apiKey: missing, required when server.host (0.0.0.0) is not a loopback address (set environment variable TRIBUTARY_SERVER_API_KEY)');
   });
 
   it('should refuse a secret written in a config file, without echoing it', async () => {
     const cwd = await tempDir();
     await writeFile(path.join(cwd, 'tributary.config.yaml'), 'postgres:\n  password: hunter2\n');
-    const error = await configError(loadConfig({ cwd, env: {} }));
+    const error = await rejection(loadConfig({ cwd, env: {} }));
     expect(error.message).toContain('postgres.password: secrets may not be written in a config file (tributary.config.yaml); set environment variable TRIBUTARY_POSTGRES_PASSWORD instead');
     expect(error.message).not.toContain('hunter2');
   });
 
   it('should refuse a secret passed as a flag', async () => {
-    const error = await configError(loadConfig({ cwd: await tempDir(), env: {}, overrides: { 'server.apiKey': 'k' } }));
+    const error = await rejection(loadConfig({ cwd: await tempDir(), env: {}, overrides: { 'server.apiKey': 'k' } }));
     expect(error.message).toContain('server.apiKey: secrets may not be passed on the command line; set environment variable TRIBUTARY_SERVER_API_KEY instead');
   });
 
   it('should name an unknown key and the keys that exist there', async () => {
     const cwd = await tempDir();
     await writeFile(path.join(cwd, 'tributary.config.json'), JSON.stringify({ lake: { bakend: 's3' } }));
-    const error = await configError(loadConfig({ cwd, env: {} }));
+    const error = await rejection(loadConfig({ cwd, env: {} }));
     expect(error.message).toBe('invalid config: lake.bakend: unknown setting (got "s3" from tributary.config.json), expected one of: backend');
   });
 
   it('should report every problem at once', async () => {
-    const error = await configError(loadConfig({ cwd: await tempDir(), env: { TRIBUTARY_LOG_BACKEND: 'nats', TRIBUTARY_SERVER_PORT: '70000' } }));
+    const error = await rejection(loadConfig({ cwd: await tempDir(), env: { TRIBUTARY_LOG_BACKEND: 'nats', TRIBUTARY_SERVER_PORT: '70000' } }));
     expect(error.message).toContain('log.backend: got "nats"');
     expect(error.message).toContain('server.port: got 70000 from environment variable TRIBUTARY_SERVER_PORT, expected number to be <=65535');
   });
 
   it('should say which file is missing', async () => {
     const cwd = await tempDir();
-    const error = await configError(loadConfig({ cwd, env: {}, file: 'nope.json' }));
+    const error = await rejection(loadConfig({ cwd, env: {}, file: 'nope.json' }));
     expect(error.code).toBe('CONFIG_FILE_NOT_FOUND');
     expect(error.message).toBe(`config file not found: ${path.join(cwd, 'nope.json')}`);
   });
@@ -138,7 +129,7 @@ describe('loadConfig with invalid input', () => {
   it('should give the parser error for a malformed file', async () => {
     const cwd = await tempDir();
     await writeFile(path.join(cwd, 'tributary.config.json'), '{ "log": ');
-    const error = await configError(loadConfig({ cwd, env: {} }));
+    const error = await rejection(loadConfig({ cwd, env: {} }));
     expect(error.code).toBe('CONFIG_FILE_UNREADABLE');
     expect(error.message).toMatch(/^cannot read config file .*tributary\.config\.json: .*JSON/);
     expect(error.cause).toBeInstanceOf(SyntaxError);
@@ -147,7 +138,7 @@ describe('loadConfig with invalid input', () => {
   it('should refuse a file that does not hold an object', async () => {
     const cwd = await tempDir();
     await writeFile(path.join(cwd, 'tributary.config.yaml'), '- a\n- b\n');
-    const error = await configError(loadConfig({ cwd, env: {} }));
+    const error = await rejection(loadConfig({ cwd, env: {} }));
     expect(error.code).toBe('CONFIG_FILE_UNREADABLE');
     expect(error.message).toContain('must hold an object');
   });

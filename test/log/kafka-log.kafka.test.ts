@@ -3,6 +3,7 @@ import { TributaryError } from '../../src/errors.ts';
 import type { Log, LogRecord } from '../../src/log/log.ts';
 import { openKafkaLog, type KafkaLogOptions } from '../../src/log/kafka/kafka-log.ts';
 import { endpoint, uniqueName } from '../support/services.ts';
+import { rejection } from '../support/errors.ts';
 import { describeLogContract, pollUntil } from './log-contract.ts';
 
 const brokers = () => endpoint('TRIBUTARY_KAFKA_BROKERS').split(',');
@@ -15,15 +16,6 @@ describeLogContract('kafka', () =>
     cleanup: () => Promise.resolve(),
   }),
 );
-
-async function rejection(promise: Promise<unknown>): Promise<TributaryError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TributaryError);
-  return error as TributaryError;
-}
 
 describe('kafka log', () => {
   const logs: Log[] = [];

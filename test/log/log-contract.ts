@@ -4,9 +4,9 @@
  * open it again as a restarted process would.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { TributaryError } from '../../src/errors.ts';
 import type { Log, LogConsumer, LogRecord } from '../../src/log/log.ts';
 import { partitionForKey } from '../../src/log/partitioner.ts';
+import { rejection } from '../support/errors.ts';
 import { uniqueName } from '../support/services.ts';
 
 export interface LogOpenOptions {
@@ -40,16 +40,6 @@ async function until(condition: () => boolean | Promise<boolean>, what: string, 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-async function expectCode(promise: Promise<unknown>, code: string): Promise<TributaryError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TributaryError);
-  expect((error as TributaryError).code).toBe(code);
-  return error as TributaryError;
 }
 
 export function describeLogContract(name: string, makeFixture: () => Promise<LogFixture>): void {
@@ -231,7 +221,7 @@ export function describeLogContract(name: string, makeFixture: () => Promise<Log
       const log = await openLog();
       const admin = log.admin();
       const topic = await newTopic(log, 3);
-      await expectCode(admin.createTopic(topic, { partitions: 3 }), 'TOPIC_EXISTS');
+      await rejection(admin.createTopic(topic, { partitions: 3 }), 'TOPIC_EXISTS');
       expect(await admin.listTopics()).toContain(topic);
       const producer = log.producer();
       await producer.send([{ topic, partition: 1, value: json('x') }]);
@@ -244,7 +234,7 @@ export function describeLogContract(name: string, makeFixture: () => Promise<Log
       ]);
       await admin.deleteTopic(topic);
       await until(async () => !(await admin.listTopics()).includes(topic), 'the topic to disappear');
-      await expectCode(admin.describeTopic(topic), 'TOPIC_NOT_FOUND');
+      await rejection(admin.describeTopic(topic), 'TOPIC_NOT_FOUND');
       await Promise.all([admin.close(), producer.close()]);
     });
 
@@ -252,7 +242,7 @@ export function describeLogContract(name: string, makeFixture: () => Promise<Log
       const log = await openLog({ maxRecordBytes: 10_000 });
       const topic = await newTopic(log, 1);
       const producer = log.producer();
-      const error = await expectCode(producer.send([{ topic, value: Buffer.alloc(20_000) }]), 'RECORD_TOO_LARGE');
+      const error = await rejection(producer.send([{ topic, value: Buffer.alloc(20_000) }]), 'RECORD_TOO_LARGE');
       expect(error.message).toMatch(/20,?0\d\d bytes.*10,?000/);
       await producer.close();
     });
@@ -262,7 +252,7 @@ export function describeLogContract(name: string, makeFixture: () => Promise<Log
       const topic = uniqueName('auto').replace(/_/g, '-');
       topics.push(topic);
       const producer = strict.producer();
-      const error = await expectCode(producer.send([{ topic, value: json(1) }]), 'TOPIC_NOT_FOUND');
+      const error = await rejection(producer.send([{ topic, value: json(1) }]), 'TOPIC_NOT_FOUND');
       expect(error.message).toContain(topic);
       await producer.close();
       await strict.close();
@@ -280,10 +270,10 @@ export function describeLogContract(name: string, makeFixture: () => Promise<Log
       const topic = await newTopic(log, 1);
       const producer = log.producer();
       await producer.close();
-      await expectCode(producer.send([{ topic, value: json(1) }]), 'LOG_CLOSED');
+      await rejection(producer.send([{ topic, value: json(1) }]), 'LOG_CLOSED');
       const consumer = log.consumer({ group: uniqueName('g'), topics: [topic] });
       await consumer.close();
-      await expectCode(consumer.poll(10), 'LOG_CLOSED');
+      await rejection(consumer.poll(10), 'LOG_CLOSED');
     });
   });
 }
