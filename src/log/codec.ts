@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import { TributaryError } from '../errors.ts';
+import type { LogProducer, ProducerRecord, RecordPosition } from './log.ts';
 
 export interface Codec<T> {
   readonly name: 'json' | 'raw';
@@ -50,4 +51,32 @@ function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   const text = JSON.stringify(value) ?? typeof value;
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** A topic with its codec, and how a value's key is found. */
+export interface TopicSpec<T> {
+  name: string;
+  codec: Codec<T>;
+  key?: (value: T) => string | Buffer | null;
+}
+
+/**
+ * A producer of one topic's values: each is encoded (and, with a schema, checked) before anything is
+ * sent, so a send with one bad value writes nothing.
+ */
+export function topicProducer<T>(producer: LogProducer, topic: TopicSpec<T>): { send(values: readonly T[]): Promise<RecordPosition[]> } {
+  return {
+    send(values) {
+      let records: ProducerRecord[];
+      try {
+        records = values.map((value) => {
+          const key = topic.key?.(value) ?? null;
+          return { topic: topic.name, key: typeof key === 'string' ? Buffer.from(key) : key, value: topic.codec.encode(value, topic.name) };
+        });
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+      return producer.send(records);
+    },
+  };
 }

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { TributaryError } from '../../src/errors.ts';
-import { jsonCodec, rawCodec } from '../../src/log/codec.ts';
+import { jsonCodec, rawCodec, topicProducer } from '../../src/log/codec.ts';
+import { openEmbeddedLog } from '../../src/log/embedded/embedded-log.ts';
+import { tempDir } from '../support/cli.ts';
+import { rejection } from '../support/errors.ts';
 
 const pin = z.object({ index: z.number().int(), category: z.string(), tags: z.array(z.string()) });
 
@@ -36,5 +39,19 @@ describe('rawCodec', () => {
   it('should pass bytes through untouched', () => {
     const bytes = Buffer.from([0, 1, 255]);
     expect(rawCodec.decode(rawCodec.encode(bytes, 't'), 't')).toBe(bytes);
+  });
+});
+
+describe('topicProducer', () => {
+  it('should check every value against the schema before sending any', async () => {
+    const dir = await tempDir();
+    const log = await openEmbeddedLog({ dir });
+    const pins = topicProducer(log.producer(), { name: 'pins', codec: jsonCodec(pin), key: (p) => String(p.index) });
+    await pins.send([{ index: 1, category: 'a', tags: [] }]);
+    const error = await rejection(pins.send([{ index: 2, category: 'b', tags: [] }, { index: 3, category: 4, tags: [] } as never]), 'SCHEMA_VALIDATION');
+    expect(error.message).toBe('record for topic pins does not fit its schema: category: got 4, expected string, received number');
+    const { partitions } = await log.admin().describeTopic('pins');
+    expect(partitions.reduce((n, p) => n + p.endOffset, 0)).toBe(1);
+    await log.close();
   });
 });
