@@ -66,17 +66,12 @@ export interface TopicSpec<T> {
  */
 export function topicProducer<T>(producer: LogProducer, topic: TopicSpec<T>): { send(values: readonly T[]): Promise<RecordPosition[]> } {
   return {
-    send(values) {
-      let records: ProducerRecord[];
-      try {
-        records = values.map((value) => {
-          const key = topic.key?.(value) ?? null;
-          return { topic: topic.name, key: typeof key === 'string' ? Buffer.from(key) : key, value: topic.codec.encode(value, topic.name) };
-        });
-      } catch (error) {
-        return Promise.reject(error as Error);
-      }
-      return producer.send(records);
+    async send(values) {
+      const records = values.map((value): ProducerRecord => {
+        const key = topic.key?.(value) ?? null;
+        return { topic: topic.name, key: typeof key === 'string' ? Buffer.from(key) : key, value: topic.codec.encode(value, topic.name) };
+      });
+      return await producer.send(records);
     },
   };
 }
