@@ -1,0 +1,62 @@
+/**
+ * Table sinks: where stream jobs put their results (real-time views) and where the serving layer
+ * reads them back.
+ *
+ * Glossary:
+ * - table: rows with named, typed columns and a key (one or more columns) that identifies a row.
+ * - position: the next offset to read in one partition of the job's input topic; a write carries the
+ *   positions its rows came from.
+ *
+ * Lifecycle: `create(spec, ctx)` → `open()` (creates the table and the sink's bookkeeping if missing)
+ * → `positions()` once, where the job resumes → `write(...)` any number of times → `close()`.
+ *
+ * Delivery:
+ * - Every write is an upsert by key: writing a row twice leaves one row, so replays are harmless
+ *   (effectively-once). Within one write, the last row for a key wins.
+ * - `guarantee: 'exactly-once'` sinks (PostgreSQL, embedded) store the positions in the same
+ *   transaction as the rows. After a crash the job resumes from `positions()`, so every input record
+ *   is reflected exactly once, even by non-idempotent rows.
+ * - `guarantee: 'idempotent'` sinks (Cassandra) keep no positions; the job resumes from the log's
+ *   committed offsets, which it commits only after the write succeeded.
+ *
+ * Errors (TributaryError codes): SINK_UNAVAILABLE (the store cannot be reached or timed out;
+ * retryable, the write did not happen or happened whole), SINK_REJECTED (the store refused the rows:
+ * a type mismatch, a missing key column; not retryable, the message names the table, the column and
+ * the row), SINK_CLOSED (used after close).
+ */
+import type { RecordPosition } from '../log/log.ts';
+
+export type ColumnType = 'text' | 'integer' | 'bigint' | 'double' | 'boolean' | 'timestamp' | 'json';
+
+export interface TableSpec {
+  /** Lower-case letters, digits and underscores. */
+  name: string;
+  columns: Readonly<Record<string, ColumnType>>;
+  /** The columns that identify a row. */
+  key: readonly string[];
+}
+
+/** A row: column name → value (string, number, boolean, Date, plain JSON, or null). */
+export type Row = Readonly<Record<string, unknown>>;
+
+export interface SinkWrite {
+  rows: readonly Row[];
+  /** Positions (next offset to read) the rows bring the job to; exactly-once sinks store them with the rows. */
+  positions: readonly RecordPosition[];
+}
+
+export interface Sink {
+  readonly guarantee: 'exactly-once' | 'idempotent';
+  open(): Promise<void>;
+  /** The positions stored with the rows (exactly-once sinks); empty when none were stored or the sink keeps none. */
+  positions(): Promise<RecordPosition[]>;
+  write(batch: SinkWrite): Promise<void>;
+  /** Every row, ordered by key; for views small enough to read whole, and for tests. */
+  scan(): Promise<Row[]>;
+  close(): Promise<void>;
+}
+
+export interface SinkContext {
+  /** The job writing; positions are stored per job and table. */
+  job: string;
+}
