@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # the PORT_* values are used by the service files that source this one
 # Shared helpers for scripts/services and the per-service files in scripts/services.d/.
 #
 # Layout (all overridable through the environment):

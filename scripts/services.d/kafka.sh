@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Apache Kafka in KRaft combined mode (one JVM is both broker and controller, no ZooKeeper) on
 # 127.0.0.1:19092, controller on :19093. Assembled from Maven Central jars with `mvn`, because
 # Maven Central is the only place this machine can download from (no Apache mirror, no Docker).

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # MariaDB from Debian's packages, as our own server on 127.0.0.1:13306 with its own data directory.
 # The test user `tributary` has no password and is reachable from 127.0.0.1 only.
 

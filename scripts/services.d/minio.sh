@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # MinIO (S3) built from source with `go install` via the Go module proxy, as a single-drive server
 # on 127.0.0.1:19000 (console on :19001). The root credentials are generated at random once and
 # kept in <svc>/credentials (mode 600), unless TRIBUTARY_S3_ACCESS_KEY_ID/_SECRET_ACCESS_KEY are set.

@@ -1,9 +1,10 @@
+# shellcheck shell=bash
 # PostgreSQL from Debian's packages, as our own cluster on 127.0.0.1:15432 (trust auth on loopback
 # for the test user; this instance is for local tests only).
 
 postgres_bindir() {
   local d
-  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+  for d in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V -r); do
     [ -x "$d/postgres" ] && { printf '%s' "$d"; return 0; }
   done
   return 1

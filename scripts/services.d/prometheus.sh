@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Prometheus built from source fetched from the Go module proxy, on 127.0.0.1:19090,
 # scraping every second. A test registers its own /metrics endpoint by writing a file to
 # $TRIBUTARY_PROMETHEUS_TARGETS_DIR/<name>.json, e.g.

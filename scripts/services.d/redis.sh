@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Redis from Debian's packages, as our own instance on 127.0.0.1:16379 with its data directory.
 
 redis_install() { have redis-server || apt_install redis-server; }
