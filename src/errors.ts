@@ -25,6 +25,8 @@ export const errorCodes = {
   SINK_REJECTED: { retryable: false, exitCode: 1 },
   SINK_CLOSED: { retryable: false, exitCode: 1 },
   CHECKPOINT_INVALID: { retryable: false, exitCode: 1 },
+  STATE_UNAVAILABLE: { retryable: true, exitCode: 1 },
+  STATE_CLOSED: { retryable: false, exitCode: 1 },
   INTERNAL: { retryable: false, exitCode: 1 },
 } as const satisfies Record<string, { retryable: boolean; exitCode: number }>;
 
