@@ -1,0 +1,33 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { embeddedSink } from '../../src/sinks/embedded/embedded-sink.ts';
+import { crashTest } from './crash-harness.ts';
+import { countingSpec } from './fixtures/counting-job.ts';
+
+const writer = new URL('./fixtures/embedded-writer.ts', import.meta.url).pathname;
+
+describe('the embedded sink under SIGKILL', () => {
+  it('should reflect every record exactly once across 20 kills of a non-idempotent job', { timeout: 60_000 }, async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tributary-sink-crash-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const table = 'counts';
+    const end = 30_000;
+    const { progress, killedInWrite } = await crashTest({
+      script: writer,
+      args: [dir, table, String(end)],
+      openSink: async () => {
+        const sink = embeddedSink.create(countingSpec(table), { job: 'crash-job' }, { dir });
+        await sink.open();
+        return sink;
+      },
+      kills: 20,
+      end,
+      maxKillDelayMs: 20,
+    });
+    // The kills landed while the job was still working, some of them in the middle of a write.
+    expect(progress.at(-1)!.some((offset) => offset < end)).toBe(true);
+    expect(killedInWrite, 'no kill landed inside a write').toBeGreaterThan(0);
+  });
+});
