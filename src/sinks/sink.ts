@@ -20,7 +20,9 @@
  *   committed offsets, which it commits only after the write succeeded.
  *
  * Errors (TributaryError codes): SINK_UNAVAILABLE (the store cannot be reached or timed out;
- * retryable, the write did not happen or happened whole), SINK_REJECTED (the store refused the rows:
+ * retryable: the write may or may not have been applied, but never in part on an exactly-once sink,
+ * and writing the same batch again is safe because rows are upserts and positions are set, not
+ * added), SINK_REJECTED (the store refused the rows:
  * a type mismatch, a missing key column; not retryable, the message names the table, the column and
  * the row), SINK_CLOSED (used after close).
  */

@@ -14,8 +14,11 @@
  * crash. That is what makes a checkpoint (operator state plus the offsets it reflects) consistent.
  * `checkAndSet` is atomic per key, so two workers never both see 'new' for one key.
  *
- * Errors (TributaryError codes): STATE_UNAVAILABLE (cannot reach or write the store; retryable),
- * STATE_CLOSED.
+ * Errors (TributaryError codes): STATE_UNAVAILABLE (cannot reach or write the store; retryable: a
+ * failed commit changed nothing, except that on Redis a commit whose reply was lost may have been
+ * applied, in full and never in part), STATE_CLOSED.
+ *
+ * Keys are ordered by their UTF-8 bytes (code point order), the same on every backend.
  */
 
 export type Fingerprint = 'new' | 'changed' | 'unchanged';
