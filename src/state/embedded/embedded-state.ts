@@ -11,6 +11,7 @@ import { mkdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { TributaryError } from '../../errors.ts';
+import { checkName, checkValue } from '../state-input.ts';
 import type { Fingerprint, StateStore } from '../state.ts';
 import { toEmbeddedStateError } from './sqlite-state-errors.ts';
 
@@ -238,20 +239,4 @@ function toBuffer(value: unknown): Buffer | undefined {
   if (value === undefined || value === null) return undefined;
   if (!(value instanceof Uint8Array)) throw new TributaryError('INTERNAL', `embedded state: expected a BLOB, found ${typeof value}`);
   return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-}
-
-/**
- * Names must be strings, and well-formed: a lone surrogate would be stored as U+FFFD, and two
- * different keys could then collide.
- */
-function checkName(what: string, name: unknown): void {
-  if (typeof name !== 'string' || !name.isWellFormed()) {
-    throw new TributaryError('INTERNAL', `state: the ${what} must be a well-formed string, got ${typeof name === 'string' ? JSON.stringify(name) : typeof name}`);
-  }
-}
-
-function checkValue(key: string, value: unknown): void {
-  if (!Buffer.isBuffer(value)) {
-    throw new TributaryError('INTERNAL', `state: the value for key ${JSON.stringify(key)} must be a Buffer (or undefined to delete), got ${typeof value}`);
-  }
 }

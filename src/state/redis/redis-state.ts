@@ -14,6 +14,7 @@
  */
 import type { Redis } from 'ioredis';
 import { TributaryError } from '../../errors.ts';
+import { checkName, checkValue } from '../state-input.ts';
 import type { Fingerprint, StateStore } from '../state.ts';
 import { describeRedisUrl, toRedisStateError } from './redis-state-errors.ts';
 
@@ -217,21 +218,5 @@ class RedisStateStore implements StateStore {
     } catch (error) {
       throw toRedisStateError(error, this.where, operation, this.connection.lastError);
     }
-  }
-}
-
-/**
- * Names must be strings, and well-formed: a lone surrogate would be sent as U+FFFD, and two
- * different keys could then collide.
- */
-function checkName(what: string, name: unknown): void {
-  if (typeof name !== 'string' || !name.isWellFormed()) {
-    throw new TributaryError('INTERNAL', `state: the ${what} must be a well-formed string, got ${typeof name === 'string' ? JSON.stringify(name) : typeof name}`);
-  }
-}
-
-function checkValue(key: string, value: unknown): void {
-  if (!Buffer.isBuffer(value)) {
-    throw new TributaryError('INTERNAL', `state: the value for key ${JSON.stringify(key)} must be a Buffer (or undefined to delete), got ${typeof value}`);
   }
 }
