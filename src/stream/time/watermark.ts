@@ -107,18 +107,24 @@ export class WatermarkGenerator {
   }
 
   /**
-   * The combined watermark at processing time `nowMs`. When every partition is idle (or none is
-   * known) it holds where it was: no partition gives evidence to move it.
+   * The combined watermark at processing time `nowMs`: the least watermark of the active partitions.
+   * When every partition is idle, it is the least watermark of those that have sent records (each
+   * one's own watermark still bounds its own late records), so the windows of a stream that has
+   * paused all fire; partitions that never sent anything do not count then. It never goes back.
    */
   current(nowMs: number): number {
     let least = Number.POSITIVE_INFINITY;
+    let leastSeen = Number.POSITIVE_INFINITY;
     let active = false;
     for (const [partition, state] of this.#partitions) {
+      const mark = state.maxTimestamp - this.#outOfOrderness;
+      if (state.maxTimestamp > Number.NEGATIVE_INFINITY) leastSeen = Math.min(leastSeen, mark);
       if (this.isIdle(partition, nowMs)) continue;
       active = true;
-      least = Math.min(least, state.maxTimestamp - this.#outOfOrderness);
+      least = Math.min(least, mark);
     }
-    if (active) this.#combined = Math.max(this.#combined, least);
+    const next = active ? least : leastSeen;
+    if (next !== Number.POSITIVE_INFINITY) this.#combined = Math.max(this.#combined, next);
     return this.#combined;
   }
 

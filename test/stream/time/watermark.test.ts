@@ -58,11 +58,14 @@ describe('watermark generator', () => {
     expect(generator.current(170)).toBe(700);
   });
 
-  it('should hold the watermark when every partition is idle', () => {
+  it('should move to the least watermark of the partitions that sent records when every partition is idle', () => {
     const generator = new WatermarkGenerator({ maxOutOfOrdernessMs: 0, idleTimeoutMs: 100 });
+    generator.register(1, 0);
     generator.observe(0, 50, 0);
-    expect(generator.current(10)).toBe(50);
-    expect(generator.current(10_000)).toBe(50);
+    expect(generator.current(10)).toBe(Number.NEGATIVE_INFINITY); // partition 1 may still send
+    expect(generator.current(10_000)).toBe(50); // both idle: partition 1 never sent anything
+    generator.observe(2, 20, 10_000);
+    expect(generator.current(20_000)).toBe(50); // never backwards
   });
 
   it('should stop waiting for a partition that was removed', () => {
@@ -107,7 +110,7 @@ describe('watermark generator', () => {
     expect(() => new WatermarkGenerator({ maxOutOfOrdernessMs: 0, idleTimeoutMs: 0 })).toThrow(TributaryError);
   });
 
-  it('should equal, on any sequence, the greatest so far of the least watermark over partitions active at the time', () => {
+  it('should equal, on any sequence, the greatest so far of the least watermark over the partitions active at the time (or all of them when all are idle)', () => {
     const event = fc.record({ partition: fc.nat(3), timestamp: fc.integer({ min: -100, max: 1_000 }), wait: fc.nat(60), ask: fc.boolean() });
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 50 }), fc.integer({ min: 1, max: 150 }), fc.array(event, { maxLength: 60 }), (bound, idle, events) => {
@@ -122,7 +125,7 @@ describe('watermark generator', () => {
           if (!ask) continue;
           const partitions = [...new Set(seen.map((s) => s.partition))];
           const active = partitions.filter((p) => now - Math.max(...seen.filter((s) => s.partition === p).map((s) => s.at)) < idle);
-          const marks = active.map((p) => Math.max(...seen.filter((s) => s.partition === p).map((s) => s.timestamp)) - bound);
+          const marks = (active.length > 0 ? active : partitions).map((p) => Math.max(...seen.filter((s) => s.partition === p).map((s) => s.timestamp)) - bound);
           if (marks.length > 0) expected = Math.max(expected, Math.min(...marks));
           expect(generator.current(now)).toBe(expected);
         }

@@ -1,0 +1,188 @@
+/**
+ * Runs a keyed, windowed stream job in two stages, as Kafka Streams does:
+ *
+ * 1. repartition: the pipeline's output goes to `<job>.repartition`, keyed by the window key, so
+ *    every record of a key reaches the same partition (a stateless job, see runner.ts);
+ * 2. windows: one window operator per partition of that topic, driven by one watermark across the
+ *    partitions (an idle partition does not hold it back); results are upserted into the sink, and
+ *    records too late for every window go to `<job>.late`.
+ *
+ * Checkpoints: every `checkpointMs`, after the results so far are written to the sink and the late
+ * records to the log, each partition's operator snapshot and the next offset it reflects are
+ * committed to the state store in one atomic step. A worker that takes over a partition (after a
+ * restart or a rebalance) restores its operator from that checkpoint and replays the records after
+ * it; the results it emits again are the same rows, upserted, so the sink ends up exact.
+ *
+ * Values cross the repartition topic as JSON: the values windows see are what JSON gives back.
+ */
+import type { Log, LogRecord, ProducerRecord } from '../log/log.ts';
+import type { Row, Sink } from '../sinks/sink.ts';
+import type { StateStore } from '../state/state.ts';
+import type { Pipeline, RecordContext } from './pipeline.ts';
+import { runStreamJob, type JobCounts } from './runner.ts';
+import type { Aggregator } from './time/aggregate.ts';
+import { WatermarkGenerator } from './time/watermark.ts';
+import { WindowOperator, type WindowResult } from './time/window-operator.ts';
+import type { WindowSpec } from './time/windows.ts';
+
+export interface WindowedJob<T, A, R> {
+  name: string;
+  pipeline: Pipeline<T>;
+  keyBy: (value: T) => string;
+  /** Event time of a value; default: the record's timestamp. */
+  eventTime?: (value: T, ctx: RecordContext) => number;
+  window: WindowSpec;
+  aggregator: Aggregator<T, A, R>;
+  allowedLatenessMs?: number;
+  maxOutOfOrdernessMs?: number;
+  idleTimeoutMs?: number;
+  sink: Sink;
+  /** The row a window result becomes; its key columns must include the window key and the window. */
+  row: (result: WindowResult<R>) => Row;
+  checkpointMs?: number;
+}
+
+export interface WindowedCounts {
+  stage1: JobCounts;
+  windows: { in: number; late: number; results: number; checkpoints: number };
+}
+
+export interface WindowedRunOptions {
+  log: Log;
+  state: StateStore;
+  signal?: AbortSignal;
+  /** Processing time, for idleness; injectable for tests. */
+  now?: () => number;
+  onCheckpoint?: (counts: WindowedCounts) => void;
+}
+
+export function repartitionTopic(job: string): string {
+  return `${job}.repartition`;
+}
+
+export async function runWindowedJob<T, A, R>(job: WindowedJob<T, A, R>, options: WindowedRunOptions): Promise<WindowedCounts> {
+  const topic = repartitionTopic(job.name);
+  const source = await options.log.admin().describeTopic(job.pipeline.topic);
+  const admin = options.log.admin();
+  if (!(await admin.listTopics()).includes(topic)) await admin.createTopic(topic, { partitions: source.partitions.length });
+  await admin.close();
+
+  const eventTime = job.eventTime ?? ((_v: T, ctx: RecordContext) => ctx.timestamp);
+  const stage1 = runStreamJob(
+    {
+      name: job.name,
+      pipeline: job.pipeline.map((value, ctx) => ({ value, time: eventTime(value, ctx) }), 'event-time'),
+      output: { kind: 'topic', topic, key: (v) => job.keyBy(v.value) },
+      batchMs: 50,
+    },
+    { log: options.log, ...(options.signal ? { signal: options.signal } : {}) },
+  );
+  const windows = runWindows(job, topic, options);
+  const [stage1Counts, windowCounts] = await Promise.all([stage1, windows]);
+  return { stage1: stage1Counts, windows: windowCounts };
+}
+
+interface Checkpoint {
+  position: number;
+  operator: unknown;
+}
+
+async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, options: WindowedRunOptions): Promise<WindowedCounts['windows']> {
+  const now = options.now ?? Date.now;
+  const namespace = `job.${job.name}.windows`;
+  const counts = { in: 0, late: 0, results: 0, checkpoints: 0 };
+  const watermarks = new WatermarkGenerator({ maxOutOfOrdernessMs: job.maxOutOfOrdernessMs ?? 1000, idleTimeoutMs: job.idleTimeoutMs ?? 5000 });
+  const operators = new Map<number, WindowOperator<T, A, R>>();
+  const positions = new Map<number, number>();
+  const consumer = options.log.consumer({ group: `job.${job.name}.windows`, topics: [topic] });
+  const producer = options.log.producer();
+  await job.sink.open();
+  let rows: Row[] = [];
+  let late: ProducerRecord[] = [];
+  let lastCheckpoint = now();
+
+  const checkpoint = async () => {
+    if (late.length > 0) await producer.send(late);
+    if (rows.length > 0) await job.sink.write({ rows, positions: [] });
+    const owned = new Set(consumer.assignment().map((tp) => tp.partition));
+    const changes = new Map<string, Buffer | undefined>();
+    for (const [partition, operator] of operators) {
+      // A partition another worker owns now is its to checkpoint.
+      if (!owned.has(partition)) continue;
+      const state: Checkpoint = { position: positions.get(partition) ?? 0, operator: operator.snapshot() };
+      changes.set(`partition/${partition}`, Buffer.from(JSON.stringify(state)));
+    }
+    if (changes.size > 0) await options.state.commit(namespace, changes);
+    await consumer.commit([...positions].filter(([p]) => owned.has(p)).map(([partition, offset]) => ({ topic, partition, offset })));
+    rows = [];
+    late = [];
+    lastCheckpoint = now();
+    counts.checkpoints++;
+    options.onCheckpoint?.({ stage1: { in: 0, out: 0, filtered: 0, deadLettered: 0, steps: new Map() }, windows: counts });
+  };
+
+  try {
+    while (!options.signal?.aborted) {
+      const records = await consumer.poll(100);
+      const sought = await adoptPartitions();
+      for (const record of records) if (!sought.has(record.partition)) take(record);
+      const watermark = watermarks.current(now());
+      for (const operator of operators.values()) emit(operator.advanceWatermark(watermark));
+      if (now() - lastCheckpoint >= (job.checkpointMs ?? 1000)) await checkpoint();
+    }
+    await checkpoint();
+  } finally {
+    await consumer.close();
+    await producer.close();
+    await job.sink.close();
+  }
+  return counts;
+
+  /** Restore operators for partitions just assigned; drop those taken away. Returns the partitions sought. */
+  async function adoptPartitions(): Promise<Set<number>> {
+    const assigned = new Set(consumer.assignment().map((tp) => tp.partition));
+    for (const partition of [...operators.keys()]) {
+      if (assigned.has(partition)) continue;
+      operators.delete(partition);
+      positions.delete(partition);
+      watermarks.remove(partition);
+    }
+    const sought = new Set<number>();
+    for (const partition of assigned) {
+      if (operators.has(partition)) continue;
+      const saved = await options.state.get(namespace, `partition/${partition}`);
+      const options_ = { allowedLatenessMs: job.allowedLatenessMs ?? 0 };
+      if (saved) {
+        const checkpoint = JSON.parse(saved.toString('utf8')) as Checkpoint;
+        operators.set(partition, WindowOperator.restore(checkpoint.operator, job.window, job.aggregator, options_));
+        positions.set(partition, checkpoint.position);
+        await consumer.seek(topic, partition, { offset: checkpoint.position });
+        sought.add(partition);
+      } else {
+        operators.set(partition, new WindowOperator(job.window, job.aggregator, options_));
+      }
+      watermarks.register(partition, now());
+    }
+    return sought;
+  }
+
+  function take(record: LogRecord): void {
+    const operator = operators.get(record.partition);
+    if (!operator) return;
+    counts.in++;
+    positions.set(record.partition, record.offset + 1);
+    const { value, time } = JSON.parse(record.value?.toString('utf8') ?? 'null') as { value: T; time: number };
+    watermarks.observe(record.partition, time, now());
+    if (operator.process(record.key?.toString('utf8') ?? '', time, value) === 'late') {
+      counts.late++;
+      late.push({ topic: `${job.name}.late`, key: record.key, value: Buffer.from(JSON.stringify(value)), timestamp: time });
+    }
+  }
+
+  function emit(results: WindowResult<R>[]): void {
+    for (const result of results) {
+      rows.push(job.row(result));
+      counts.results++;
+    }
+  }
+}
