@@ -27,6 +27,9 @@ export const errorCodes = {
   CHECKPOINT_INVALID: { retryable: false, exitCode: 1 },
   STATE_UNAVAILABLE: { retryable: true, exitCode: 1 },
   STATE_CLOSED: { retryable: false, exitCode: 1 },
+  LAKE_NOT_FOUND: { retryable: false, exitCode: 1 },
+  LAKE_UNAVAILABLE: { retryable: true, exitCode: 1 },
+  LAKE_INVALID_KEY: { retryable: false, exitCode: 2 },
   INTERNAL: { retryable: false, exitCode: 1 },
 } as const satisfies Record<string, { retryable: boolean; exitCode: number }>;
 

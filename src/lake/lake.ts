@@ -1,0 +1,50 @@
+/**
+ * The data lake: immutable files in three zones, on a local directory or S3/MinIO.
+ *
+ * Glossary:
+ * - zone: `raw` (what came in, as it came), `processed` (cleaned, typed), `curated` (views for people).
+ * - dataset: a named table of files in one zone, laid out Hive-style:
+ *   `<zone>/<dataset>/dt=YYYY-MM-DD/[hr=HH/]part-<id>.parquet`, readable as is by DuckDB, Spark, Trino.
+ * - key: an object's path relative to the lake root, `/`-separated, never starting with `/`.
+ *
+ * Lifecycle: `open*Lake(...)` → calls → `close()`.
+ *
+ * Guarantees: `put` is atomic: a reader sees the whole object or none of it (fs: written under a
+ * temporary name, fsynced, renamed; S3: a completed single or multipart upload). Objects are never
+ * modified in place; a dataset's visible files are those its manifest lists (see catalog.ts), so a
+ * job's output appears all at once when its manifest is committed.
+ *
+ * Errors (TributaryError codes): LAKE_NOT_FOUND (no such key), LAKE_UNAVAILABLE (the store cannot be
+ * reached; retryable), LAKE_INVALID_KEY.
+ */
+import type { Readable } from 'node:stream';
+
+export const zones = ['raw', 'processed', 'curated'] as const;
+export type Zone = (typeof zones)[number];
+
+export interface LakeObject {
+  key: string;
+  size: number;
+  modified: Date;
+  /** A content tag that changes when the object does (fs: size and mtime; S3: ETag). */
+  etag: string;
+}
+
+export type Body = Buffer | Readable | AsyncIterable<Uint8Array>;
+
+export interface Lake {
+  readonly backend: 'fs' | 's3';
+  put(key: string, body: Body, options?: { contentType?: string; metadata?: Record<string, string> }): Promise<LakeObject>;
+  get(key: string): Promise<Readable>;
+  getBytes(key: string): Promise<Buffer>;
+  head(key: string): Promise<LakeObject | undefined>;
+  /** Objects under a prefix, in key order. */
+  list(prefix: string): AsyncIterable<LakeObject>;
+  delete(key: string): Promise<void>;
+  /**
+   * A local file with the object's bytes, for engines that read files (DuckDB): on fs the object
+   * itself; on S3 a copy staged under the cache directory, reused while its ETag is unchanged.
+   */
+  localPath(key: string): Promise<string>;
+  close(): Promise<void>;
+}
