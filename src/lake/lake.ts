@@ -5,7 +5,10 @@
  * - zone: `raw` (what came in, as it came), `processed` (cleaned, typed), `curated` (views for people).
  * - dataset: a named table of files in one zone, laid out Hive-style:
  *   `<zone>/<dataset>/dt=YYYY-MM-DD/[hr=HH/]part-<id>.parquet`, readable as is by DuckDB, Spark, Trino.
- * - key: an object's path relative to the lake root, `/`-separated, never starting with `/`.
+ * - key: an object's path relative to the lake root: `/`-separated plain segments (no `..`, no
+ *   segment starting with `.`, which is reserved for temporary files), at most 1,024 bytes. On fs a
+ *   key cannot be both an object and the prefix of another key's directory. A list prefix is a plain
+ *   string prefix, as on S3.
  *
  * Lifecycle: `open*Lake(...)` → calls → `close()`.
  *
@@ -15,7 +18,8 @@
  * job's output appears all at once when its manifest is committed.
  *
  * Errors (TributaryError codes): LAKE_NOT_FOUND (no such key), LAKE_UNAVAILABLE (the store cannot be
- * reached; retryable), LAKE_INVALID_KEY.
+ * reached; retryable), LAKE_INVALID_KEY. When a body stream fails, `put` rejects with that stream's
+ * own error, unchanged: retrying would not help.
  */
 import type { Readable } from 'node:stream';
 
@@ -40,6 +44,17 @@ export interface Lake {
   head(key: string): Promise<LakeObject | undefined>;
   /** Objects under a prefix, in key order. */
   list(prefix: string): AsyncIterable<LakeObject>;
+  /**
+   * Write `body` under `key` unless an object with that key exists: the object, or undefined when
+   * the key was taken. Of many concurrent calls with one key, exactly one gets the object. Atomic
+   * and durable like `put`; meant for small control objects (the catalog's manifests). fs uses
+   * link(2), which fails instead of replacing; S3 a PutObject with `If-None-Match: *`.
+   *
+   * A call whose reply was lost and which the driver retried answers undefined even though it
+   * created the object: callers make their objects recognisable (the catalog records the run id).
+   */
+  putIfAbsent(key: string, body: Buffer, options?: { contentType?: string }): Promise<LakeObject | undefined>;
+  /** Deleting a missing key succeeds. */
   delete(key: string): Promise<void>;
   /**
    * A local file with the object's bytes, for engines that read files (DuckDB): on fs the object
