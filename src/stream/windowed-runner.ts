@@ -68,23 +68,32 @@ export async function runWindowedJob<T, A, R>(job: WindowedJob<T, A, R>, options
   await admin.close();
 
   const eventTime = job.eventTime ?? ((_v: T, ctx: RecordContext) => ctx.timestamp);
-  const stage1 = runStreamJob(
+  // A stage that fails stops the other, so a failed worker leaves both groups and others take its partitions.
+  const failed = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, failed.signal]) : failed.signal;
+  const stopOnFailure = <X>(stage: Promise<X>) => stage.catch((error: unknown) => { failed.abort(); throw error; });
+  const stage1 = stopOnFailure(runStreamJob(
     {
       name: job.name,
-      pipeline: job.pipeline.map((value, ctx) => ({ value, time: eventTime(value, ctx) }), 'event-time'),
+      // `from`/`source`: the input partition and offset, so the windows stage can drop what stage 1 sent twice.
+      pipeline: job.pipeline.map((value, ctx) => ({ value, time: eventTime(value, ctx), from: ctx.partition, source: ctx.offset }), 'event-time'),
       output: { kind: 'topic', topic, key: (v) => job.keyBy(v.value) },
       batchMs: 50,
     },
-    { log: options.log, ...(options.signal ? { signal: options.signal } : {}) },
-  );
-  const windows = runWindows(job, topic, options);
-  const [stage1Counts, windowCounts] = await Promise.all([stage1, windows]);
-  return { stage1: stage1Counts, windows: windowCounts };
+    { log: options.log, signal },
+  ));
+  const windows = stopOnFailure(runWindows(job, topic, { ...options, signal }));
+  const [stage1Counts, windowCounts] = await Promise.allSettled([stage1, windows]);
+  if (stage1Counts.status === 'rejected') throw stage1Counts.reason;
+  if (windowCounts.status === 'rejected') throw windowCounts.reason;
+  return { stage1: stage1Counts.value, windows: windowCounts.value };
 }
 
 interface Checkpoint {
   position: number;
   operator: unknown;
+  /** Input partition → the last input offset applied to this partition's operator. */
+  sources?: Record<string, number>;
 }
 
 async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, options: WindowedRunOptions): Promise<WindowedCounts['windows']> {
@@ -94,6 +103,7 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, opt
   const watermarks = new WatermarkGenerator({ maxOutOfOrdernessMs: job.maxOutOfOrdernessMs ?? 1000, idleTimeoutMs: job.idleTimeoutMs ?? 5000 });
   const operators = new Map<number, WindowOperator<T, A, R>>();
   const positions = new Map<number, number>();
+  const applied = new Map<number, Map<number, number>>();
   const consumer = options.log.consumer({ group: `job.${job.name}.windows`, topics: [topic] });
   const producer = options.log.producer();
   await job.sink.open();
@@ -109,7 +119,7 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, opt
     for (const [partition, operator] of operators) {
       // A partition another worker owns now is its to checkpoint.
       if (!owned.has(partition)) continue;
-      const state: Checkpoint = { position: positions.get(partition) ?? 0, operator: operator.snapshot() };
+      const state: Checkpoint = { position: positions.get(partition) ?? 0, operator: operator.snapshot(), sources: Object.fromEntries(applied.get(partition) ?? []) };
       changes.set(`partition/${partition}`, Buffer.from(JSON.stringify(state)));
     }
     if (changes.size > 0) await options.state.commit(namespace, changes);
@@ -126,8 +136,14 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, opt
       const records = await consumer.poll(100);
       const sought = await adoptPartitions();
       for (const record of records) if (!sought.has(record.partition)) take(record);
-      const watermark = watermarks.current(now());
-      for (const operator of operators.values()) emit(operator.advanceWatermark(watermark));
+      const at = now();
+      const watermark = watermarks.current(at);
+      for (const [partition, operator] of operators) {
+        // A partition taken over from another worker may be behind this worker's watermark: until it
+        // has caught up (or gone idle), its operator moves no further than its own records allow.
+        const own = watermarks.isIdle(partition, at) ? watermark : Math.min(watermark, watermarks.partitionWatermark(partition));
+        emit(operator.advanceWatermark(own));
+      }
       if (now() - lastCheckpoint >= (job.checkpointMs ?? 1000)) await checkpoint();
     }
     await checkpoint();
@@ -145,6 +161,7 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, opt
       if (assigned.has(partition)) continue;
       operators.delete(partition);
       positions.delete(partition);
+      applied.delete(partition);
       watermarks.remove(partition);
     }
     const sought = new Set<number>();
@@ -156,10 +173,12 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, opt
         const checkpoint = JSON.parse(saved.toString('utf8')) as Checkpoint;
         operators.set(partition, WindowOperator.restore(checkpoint.operator, job.window, job.aggregator, options_));
         positions.set(partition, checkpoint.position);
+        applied.set(partition, new Map(Object.entries(checkpoint.sources ?? {}).map(([from, offset]) => [Number(from), offset])));
         await consumer.seek(topic, partition, { offset: checkpoint.position });
         sought.add(partition);
       } else {
         operators.set(partition, new WindowOperator(job.window, job.aggregator, options_));
+        applied.set(partition, new Map());
       }
       watermarks.register(partition, now());
     }
@@ -169,9 +188,15 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, opt
   function take(record: LogRecord): void {
     const operator = operators.get(record.partition);
     if (!operator) return;
-    counts.in++;
     positions.set(record.partition, record.offset + 1);
-    const { value, time } = JSON.parse(record.value?.toString('utf8') ?? 'null') as { value: T; time: number };
+    const { value, time, from, source } = JSON.parse(record.value?.toString('utf8') ?? 'null') as { value: T; time: number; from: number; source: number };
+    // Stage 1 is at-least-once: after a rebalance it may send an input record again. Each input
+    // partition's records arrive here in offset order, a repeat within a run of them, so one
+    // offset per input partition is enough to skip repeats.
+    const sources = applied.get(record.partition)!;
+    if ((sources.get(from) ?? -1) >= source) return;
+    sources.set(from, source);
+    counts.in++;
     watermarks.observe(record.partition, time, now());
     if (operator.process(record.key?.toString('utf8') ?? '', time, value) === 'late') {
       counts.late++;

@@ -77,6 +77,8 @@ export class Groups {
     return this.committed.get(group) ?? new Map<string, Map<number, number>>();
   }
 
+  private readonly writes = new Map<string, Promise<void>>();
+
   async commit(group: string, positions: readonly RecordPosition[]): Promise<void> {
     const committed = this.committed.get(group) ?? new Map<string, Map<number, number>>();
     for (const { topic, partition, offset } of positions) {
@@ -85,6 +87,17 @@ export class Groups {
       committed.set(topic, parts);
     }
     this.committed.set(group, committed);
+    // One write per group at a time, each of the newest state: members of a group in this process commit concurrently.
+    const write = (this.writes.get(group) ?? Promise.resolve()).catch(() => undefined).then(() => this.persist(group, committed));
+    this.writes.set(group, write);
+    try {
+      await write;
+    } finally {
+      if (this.writes.get(group) === write) this.writes.delete(group);
+    }
+  }
+
+  private async persist(group: string, committed: Committed): Promise<void> {
     const json = JSON.stringify(Object.fromEntries([...committed].map(([topic, parts]) => [topic, Object.fromEntries(parts)])));
     const file = path.join(this.dir, `${encodeURIComponent(group)}.json`);
     const temp = `${file}.${process.pid}.tmp`;

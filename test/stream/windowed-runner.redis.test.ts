@@ -1,0 +1,120 @@
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
+import { z } from 'zod';
+import { openEmbeddedLog } from '../../src/log/embedded/embedded-log.ts';
+import type { Log } from '../../src/log/log.ts';
+import { embeddedSink } from '../../src/sinks/embedded/embedded-sink.ts';
+import type { Row, TableSpec } from '../../src/sinks/sink.ts';
+import { openRedisStateStore } from '../../src/state/redis/redis-state.ts';
+import { Pipeline } from '../../src/stream/pipeline.ts';
+import { count } from '../../src/stream/time/aggregate.ts';
+import { tumbling } from '../../src/stream/time/windows.ts';
+import { runWindowedJob, type WindowedCounts } from '../../src/stream/windowed-runner.ts';
+import { tempDir } from '../support/cli.ts';
+import { endpoint, uniqueName } from '../support/services.ts';
+
+const url = endpoint('TRIBUTARY_REDIS_URL');
+/** For looking at what the job checkpointed, and deleting it afterwards. */
+const admin = new Redis(url, { maxRetriesPerRequest: 2 });
+afterAll(() => admin.quit());
+
+const click = z.object({ user: z.number(), product: z.string(), at: z.number() });
+type Click = z.infer<typeof click>;
+const WINDOW = 10_000;
+const JOB = 'views';
+const spec: TableSpec = { name: 'views_per_product', columns: { product: 'text', window_start: 'bigint', window_end: 'bigint', views: 'bigint' }, key: ['product', 'window_start'] };
+
+/** Clicks over 100 s of event time, up to 1 s out of order, then one far-future click that closes every window. */
+function clicks(): Click[] {
+  const out: Click[] = [];
+  for (let i = 0; i < 3000; i++) out.push({ user: i % 97, product: `p${(i * 7) % 5}`, at: Math.max(0, Math.round(i * 33 + Math.sin(i) * 1000)) });
+  out.push({ user: 1, product: 'end', at: 1_000_000 });
+  return out;
+}
+
+/** The brute-force answer: views per product and tumbling window. */
+function expected(all: Click[]): Row[] {
+  const byWindow = new Map<string, { product: string; window_start: number; window_end: number; views: number }>();
+  for (const c of all) {
+    if (c.product === 'end') continue;
+    const start = Math.floor(c.at / WINDOW) * WINDOW;
+    const row = byWindow.get(`${c.product}|${start}`) ?? { product: c.product, window_start: start, window_end: start + WINDOW, views: 0 };
+    row.views++;
+    byWindow.set(`${c.product}|${start}`, row);
+  }
+  return [...byWindow.values()].sort((a, b) => a.product.localeCompare(b.product) || a.window_start - b.window_start);
+}
+
+/** A key prefix of this test's own; its keys are deleted when the test ends. */
+function testPrefix(): string {
+  const prefix = `${uniqueName('windowed')}:`;
+  onTestFinished(async () => {
+    // The prefix is a uniqueName: no glob characters in it.
+    for await (const keys of admin.scanStream({ match: `${prefix}*`, count: 1000 }) as AsyncIterable<string[]>) {
+      if (keys.length > 0) await admin.del(...keys);
+    }
+  });
+  return prefix;
+}
+
+/** One run of the job with its state in Redis under `keyPrefix`, until `stopWhen`; returns the counts and the views. */
+async function run(log: Log, dir: string, keyPrefix: string, stopWhen: (c: WindowedCounts) => boolean) {
+  const state = await openRedisStateStore({ url, keyPrefix });
+  const controller = new AbortController();
+  try {
+    const counts = await runWindowedJob(
+      {
+        name: JOB,
+        pipeline: Pipeline.from('clicks', click),
+        keyBy: (c) => c.product,
+        eventTime: (c) => c.at,
+        window: tumbling(WINDOW),
+        aggregator: count<Click>(),
+        maxOutOfOrdernessMs: 2000,
+        idleTimeoutMs: 200,
+        sink: embeddedSink.create(spec, { job: JOB }, { dir: `${dir}/views` }),
+        row: (r) => ({ product: r.key, window_start: r.window.start, window_end: r.window.end, views: r.result }),
+        checkpointMs: 50,
+      },
+      { log, state, signal: controller.signal, onCheckpoint: (c) => stopWhen(c) && controller.abort() },
+    );
+    const reader = embeddedSink.create(spec, { job: 'check' }, { dir: `${dir}/views` });
+    await reader.open();
+    const rows = await reader.scan();
+    await reader.close();
+    return { counts, rows: rows.filter((r) => r.product !== 'end') };
+  } finally {
+    controller.abort();
+    await state.close();
+  }
+}
+
+describe('runWindowedJob with its state in Redis', () => {
+  it('should give the same windows when restarted from its Redis checkpoint halfway through', { timeout: 60_000 }, async () => {
+    const dir = await tempDir();
+    const log = await openEmbeddedLog({ dir: `${dir}/log`, fsync: { mode: 'never' } });
+    onTestFinished(() => log.close());
+    await log.admin().createTopic('clicks', { partitions: 2 });
+    const keyPrefix = testPrefix();
+    const all = clicks();
+    const send = (part: Click[]) => log.producer().send(part.map((c) => ({ topic: 'clicks', key: Buffer.from(String(c.user)), value: Buffer.from(JSON.stringify(c)) })));
+    const half = 1500;
+    await send(all.slice(0, half));
+
+    // The first run stops with windows still open; their state is in Redis, one hash field per partition.
+    const first = await run(log, dir, keyPrefix, (c) => c.windows.in >= half);
+    expect(first.counts.windows.in).toBe(half);
+    expect(first.rows.length).toBeLessThan(expected(all).length);
+    const hash = `${keyPrefix}state:job.${JOB}.windows`;
+    expect((await admin.hkeys(hash)).sort()).toEqual(['partition/0', 'partition/1']);
+    const open = Object.values(await admin.hgetall(hash)).map((v) => (JSON.parse(v) as { operator: { windows: unknown[] } }).operator.windows.length);
+    expect(open.reduce((n, w) => n + w, 0)).toBeGreaterThan(0);
+
+    // The second run, a new connection, restores them and reads only the records after the checkpoint.
+    await send(all.slice(half));
+    const second = await run(log, dir, keyPrefix, (c) => c.windows.in >= all.length - half && c.windows.results > 0 && c.windows.checkpoints > 1);
+    expect(second.counts.windows.in).toBe(all.length - half);
+    expect(first.counts.windows.late + second.counts.windows.late).toBe(0);
+    expect(second.rows).toEqual(expected(all));
+  });
+});
