@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 
 const benches: Record<string, () => Promise<{ run(args: Record<string, string | boolean | undefined>): Promise<object> }>> = {
   log: () => import('./log.ts'),
+  stream: () => import('./stream.ts'),
 };
 
 const { positionals, values } = parseArgs({

@@ -81,48 +81,45 @@ export class Pipeline<T> {
    * updated so that, per step, in = out + filtered + deadLettered.
    */
   run(value: Buffer | null, ctx: RecordContext, counts: Map<string, StepCounts>): Outcome<T> {
-    const count = (name: string) => {
-      let c = counts.get(name);
-      if (!c) counts.set(name, (c = { in: 0, out: 0, filtered: 0, deadLettered: 0 }));
-      return c;
-    };
-    const schemaCount = count('schema');
+    const schemaCount = counter(counts, 'schema');
     schemaCount.in++;
-    let values: unknown[];
+    let current: unknown;
     try {
-      values = [this.decode(value)];
+      current = this.decode(value);
     } catch (error) {
       schemaCount.deadLettered++;
       return { kind: 'dead-letter', step: 'schema', error: error as Error };
     }
     schemaCount.out++;
-    for (const step of this.steps) {
-      const c = count(step.name);
-      const next: unknown[] = [];
-      for (const v of values) {
-        c.in++;
-        const before = next.length;
-        let result: unknown;
-        try {
-          result = step.fn(v, ctx);
-        } catch (error) {
-          c.deadLettered++;
-          return { kind: 'dead-letter', step: step.name, error: error instanceof Error ? error : new Error(String(error)) };
-        }
-        if (step.kind === 'filter') {
-          if (result) next.push(v);
-        } else if (step.kind === 'map') {
-          if (result !== null && result !== undefined) next.push(result);
-        } else if (Array.isArray(result)) {
-          next.push(...(result as unknown[]));
-        }
-        if (next.length > before) c.out++;
-        else c.filtered++;
+    // One value at a time until a flatMap makes several: the usual chain allocates no arrays.
+    let values: unknown[] | undefined;
+    const steps = this.steps;
+    for (let s = 0; s < steps.length; s++) {
+      const step = steps[s]!;
+      const c = counter(counts, step.name);
+      if (values !== undefined) {
+        const outcome = runMany(step, c, values, ctx);
+        if (!Array.isArray(outcome)) return outcome;
+        values = outcome;
+        continue;
       }
-      values = next;
-      if (values.length === 0) return { kind: 'filtered', step: step.name };
+      c.in++;
+      let result: unknown;
+      try {
+        result = step.fn(current, ctx);
+      } catch (error) {
+        c.deadLettered++;
+        return deadLettered(step, error);
+      }
+      if (step.kind === 'filter' ? !result : step.kind === 'map' ? result === null || result === undefined : !Array.isArray(result) || result.length === 0) {
+        c.filtered++;
+        return { kind: 'filtered', step: step.name };
+      }
+      c.out++;
+      if (step.kind === 'map') current = result;
+      else if (step.kind === 'flatMap') values = [...(result as unknown[])];
     }
-    return { kind: 'out', values: values as T[] };
+    return { kind: 'out', values: (values ?? [current]) as T[] };
   }
 
   private decode(value: Buffer | null): unknown {
@@ -130,4 +127,40 @@ export class Pipeline<T> {
     const parsed = jsonCodec().decode(value, this.topic);
     return this.schema ? validate(this.schema, parsed, this.topic) : parsed;
   }
+}
+
+function counter(counts: Map<string, StepCounts>, name: string): StepCounts {
+  let c = counts.get(name);
+  if (!c) counts.set(name, (c = { in: 0, out: 0, filtered: 0, deadLettered: 0 }));
+  return c;
+}
+
+function deadLettered(step: Step, error: unknown): Outcome<never> {
+  return { kind: 'dead-letter', step: step.name, error: error instanceof Error ? error : new Error(String(error)) };
+}
+
+/** One step over several values (after a flatMap): the values that come out, or how the record ended. */
+function runMany(step: Step, c: StepCounts, values: readonly unknown[], ctx: RecordContext): unknown[] | Outcome<never> {
+  const next: unknown[] = [];
+  for (const v of values) {
+    c.in++;
+    const before = next.length;
+    let result: unknown;
+    try {
+      result = step.fn(v, ctx);
+    } catch (error) {
+      c.deadLettered++;
+      return deadLettered(step, error);
+    }
+    if (step.kind === 'filter') {
+      if (result) next.push(v);
+    } else if (step.kind === 'map') {
+      if (result !== null && result !== undefined) next.push(result);
+    } else if (Array.isArray(result)) {
+      next.push(...(result as unknown[]));
+    }
+    if (next.length > before) c.out++;
+    else c.filtered++;
+  }
+  return next.length > 0 ? next : { kind: 'filtered', step: step.name };
 }

@@ -8,13 +8,28 @@
  * move when the sink has committed the rows. Dead letters are written to the log before the batch
  * they belong to is committed, so a crash can repeat a dead letter but never lose one.
  *
- * Backpressure: one batch is in flight at a time and polling waits for it, so a slow sink slows
- * consumption and memory stays bounded by the batch size.
+ * Pipelining: reading and transforming go on while earlier batches are written. Records for topics
+ * (outputs, dead letters) are sent as soon as the slice of the poll that produced them is processed,
+ * without waiting for the log's acknowledgement (which on the embedded log waits for the next group
+ * fsync, up to 50 ms). A batch is committed (rows and positions to the sink, then offsets to the
+ * group) only once its sends are durable and the batch before it is committed, so commits go in
+ * order and never ahead of what is durable, and sink writes go one at a time. Concurrent sends rely
+ * on the log keeping their call order, which both backends do for a topic that exists; the first
+ * send to a topic waits for the sends before it, since creating the topic may reorder them. When a
+ * write fails the job stops and commits nothing after it; records already sent for later batches
+ * are sent again after a restart, like any record read but not committed. Until then, if the log
+ * let a later send land after an earlier one failed (a Kafka broker refuses an idempotent producer's
+ * batch that would leave such a gap; the embedded log does not, after a failed disk write), a topic
+ * holds the later records without the earlier ones.
+ *
+ * Backpressure: at most three sealed batches wait for their writes while the next one is read
+ * (enough to cover the embedded log's fsync interval at full speed); polling then waits for the
+ * oldest, so a slow sink or log slows consumption and memory stays bounded by about four batches.
  */
 import { TributaryError, isTributaryError } from '../errors.ts';
 import type { Log, LogRecord, ProducerRecord, RecordPosition } from '../log/log.ts';
 import type { Row, Sink } from '../sinks/sink.ts';
-import { deadLetter } from './dead-letter.ts';
+import { deadLetter, deadLetterTopic } from './dead-letter.ts';
 import type { Pipeline, RecordContext, StepCounts } from './pipeline.ts';
 
 export type JobOutput<T> = { kind: 'table'; sink: Sink; row: (value: T, ctx: RecordContext) => Row } | { kind: 'topic'; topic: string; key?: (value: T) => string | null };
@@ -41,11 +56,31 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Sink retries on SINK_UNAVAILABLE before the job stops: delays in ms. */
   retryDelaysMs?: readonly number[];
+  /** After each batch is committed, with the counts up to and including that batch. */
   onBatch?: (counts: JobCounts) => void;
   onWarning?: (message: string, details: Record<string, unknown>) => void;
 }
 
+/** Sealed batches that may wait for their writes while the next one is read: with two, reading stalls on the fsync interval. */
+const MAX_UNCOMMITTED = 3;
+
+/** The records read since the last batch was sealed, and what they turned into. */
+interface Batch {
+  rows: Row[];
+  /** Sends of this batch's outputs and dead letters; caught, so a failure waits for whoever awaits it. */
+  sends: Promise<unknown>[];
+  /** Per partition, the next offset to read after this batch. */
+  positions: Map<number, number>;
+  /** The job's counts when the batch was sealed. */
+  counts?: JobCounts;
+}
+
+/** Records processed in one go before I/O callbacks get a turn. */
+const SLICE = 1000;
+
+const yieldToLoop = () => new Promise((resolve) => setImmediate(resolve));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const ignore = () => undefined;
 
 export async function runStreamJob<T>(job: StreamJob<T>, options: RunOptions): Promise<JobCounts> {
   const batchRecords = job.batchRecords ?? 5_000;
@@ -53,83 +88,152 @@ export async function runStreamJob<T>(job: StreamJob<T>, options: RunOptions): P
   const retryDelays = options.retryDelaysMs ?? [100, 200, 400, 800, 1600, 3200];
   const counts = { in: 0, out: 0, filtered: 0, deadLettered: 0, steps: new Map<string, StepCounts>() };
   const topic = job.pipeline.topic;
-  const sink = job.output.kind === 'table' ? job.output.sink : undefined;
+  const output = job.output;
+  const dlq = deadLetterTopic(job.name);
+  const sink = output.kind === 'table' ? output.sink : undefined;
   await sink?.open();
-  const stored = new Map((await sink?.positions())?.filter((p) => p.topic === topic).map((p) => [p.partition, p.offset]));
   const consumer = options.log.consumer({ group: `job.${job.name}`, topics: [topic], maxRecords: batchRecords });
   const producer = options.log.producer();
-  const started = new Set<number>();
+  let owned = new Set<number>();
 
-  let rows: Row[] = [];
-  let outRecords: ProducerRecord[] = [];
-  let dead: ProducerRecord[] = [];
-  let positions = new Map<number, number>();
-  let batchStart = Date.now();
+  let batch = newBatch();
   let pending = 0;
-
-  const flush = async () => {
-    if (pending === 0) return;
-    const batchPositions: RecordPosition[] = [...positions].map(([partition, offset]) => ({ topic, partition, offset }));
-    if (dead.length > 0) await producer.send(dead);
-    if (outRecords.length > 0) await producer.send(outRecords);
-    if (sink) await withRetry(() => sink.write({ rows, positions: batchPositions }), retryDelays, options);
-    await consumer.commit(batchPositions);
-    rows = [];
-    outRecords = [];
-    dead = [];
-    positions = new Map();
-    pending = 0;
-    batchStart = Date.now();
-    options.onBatch?.(counts);
-  };
+  let batchStart = Date.now();
+  /** Outputs and dead letters of the poll being processed, sent when it is done. */
+  let unsent: ProducerRecord[] = [];
+  const unsentTopics = new Set<string>();
+  /** Topics a send has reached: sends to them may overlap. */
+  const sentTo = new Set<string>();
+  const sending = new Set<Promise<unknown>>();
+  /** Commits of sealed batches not yet awaited, oldest first. */
+  const uncommitted: Promise<void>[] = [];
+  let lastWritten: Promise<void> = Promise.resolve();
+  let lastCommitted: Promise<void> = Promise.resolve();
+  let failure: { error: unknown } | undefined;
 
   try {
     while (!options.signal?.aborted) {
+      if (failure) throw failure.error;
       const records = await consumer.poll(Math.max(1, Math.min(batchMs, 500)));
-      // A partition just assigned starts where the sink says, before any of its records count.
+      // A partition just assigned (at start or by a rebalance) starts where the sink says, before
+      // any of its records count.
       const sought = new Set<number>();
-      for (const tp of consumer.assignment()) {
-        if (started.has(tp.partition)) continue;
-        started.add(tp.partition);
-        const at = stored.get(tp.partition);
-        if (at === undefined) continue;
-        await consumer.seek(topic, tp.partition, { offset: at });
-        sought.add(tp.partition); // what this poll returned for it came from before the seek
+      const assigned = new Set(consumer.assignment().map((tp) => tp.partition));
+      const fresh = [...assigned].filter((partition) => !owned.has(partition));
+      owned = assigned;
+      if (fresh.length > 0 && sink) {
+        const stored = new Map((await sink.positions()).filter((p) => p.topic === topic).map((p) => [p.partition, p.offset]));
+        for (const partition of fresh) {
+          const at = stored.get(partition);
+          if (at === undefined) continue;
+          await consumer.seek(topic, partition, { offset: at });
+          sought.add(partition); // what this poll returned for it came from before the seek
+        }
       }
-      for (const record of records) if (!sought.has(record.partition)) process(record);
-      if (pending >= batchRecords || (pending > 0 && Date.now() - batchStart >= batchMs)) await flush();
+      const taken = sought.size === 0 ? records : records.filter((r) => !sought.has(r.partition));
+      for (let from = 0; from < taken.length; from += SLICE) {
+        // Between slices, let I/O callbacks run: the writes of earlier batches move on meanwhile.
+        if (from > 0) await yieldToLoop();
+        take(taken, from, Math.min(from + SLICE, taken.length));
+        if (unsent.length > 0) await send();
+      }
+      if (pending >= batchRecords || (pending > 0 && Date.now() - batchStart >= batchMs)) await seal();
     }
-    await flush();
+    if (failure) throw failure.error;
+    if (pending > 0) await seal();
+    while (uncommitted.length > 0) await uncommitted.shift();
   } finally {
+    // Whatever is in flight finishes (or fails) before the clients close under it.
+    await Promise.allSettled([...uncommitted, ...sending]);
     await consumer.close();
     await producer.close();
     await sink?.close();
   }
   return counts;
 
-  function process(record: LogRecord): void {
-    const ctx: RecordContext = { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp, key: record.key?.toString('utf8') ?? null };
-    counts.in++;
-    pending++;
-    positions.set(record.partition, record.offset + 1);
-    const outcome = job.pipeline.run(record.value, ctx, counts.steps);
-    if (outcome.kind === 'filtered') {
-      counts.filtered++;
-    } else if (outcome.kind === 'dead-letter') {
-      counts.deadLettered++;
-      dead.push(deadLetter(job.name, record, outcome.step, outcome.error));
-    } else {
-      counts.out++;
-      const output = job.output;
-      for (const value of outcome.values) {
-        if (output.kind === 'table') {
-          rows.push(output.row(value, ctx));
-        } else {
-          const key = output.key?.(value) ?? ctx.key;
-          outRecords.push({ topic: output.topic, key: key === null ? null : Buffer.from(key), value: Buffer.from(JSON.stringify(value)), timestamp: record.timestamp });
+  function newBatch(): Batch {
+    return { rows: [], sends: [], positions: new Map() };
+  }
+
+  /** Run a poll's records through the pipeline into the current batch. */
+  function take(records: readonly LogRecord[], from: number, to: number): void {
+    const steps = counts.steps;
+    const positions = batch.positions;
+    const rows = batch.rows;
+    for (let i = from; i < to; i++) {
+      const record = records[i]!;
+      const ctx: RecordContext = { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp, key: record.key?.toString('utf8') ?? null };
+      counts.in++;
+      pending++;
+      // Offsets only grow within a partition, so the last record of each partition wins.
+      positions.set(record.partition, record.offset + 1);
+      const outcome = job.pipeline.run(record.value, ctx, steps);
+      if (outcome.kind === 'filtered') {
+        counts.filtered++;
+      } else if (outcome.kind === 'dead-letter') {
+        counts.deadLettered++;
+        unsent.push(deadLetter(job.name, record, outcome.step, outcome.error));
+        unsentTopics.add(dlq);
+      } else {
+        counts.out++;
+        for (const value of outcome.values) {
+          if (output.kind === 'table') {
+            rows.push(output.row(value, ctx));
+          } else {
+            // Without a key (no function, or it gave null) the input's key goes out as it came in.
+            const key = output.key?.(value);
+            unsent.push({ topic: output.topic, key: key === null || key === undefined ? record.key : Buffer.from(key), value: Buffer.from(JSON.stringify(value)), timestamp: record.timestamp });
+            unsentTopics.add(output.topic);
+          }
         }
       }
     }
+  }
+
+  /** Send the poll's topic records now; the batch's commit waits for them to be durable. */
+  async function send(): Promise<void> {
+    const records = unsent;
+    const topics = [...unsentTopics];
+    unsent = [];
+    unsentTopics.clear();
+    if (topics.some((t) => !sentTo.has(t))) await Promise.allSettled(sending);
+    const sent = producer.send(records).then(() => {
+      for (const t of topics) sentTo.add(t);
+    });
+    sending.add(sent);
+    const done = sent.finally(() => sending.delete(sent));
+    done.catch(ignore);
+    batch.sends.push(done);
+  }
+
+  /** Close the current batch and queue its commit behind the earlier ones; waits while too many are queued. */
+  async function seal(): Promise<void> {
+    const sealed = batch;
+    sealed.counts = snapshot();
+    batch = newBatch();
+    pending = 0;
+    batchStart = Date.now();
+    const positions: RecordPosition[] = [...sealed.positions].map(([partition, offset]) => ({ topic, partition, offset }));
+    // Sink writes go one at a time and in order: each write stores the positions its rows reach.
+    const written = lastWritten.then(async () => {
+      await Promise.all(sealed.sends);
+      if (sink) await withRetry(() => sink.write({ rows: sealed.rows, positions }), retryDelays, options);
+    });
+    const committed = Promise.all([written, lastCommitted]).then(async () => {
+      await consumer.commit(positions);
+      options.onBatch?.(sealed.counts!);
+    });
+    committed.catch((error: unknown) => (failure ??= { error }));
+    lastWritten = written;
+    lastCommitted = committed;
+    uncommitted.push(committed);
+    while (uncommitted.length > MAX_UNCOMMITTED) await uncommitted.shift();
+  }
+
+  function snapshot(): JobCounts {
+    const steps = new Map<string, StepCounts>();
+    for (const [name, c] of counts.steps) steps.set(name, { ...c });
+    return { in: counts.in, out: counts.out, filtered: counts.filtered, deadLettered: counts.deadLettered, steps };
   }
 }
 

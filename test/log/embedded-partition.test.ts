@@ -48,3 +48,19 @@ describe('an embedded partition', () => {
     await partition.close();
   });
 });
+
+describe('an embedded partition whose write failed', () => {
+  it('should refuse every later append, so no acknowledged record ever follows a gap', async () => {
+    const dir = await tempDir();
+    const partition = await Partition.open('t', 0, dir, { fsync: { mode: 'never' }, segmentBytes: 1 << 20, onWarning: () => undefined });
+    const record = { topic: 't', value: Buffer.from('x') };
+    await partition.append([record], [recordBytes(record)]).done;
+    // Pull the file out from under the partition: its next write fails.
+    await (partition as unknown as { segments: { close(): Promise<void> }[] }).segments[0]!.close();
+    const failed = partition.append([record], [recordBytes(record)]).done;
+    await expect(failed).rejects.toMatchObject({ code: 'LOG_UNAVAILABLE' });
+    expect(() => partition.append([record], [recordBytes(record)])).toThrow(expect.objectContaining({ code: 'LOG_UNAVAILABLE' }) as Error);
+    expect(partition.endOffset).toBe(1);
+    await partition.close().catch(() => undefined);
+  });
+});

@@ -13,9 +13,9 @@ const BATCH = 1000;
 /** 10 ms per batch of 1,000: the sink takes 10 s in all, far slower than reading, so reading has to wait for it. */
 const WRITE_MS = 10;
 /**
- * Peak RSS over RSS after producing. The job should hold one batch (1,000 records of ~200 bytes,
- * their parsed values and rows: a few MB) and up to 1 MiB read per partition per poll; the rest is
- * V8 heap slack that depends on when the GC runs. Measured on a 2-core machine: 6–36 MiB alone,
+ * Peak RSS over RSS after producing. The job should hold a few batches (up to three sealed batches
+ * of 1,000 records of ~200 bytes waiting for their writes, their parsed values and rows: a few MB)
+ * and up to 1 MiB read per partition per poll; the rest is that depends on when the GC runs. Measured on a 2-core machine: 6–36 MiB alone,
  * up to 87 MiB with the other stream tests running beside it. A runner that kept reading while
  * writes queued up (no backpressure) grew by 210–232 MiB in this same test, holding nearly every
  * row. 150 MB sits between the two: ~1.7x the worst healthy run, ~60 MB under the best broken one.
@@ -106,7 +106,7 @@ describe('a stream job into a slow sink', () => {
 
     expect({ in: counts.in, out: counts.out, filtered: counts.filtered, deadLettered: counts.deadLettered }).toEqual({ in: RECORDS, out: RECORDS, filtered: 0, deadLettered: 0 });
     expect({ received: sink.received, repeated: sink.repeated, missing: sink.seen.indexOf(0) }).toEqual({ received: RECORDS, repeated: 0, missing: -1 });
-    // One batch at a time, never more than the batch size.
+    // One sink write at a time, never more than the batch size.
     expect(sink.mostInFlight).toBe(1);
     expect(sink.largestWrite).toBeLessThanOrEqual(BATCH);
     expect(sink.writes).toBeGreaterThanOrEqual(RECORDS / BATCH);

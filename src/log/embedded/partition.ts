@@ -42,6 +42,8 @@ export class Partition {
   private syncTimer: NodeJS.Timeout | undefined;
   private waiters = new Set<() => void>();
   private closed = false;
+  /** Set by a failed write: every later append is refused (see drain). */
+  private failed: TributaryError | undefined;
 
   readonly topic: string;
   readonly id: number;
@@ -91,6 +93,7 @@ export class Partition {
    */
   append(records: readonly ProducerRecord[], sizes: readonly number[]): { baseOffset: number; done: Promise<void> } {
     if (this.closed) throw new TributaryError('LOG_CLOSED', `partition ${this.topic}/${this.id} is closed`);
+    if (this.failed) throw this.failed;
     const now = Date.now();
     const baseOffset = this.nextOffset;
     this.nextOffset += records.length;
@@ -112,8 +115,12 @@ export class Partition {
         try {
           await this.write(group);
         } catch (error) {
-          const failure = new TributaryError('LOG_UNAVAILABLE', `cannot append to ${this.active.logPath}: ${(error as Error).message}`, { cause: error });
-          for (const p of group) p.reject(failure);
+          // Offsets were handed out already: a later write that succeeded would leave a gap that
+          // readers (and the jobs that rely on offset order) cannot see. Refuse every later append
+          // until the log is reopened, which recovers the partition from its files.
+          const failure = new TributaryError('LOG_UNAVAILABLE', `cannot append to ${this.active.logPath}: ${(error as Error).message}; reopen the log to recover`, { cause: error });
+          this.failed = failure;
+          for (const p of [...group, ...this.pending.splice(0)]) p.reject(failure);
           continue;
         }
         this.wake();

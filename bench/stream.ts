@@ -1,0 +1,371 @@
+/**
+ * The stream benchmark: stream jobs over N pin records of about 200 bytes on the embedded log
+ * (default fsync policy: group fsync every 50 ms).
+ *
+ * Cases:
+ * - stateless: schema check → filter → map → output topic (runStreamJob).
+ * - windowed: keyBy pin + 10 s tumbling count, checkpoints every 1 s, embedded state store and sink
+ *   (runWindowedJob: a repartition job and the window stage, both in this process). Event times are
+ *   1 ms apart in the throughput phase, so 1,000,000 records span 1,000 s and windows fire all along.
+ * - postgres-exactly-once: the stateless pipeline into PostgreSQL (one row per record, rows and
+ *   positions in one transaction); skipped when TRIBUTARY_POSTGRES_URL is unset.
+ *
+ * Each case has two phases, each on a fresh log:
+ * 1. throughput: all N records are produced first; then the job is timed from its start until the
+ *    batch or checkpoint holding the last record is committed. `cores` is the process's CPU time
+ *    over that wall time (all threads), and `recordsPerSecPerCore` their quotient.
+ * 2. latency: the job runs while a producer in the same process appends at half the measured rate,
+ *    each record carrying its append time; the first second is warm-up. What counts as visible:
+ *    - stateless: a consumer of the output topic has polled the record (the embedded log makes a
+ *      write readable before its group fsync);
+ *    - postgres: the sink's write holding the row has committed (the write call resolved), against
+ *      the append time stored in the row;
+ *    - windowed: the sink's write holding the window's row has committed (rows go out with the
+ *      checkpoints, every 1 s), measured from the moment the window could first close, i.e. when the
+ *      producer's event time passed the window's end plus the allowed out-of-orderness. Event time
+ *      runs 40× faster than the clock here, so a 10 s window closes every 250 ms.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { openEmbeddedLog } from '../src/log/embedded/embedded-log.ts';
+import type { Log, ProducerRecord } from '../src/log/log.ts';
+import { embeddedSink } from '../src/sinks/embedded/embedded-sink.ts';
+import { postgresSink } from '../src/sinks/postgres/postgres-sink.ts';
+import type { Row, TableSpec } from '../src/sinks/sink.ts';
+import { openEmbeddedStateStore } from '../src/state/embedded/embedded-state.ts';
+import { Pipeline } from '../src/stream/pipeline.ts';
+import { runStreamJob, type JobCounts } from '../src/stream/runner.ts';
+import { count } from '../src/stream/time/aggregate.ts';
+import { tumbling } from '../src/stream/time/windows.ts';
+import { runWindowedJob } from '../src/stream/windowed-runner.ts';
+import { Latencies, nowMs, round, steadyProducer, stopwatch, timedSink, until } from './stream-measure.ts';
+import { pinRecords, progress, rssSampler } from './workload.ts';
+
+const INPUT = 'pins';
+const PARTITIONS = 4;
+const WARMUP_MS = 1000;
+const LATENCY_SECONDS = 10;
+const WINDOW_MS = 10_000;
+const OUT_OF_ORDERNESS_MS = 1000;
+/** Event-time milliseconds per wall-clock millisecond in the windowed latency phase. */
+const EVENT_TIME_SPEED = 40;
+const EPOCH = Date.UTC(2024, 0, 1);
+
+interface Throughput {
+  recordsPerSec: number;
+  rssMb: number;
+  cores: number;
+}
+
+export interface CaseResult extends Throughput {
+  case: string;
+  p50Ms: number;
+  p99Ms: number;
+  recordsPerSecPerCore: number;
+}
+
+const pinSchema = z.object({
+  t: z.number().optional(),
+  category: z.string(),
+  index: z.number(),
+  unique_id: z.string(),
+  title: z.string(),
+  follower_count: z.string(),
+  is_image_or_video: z.string(),
+  downloaded: z.number(),
+});
+type Pin = z.infer<typeof pinSchema>;
+
+/** "124k" → 124000; "User Info Error" → null. */
+function followers(text: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)([kM]?)$/.exec(text);
+  return m ? Math.round(Number(m[1]) * (m[2] === 'k' ? 1e3 : m[2] === 'M' ? 1e6 : 1)) : null;
+}
+
+/** parse → filter → map: 196 of the 200 pins pass the filter. */
+function cards() {
+  return Pipeline.from(INPUT, pinSchema)
+    .filter((p) => p.downloaded === 1, 'downloaded')
+    .map((p) => ({ t: p.t, id: p.unique_id, category: p.category, title: p.title, followers: followers(p.follower_count), video: p.is_image_or_video !== 'image' }), 'card');
+}
+
+const pins = pinRecords();
+const passes = pins.map((p) => (JSON.parse(p.value.toString('utf8')) as Pin).downloaded === 1);
+
+/** The pin's JSON with the append time as its first field, `{"t":…,…}`, so a reader finds it without parsing. */
+function withAppendTime(value: Buffer, at: number): Buffer {
+  return Buffer.concat([Buffer.from(`{"t":${at},`), value.subarray(1)]);
+}
+
+function appendTimeOf(value: Buffer | null): number {
+  return value ? Number(value.toString('latin1', 5, value.indexOf(44, 5))) : NaN;
+}
+
+async function withLog<T>(work: (log: Log, dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'tributary-bench-stream-'));
+  try {
+    const log = await openEmbeddedLog({ dir: path.join(dir, 'log') });
+    try {
+      await log.admin().createTopic(INPUT, { partitions: PARTITIONS });
+      return await work(log, dir);
+    } finally {
+      await log.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Produce all input first, in batches of 1,000 with 64 in flight, as the log benchmark does. */
+async function produceAll(log: Log, records: number, timestamp?: (i: number) => number): Promise<void> {
+  const producer = log.producer();
+  const inFlight: Promise<unknown>[] = [];
+  for (let sent = 0; sent < records; sent += 1000) {
+    const batch: ProducerRecord[] = [];
+    for (let i = sent; i < Math.min(sent + 1000, records); i++) {
+      const pin = pins[i % pins.length]!;
+      batch.push({ topic: INPUT, key: pin.key, value: pin.value, ...(timestamp ? { timestamp: timestamp(i) } : {}) });
+    }
+    inFlight.push(producer.send(batch));
+    if (inFlight.length >= 64) await inFlight.shift();
+  }
+  await Promise.all(inFlight);
+  await producer.close();
+}
+
+/** Times `run(done)` from its start until it calls `done()`; `done` returns true the first time. */
+async function timeJob(records: number, run: (done: () => void) => Promise<unknown>): Promise<Throughput> {
+  const rss = rssSampler();
+  const clock = stopwatch();
+  let measured: { seconds: number; cores: number } | undefined;
+  await run(() => (measured ??= clock.stop()));
+  const rssMb = rss.stop();
+  if (!measured) throw new Error('the job stopped before it processed every record');
+  return { recordsPerSec: Math.round(records / measured.seconds), rssMb, cores: round(measured.cores, 1) };
+}
+
+async function endOffsets(log: Log, topic: string): Promise<number> {
+  const { partitions } = await log.admin().describeTopic(topic);
+  return partitions.reduce((n, p) => n + p.endOffset - p.startOffset, 0);
+}
+
+// ---------------------------------------------------------------- stateless
+
+async function statelessThroughput(records: number): Promise<Throughput> {
+  return withLog(async (log) => {
+    await produceAll(log, records);
+    const controller = new AbortController();
+    let counts: JobCounts | undefined;
+    const result = await timeJob(records, async (done) => {
+      counts = await runStreamJob(
+        { name: 'bench-stateless', pipeline: cards(), output: { kind: 'topic', topic: 'cards' } },
+        { log, signal: controller.signal, onBatch: (c) => c.in >= records && (done(), controller.abort()) },
+      );
+    });
+    const written = await endOffsets(log, 'cards');
+    if (counts?.in !== records || written !== counts.out) throw new Error(`stateless: read ${counts?.in}, wrote ${written} of ${counts?.out}`);
+    return result;
+  });
+}
+
+async function statelessLatency(rate: number): Promise<{ p50Ms: number; p99Ms: number }> {
+  return withLog(async (log) => {
+    const controller = new AbortController();
+    const job = runStreamJob({ name: 'bench-stateless', pipeline: cards(), output: { kind: 'topic', topic: 'cards' } }, { log, signal: controller.signal });
+    const latencies = new Latencies(nowMs() + WARMUP_MS);
+    const consumer = log.consumer({ group: 'latency-probe', topics: ['cards'] });
+    let seen = 0;
+    let reading = true;
+    const reader = (async () => {
+      while (reading) {
+        const got = await consumer.poll(50);
+        const at = nowMs();
+        for (const r of got) latencies.add(appendTimeOf(r.value), at);
+        seen += got.length;
+      }
+    })();
+    const producer = log.producer();
+    const sent = await steadyProducer(producer, rate, LATENCY_SECONDS, (i, at) => ({ topic: INPUT, key: pins[i % pins.length]!.key, value: withAppendTime(pins[i % pins.length]!.value, at) }));
+    let expected = 0;
+    for (let i = 0; i < sent; i++) if (passes[i % pins.length]) expected++;
+    await until(() => seen >= expected, 30_000, 'the output of the latency phase');
+    reading = false;
+    await reader;
+    controller.abort();
+    await job;
+    await Promise.all([consumer.close(), producer.close()]);
+    if (seen !== expected) throw new Error(`stateless latency: expected ${expected} outputs, saw ${seen}`);
+    return latencies.percentiles();
+  });
+}
+
+// ---------------------------------------------------------------- windowed
+
+const viewsSpec: TableSpec = { name: 'views_per_pin', columns: { pin: 'text', window_start: 'bigint', window_end: 'bigint', views: 'bigint' }, key: ['pin', 'window_start'] };
+
+async function windowedRun(log: Log, dir: string, onRows: (rows: readonly Row[], at: number) => void, stop: (windowsIn: number) => boolean, signal: AbortController): Promise<void> {
+  const state = await openEmbeddedStateStore({ file: path.join(dir, 'state.sqlite') });
+  try {
+    await runWindowedJob(
+      {
+        name: 'bench-views',
+        pipeline: Pipeline.from(INPUT, pinSchema),
+        keyBy: (p) => p.unique_id,
+        window: tumbling(WINDOW_MS),
+        aggregator: count<Pin>(),
+        maxOutOfOrdernessMs: OUT_OF_ORDERNESS_MS,
+        sink: timedSink(embeddedSink.create(viewsSpec, { job: 'bench-views' }, { dir: path.join(dir, 'views') }), onRows),
+        row: (r) => ({ pin: r.key, window_start: r.window.start, window_end: r.window.end, views: r.result }),
+        checkpointMs: 1000,
+      },
+      { log, state, signal: signal.signal, onCheckpoint: (c) => stop(c.windows.in) && signal.abort() },
+    );
+  } finally {
+    await state.close();
+  }
+}
+
+async function windowedThroughput(records: number): Promise<Throughput> {
+  return withLog(async (log, dir) => {
+    await produceAll(log, records, (i) => EPOCH + i);
+    const controller = new AbortController();
+    let rows = 0;
+    const result = await timeJob(records, (done) =>
+      windowedRun(log, dir, (r) => (rows += r.length), (n) => n >= records && (done(), true), controller),
+    );
+    // Every window but the last one or two (the watermark never passes them) has fired, for every pin.
+    if (rows < pins.length * (Math.floor(records / WINDOW_MS) - 2)) throw new Error(`windowed: only ${rows} window results`);
+    return result;
+  });
+}
+
+async function windowedLatency(rate: number): Promise<{ p50Ms: number; p99Ms: number }> {
+  return withLog(async (log, dir) => {
+    const controller = new AbortController();
+    const wallStart = nowMs();
+    const eventTime = (wall: number) => EPOCH + (wall - wallStart) * EVENT_TIME_SPEED;
+    // The wall time at which the producer's event time passed the window's end plus the out-of-orderness.
+    const closes = (windowEnd: number) => wallStart + (windowEnd + OUT_OF_ORDERNESS_MS - EPOCH) / EVENT_TIME_SPEED;
+    const latencies = new Latencies(wallStart + WARMUP_MS);
+    let lastEnd = 0;
+    const onRows = (rows: readonly Row[], at: number) => {
+      for (const row of rows) {
+        const end = row.window_end as number;
+        latencies.add(closes(end), at);
+        lastEnd = Math.max(lastEnd, end);
+      }
+    };
+    const job = windowedRun(log, dir, onRows, () => false, controller);
+    const producer = log.producer();
+    await steadyProducer(producer, rate, LATENCY_SECONDS, (i, at) => ({ topic: INPUT, key: pins[i % pins.length]!.key, value: pins[i % pins.length]!.value, timestamp: Math.floor(eventTime(at)) }));
+    const lastEvent = eventTime(nowMs());
+    // The last window the watermark has certainly passed.
+    const finalEnd = Math.floor((lastEvent - OUT_OF_ORDERNESS_MS) / WINDOW_MS) * WINDOW_MS - WINDOW_MS;
+    await Promise.race([job, until(() => lastEnd >= finalEnd, 30_000, 'the last window results')]);
+    controller.abort();
+    await job;
+    await producer.close();
+    return latencies.percentiles();
+  });
+}
+
+// ---------------------------------------------------------------- postgres
+
+const cardsSpec = (name: string): TableSpec => ({
+  name,
+  columns: { id: 'bigint', pin: 'text', category: 'text', title: 'text', followers: 'bigint', video: 'boolean', appended_at: 'double' },
+  key: ['id'],
+});
+
+async function postgresRun(log: Log, url: string, table: string, onRows: (rows: readonly Row[], at: number) => void, controller: AbortController, stop: (c: JobCounts) => boolean): Promise<JobCounts> {
+  const sink = timedSink(postgresSink.create(cardsSpec(table), { job: 'bench-pg' }, { url }), onRows);
+  return runStreamJob(
+    {
+      name: 'bench-pg',
+      pipeline: cards(),
+      // One row per input record: its id is its place in the log.
+      output: { kind: 'table', sink, row: (c, ctx) => ({ id: ctx.partition * 2 ** 40 + ctx.offset, pin: c.id, category: c.category, title: c.title, followers: c.followers, video: c.video, appended_at: c.t ?? null }) },
+    },
+    { log, signal: controller.signal, onBatch: (c) => stop(c) && controller.abort() },
+  );
+}
+
+async function withTable<T>(url: string, work: (table: string) => Promise<T>): Promise<T> {
+  const table = `bench_cards_${Date.now().toString(36)}`;
+  try {
+    return await work(table);
+  } finally {
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(`DROP TABLE IF EXISTS ${table}`);
+    await client.query(`DELETE FROM tributary_sink_positions WHERE tbl = $1`, [table]).catch(() => undefined);
+    await client.end();
+  }
+}
+
+async function postgresThroughput(url: string, records: number): Promise<Throughput> {
+  return withLog((log) =>
+    withTable(url, async (table) => {
+      await produceAll(log, records);
+      let rows = 0;
+      let counts: JobCounts | undefined;
+      const result = await timeJob(records, async (done) => {
+        counts = await postgresRun(log, url, table, (r) => (rows += r.length), new AbortController(), (c) => c.in >= records && (done(), true));
+      });
+      if (counts?.in !== records || rows !== counts.out) throw new Error(`postgres: read ${counts?.in}, wrote ${rows} rows of ${counts?.out}`);
+      return result;
+    }),
+  );
+}
+
+async function postgresLatency(url: string, rate: number): Promise<{ p50Ms: number; p99Ms: number }> {
+  return withLog((log) =>
+    withTable(url, async (table) => {
+      const latencies = new Latencies(nowMs() + WARMUP_MS);
+      let rows = 0;
+      const onRows = (batch: readonly Row[], at: number) => {
+        for (const row of batch) latencies.add(row.appended_at as number, at);
+        rows += batch.length;
+      };
+      const controller = new AbortController();
+      const job = postgresRun(log, url, table, onRows, controller, () => false);
+      const producer = log.producer();
+      const sent = await steadyProducer(producer, rate, LATENCY_SECONDS, (i, at) => ({ topic: INPUT, key: pins[i % pins.length]!.key, value: withAppendTime(pins[i % pins.length]!.value, at) }));
+      let expected = 0;
+      for (let i = 0; i < sent; i++) if (passes[i % pins.length]) expected++;
+      await until(() => rows >= expected, 30_000, 'the rows of the latency phase');
+      controller.abort();
+      await job;
+      await producer.close();
+      return latencies.percentiles();
+    }),
+  );
+}
+
+// ----------------------------------------------------------------
+
+async function measure(name: string, records: number, throughput: () => Promise<Throughput>, latency: (rate: number) => Promise<{ p50Ms: number; p99Ms: number }>): Promise<CaseResult> {
+  progress(`${name}: throughput over ${records.toLocaleString('en-US')} records`);
+  const t = await throughput();
+  progress(`${name}: ${t.recordsPerSec.toLocaleString('en-US')} records/s on ${t.cores} cores; latency at ${Math.round(t.recordsPerSec / 2).toLocaleString('en-US')} records/s`);
+  const l = await latency(t.recordsPerSec / 2);
+  return { case: name, recordsPerSec: t.recordsPerSec, p50Ms: l.p50Ms, p99Ms: l.p99Ms, rssMb: t.rssMb, cores: t.cores, recordsPerSecPerCore: Math.round(t.recordsPerSec / t.cores) };
+}
+
+export async function run(args: Record<string, string | boolean | undefined>): Promise<object> {
+  const records = Number(args.records ?? 1_000_000);
+  if (!Number.isInteger(records) || records < 10_000) throw new Error(`--records must be an integer of at least 10000, got ${String(args.records)}`);
+  const cases: CaseResult[] = [];
+  cases.push(await measure('stateless', records, () => statelessThroughput(records), statelessLatency));
+  cases.push(await measure('windowed', records, () => windowedThroughput(records), windowedLatency));
+  const url = process.env.TRIBUTARY_POSTGRES_URL;
+  if (url) {
+    cases.push(await measure('postgres-exactly-once', records, () => postgresThroughput(url, records), (rate) => postgresLatency(url, rate)));
+  } else {
+    progress('TRIBUTARY_POSTGRES_URL is not set: skipping postgres-exactly-once (bash scripts/services up postgres; eval "$(bash scripts/services env postgres)")');
+  }
+  return { bench: 'stream', records, cases };
+}
