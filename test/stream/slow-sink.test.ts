@@ -15,10 +15,11 @@ const WRITE_MS = 10;
 /**
  * Peak RSS over RSS after producing. The job should hold a few batches (up to three sealed batches
  * of 1,000 records of ~200 bytes waiting for their writes, their parsed values and rows: a few MB)
- * and up to 1 MiB read per partition per poll; the rest is that depends on when the GC runs. Measured on a 2-core machine: 6–36 MiB alone,
- * up to 87 MiB with the other stream tests running beside it. A runner that kept reading while
- * writes queued up (no backpressure) grew by 210–232 MiB in this same test, holding nearly every
- * row. 150 MB sits between the two: ~1.7x the worst healthy run, ~60 MB under the best broken one.
+ * and up to 1 MiB read per partition per poll; the rest is V8 heap slack that depends on when the GC
+ * runs. Measured on a 2-core machine: 6–36 MiB alone, up to 87 MiB with the other stream tests
+ * running beside it. A runner that kept reading while writes queued up (no backpressure) grew by
+ * 210–232 MiB in this same test, holding nearly every row. 150 MB sits between the two: ~1.7x the
+ * worst healthy run, ~60 MB under the best broken one.
  */
 const MAX_GROWTH = 150 * 1024 * 1024;
 
