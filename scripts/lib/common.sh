@@ -17,6 +17,9 @@
 # and may define <svc>_stop (default: SIGTERM the process group, then SIGKILL) and
 # <svc>_timeout (seconds to wait for health, default 120).
 
+# Debian installs server binaries (mariadbd) in /usr/sbin, which a non-login PATH may lack.
+case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin ;; esac
+
 : "${TRIBUTARY_CACHE_DIR:=${XDG_CACHE_HOME:-$HOME/.cache}/tributary}"
 if [ -z "${TRIBUTARY_SERVICES_DIR:-}" ]; then
   # As root, PostgreSQL runs as an unprivileged user that cannot enter a private /root.

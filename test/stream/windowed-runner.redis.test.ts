@@ -1,16 +1,15 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
-import { z } from 'zod';
 import { openEmbeddedLog } from '../../src/log/embedded/embedded-log.ts';
 import type { Log } from '../../src/log/log.ts';
 import { embeddedSink } from '../../src/sinks/embedded/embedded-sink.ts';
-import type { Row, TableSpec } from '../../src/sinks/sink.ts';
 import { openRedisStateStore } from '../../src/state/redis/redis-state.ts';
 import { Pipeline } from '../../src/stream/pipeline.ts';
 import { count } from '../../src/stream/time/aggregate.ts';
 import { tumbling } from '../../src/stream/time/windows.ts';
 import { runWindowedJob, type WindowedCounts } from '../../src/stream/windowed-runner.ts';
 import { tempDir } from '../support/cli.ts';
+import { click, clicks, expectedViews, viewsSpec as spec, WINDOW, type Click } from './fixtures/clicks.ts';
 import { endpoint, uniqueName } from '../support/services.ts';
 
 const url = endpoint('TRIBUTARY_REDIS_URL');
@@ -18,32 +17,8 @@ const url = endpoint('TRIBUTARY_REDIS_URL');
 const admin = new Redis(url, { maxRetriesPerRequest: 2 });
 afterAll(() => admin.quit());
 
-const click = z.object({ user: z.number(), product: z.string(), at: z.number() });
-type Click = z.infer<typeof click>;
-const WINDOW = 10_000;
 const JOB = 'views';
-const spec: TableSpec = { name: 'views_per_product', columns: { product: 'text', window_start: 'bigint', window_end: 'bigint', views: 'bigint' }, key: ['product', 'window_start'] };
 
-/** Clicks over 100 s of event time, up to 1 s out of order, then one far-future click that closes every window. */
-function clicks(): Click[] {
-  const out: Click[] = [];
-  for (let i = 0; i < 3000; i++) out.push({ user: i % 97, product: `p${(i * 7) % 5}`, at: Math.max(0, Math.round(i * 33 + Math.sin(i) * 1000)) });
-  out.push({ user: 1, product: 'end', at: 1_000_000 });
-  return out;
-}
-
-/** The brute-force answer: views per product and tumbling window. */
-function expected(all: Click[]): Row[] {
-  const byWindow = new Map<string, { product: string; window_start: number; window_end: number; views: number }>();
-  for (const c of all) {
-    if (c.product === 'end') continue;
-    const start = Math.floor(c.at / WINDOW) * WINDOW;
-    const row = byWindow.get(`${c.product}|${start}`) ?? { product: c.product, window_start: start, window_end: start + WINDOW, views: 0 };
-    row.views++;
-    byWindow.set(`${c.product}|${start}`, row);
-  }
-  return [...byWindow.values()].sort((a, b) => a.product.localeCompare(b.product) || a.window_start - b.window_start);
-}
 
 /** A key prefix of this test's own; its keys are deleted when the test ends. */
 function testPrefix(): string {
@@ -104,7 +79,7 @@ describe('runWindowedJob with its state in Redis', () => {
     // The first run stops with windows still open; their state is in Redis, one hash field per partition.
     const first = await run(log, dir, keyPrefix, (c) => c.windows.in >= half);
     expect(first.counts.windows.in).toBe(half);
-    expect(first.rows.length).toBeLessThan(expected(all).length);
+    expect(first.rows.length).toBeLessThan(expectedViews(all).length);
     const hash = `${keyPrefix}state:job.${JOB}.windows`;
     expect((await admin.hkeys(hash)).sort()).toEqual(['partition/0', 'partition/1']);
     const open = Object.values(await admin.hgetall(hash)).map((v) => (JSON.parse(v) as { operator: { windows: unknown[] } }).operator.windows.length);
@@ -115,6 +90,6 @@ describe('runWindowedJob with its state in Redis', () => {
     const second = await run(log, dir, keyPrefix, (c) => c.windows.in >= all.length - half && c.windows.results > 0 && c.windows.checkpoints > 1);
     expect(second.counts.windows.in).toBe(all.length - half);
     expect(first.counts.windows.late + second.counts.windows.late).toBe(0);
-    expect(second.rows).toEqual(expected(all));
+    expect(second.rows).toEqual(expectedViews(all));
   });
 });

@@ -1,45 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { openEmbeddedLog } from '../../src/log/embedded/embedded-log.ts';
 import type { Log } from '../../src/log/log.ts';
 import { embeddedSink } from '../../src/sinks/embedded/embedded-sink.ts';
-import type { Row } from '../../src/sinks/sink.ts';
 import { openEmbeddedStateStore } from '../../src/state/embedded/embedded-state.ts';
 import { Pipeline } from '../../src/stream/pipeline.ts';
 import { count } from '../../src/stream/time/aggregate.ts';
 import { tumbling } from '../../src/stream/time/windows.ts';
 import { runWindowedJob, type WindowedCounts } from '../../src/stream/windowed-runner.ts';
 import { tempDir } from '../support/cli.ts';
+import { click, clicks, expectedViews, viewsSpec, WINDOW, type Click } from './fixtures/clicks.ts';
 
-const click = z.object({ user: z.number(), product: z.string(), at: z.number() });
-type Click = z.infer<typeof click>;
-const WINDOW = 10_000;
 
-/** Clicks over 100 s of event time, up to 1 s out of order, then one far-future click that closes every window. */
-function clicks(): Click[] {
-  const out: Click[] = [];
-  for (let i = 0; i < 3000; i++) out.push({ user: i % 97, product: `p${(i * 7) % 5}`, at: Math.max(0, Math.round(i * 33 + Math.sin(i) * 1000)) });
-  out.push({ user: 1, product: 'end', at: 1_000_000 });
-  return out;
-}
-
-function expected(all: Click[]): Row[] {
-  const byWindow = new Map<string, Row & { views: number }>();
-  for (const c of all) {
-    if (c.product === 'end') continue;
-    const start = Math.floor(c.at / WINDOW) * WINDOW;
-    const key = `${c.product}|${start}`;
-    const row = byWindow.get(key) ?? { product: c.product, window_start: start, window_end: start + WINDOW, views: 0 };
-    row.views++;
-    byWindow.set(key, row);
-  }
-  return [...byWindow.values()].sort((a, b) => (a.product as string).localeCompare(b.product as string) || (a.window_start as number) - (b.window_start as number));
-}
 
 async function run(log: Log, dir: string, stopWhen: (c: WindowedCounts) => boolean) {
   const state = await openEmbeddedStateStore({ file: `${dir}/state.sqlite` });
   const sink = embeddedSink.create(
-    { name: 'views_per_product', columns: { product: 'text', window_start: 'bigint', window_end: 'bigint', views: 'bigint' }, key: ['product', 'window_start'] },
+    viewsSpec,
     { job: 'views' },
     { dir: `${dir}/views` },
   );
@@ -62,7 +38,7 @@ async function run(log: Log, dir: string, stopWhen: (c: WindowedCounts) => boole
   );
   await state.close();
   const reader = embeddedSink.create(
-    { name: 'views_per_product', columns: { product: 'text', window_start: 'bigint', window_end: 'bigint', views: 'bigint' }, key: ['product', 'window_start'] },
+    viewsSpec,
     { job: 'check' },
     { dir: `${dir}/views` },
   );
@@ -84,7 +60,7 @@ async function setUp() {
 describe('runWindowedJob', () => {
   it('should count events per key and tumbling window, whatever partition they arrived on', async () => {
     const { dir, log, all } = await setUp();
-    const want = expected(all);
+    const want = expectedViews(all);
     const { counts, rows } = await run(log, dir, (c) => c.windows.in >= all.length && c.windows.results >= want.length);
     expect(counts.windows.late).toBe(0);
     expect(rows).toEqual(want);
@@ -102,11 +78,11 @@ describe('runWindowedJob', () => {
     // The first run stops with windows still open; the second restores them from the checkpoint.
     const first = await run(log, dir, (c) => c.windows.in >= half);
     expect(first.counts.windows.in).toBe(half);
-    expect(first.rows.length).toBeLessThan(expected(all).length);
+    expect(first.rows.length).toBeLessThan(expectedViews(all).length);
     await send(all.slice(half));
     const second = await run(log, dir, (c) => c.windows.in >= all.length - half && c.windows.results > 0 && c.windows.checkpoints > 1);
     expect(second.counts.windows.in).toBe(all.length - half);
-    expect(second.rows).toEqual(expected(all));
+    expect(second.rows).toEqual(expectedViews(all));
     await log.close();
   });
 });
