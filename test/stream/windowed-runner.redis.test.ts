@@ -4,12 +4,9 @@ import { openEmbeddedLog } from '../../src/log/embedded/embedded-log.ts';
 import type { Log } from '../../src/log/log.ts';
 import { embeddedSink } from '../../src/sinks/embedded/embedded-sink.ts';
 import { openRedisStateStore } from '../../src/state/redis/redis-state.ts';
-import { Pipeline } from '../../src/stream/pipeline.ts';
-import { count } from '../../src/stream/time/aggregate.ts';
-import { tumbling } from '../../src/stream/time/windows.ts';
 import { runWindowedJob, type WindowedCounts } from '../../src/stream/windowed-runner.ts';
 import { tempDir } from '../support/cli.ts';
-import { click, clicks, expectedViews, viewsSpec as spec, WINDOW, type Click } from './fixtures/clicks.ts';
+import { clicks, expectedViews, viewsSpec as spec, viewsJob, type Click } from './fixtures/clicks.ts';
 import { endpoint, uniqueName } from '../support/services.ts';
 
 const url = endpoint('TRIBUTARY_REDIS_URL');
@@ -38,19 +35,7 @@ async function run(log: Log, dir: string, keyPrefix: string, stopWhen: (c: Windo
   const controller = new AbortController();
   try {
     const counts = await runWindowedJob(
-      {
-        name: JOB,
-        pipeline: Pipeline.from('clicks', click),
-        keyBy: (c) => c.product,
-        eventTime: (c) => c.at,
-        window: tumbling(WINDOW),
-        aggregator: count<Click>(),
-        maxOutOfOrdernessMs: 2000,
-        idleTimeoutMs: 200,
-        sink: embeddedSink.create(spec, { job: JOB }, { dir: `${dir}/views` }),
-        row: (r) => ({ product: r.key, window_start: r.window.start, window_end: r.window.end, views: r.result }),
-        checkpointMs: 50,
-      },
+      viewsJob(JOB, embeddedSink.create(spec, { job: JOB }, { dir: `${dir}/views` })),
       { log, state, signal: controller.signal, onCheckpoint: (c) => stopWhen(c) && controller.abort() },
     );
     const reader = embeddedSink.create(spec, { job: 'check' }, { dir: `${dir}/views` });

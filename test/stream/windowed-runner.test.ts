@@ -3,12 +3,9 @@ import { openEmbeddedLog } from '../../src/log/embedded/embedded-log.ts';
 import type { Log } from '../../src/log/log.ts';
 import { embeddedSink } from '../../src/sinks/embedded/embedded-sink.ts';
 import { openEmbeddedStateStore } from '../../src/state/embedded/embedded-state.ts';
-import { Pipeline } from '../../src/stream/pipeline.ts';
-import { count } from '../../src/stream/time/aggregate.ts';
-import { tumbling } from '../../src/stream/time/windows.ts';
 import { runWindowedJob, type WindowedCounts } from '../../src/stream/windowed-runner.ts';
 import { tempDir } from '../support/cli.ts';
-import { click, clicks, expectedViews, viewsSpec, WINDOW, type Click } from './fixtures/clicks.ts';
+import { clicks, expectedViews, viewsSpec, viewsJob, type Click } from './fixtures/clicks.ts';
 
 
 
@@ -21,19 +18,7 @@ async function run(log: Log, dir: string, stopWhen: (c: WindowedCounts) => boole
   );
   const controller = new AbortController();
   const counts = await runWindowedJob(
-    {
-      name: 'views',
-      pipeline: Pipeline.from('clicks', click),
-      keyBy: (c) => c.product,
-      eventTime: (c) => c.at,
-      window: tumbling(WINDOW),
-      aggregator: count<Click>(),
-      maxOutOfOrdernessMs: 2000,
-      idleTimeoutMs: 200,
-      sink,
-      row: (r) => ({ product: r.key, window_start: r.window.start, window_end: r.window.end, views: r.result }),
-      checkpointMs: 50,
-    },
+    viewsJob('views', sink),
     { log, state, signal: controller.signal, onCheckpoint: (c) => stopWhen(c) && controller.abort() },
   );
   await state.close();
