@@ -28,6 +28,7 @@
  */
 import { TributaryError, isTributaryError } from '../errors.ts';
 import type { Log, LogRecord, ProducerRecord, RecordPosition } from '../log/log.ts';
+import { LATENCY_SAMPLE_EVERY, type OperatorCounts, type StreamMetrics } from '../metrics/stream-metrics.ts';
 import type { Row, Sink } from '../sinks/sink.ts';
 import { deadLetter, deadLetterTopic } from './dead-letter.ts';
 import type { Pipeline, RecordContext, StepCounts } from './pipeline.ts';
@@ -59,6 +60,8 @@ export interface RunOptions {
   /** After each batch is committed, with the counts up to and including that batch. */
   onBatch?: (counts: JobCounts) => void;
   onWarning?: (message: string, details: Record<string, unknown>) => void;
+  /** Where the job's counts, lag and event → sink latency are reported. */
+  metrics?: StreamMetrics;
 }
 
 /** Sealed batches that may wait for their writes while the next one is read: with two, reading stalls on the fsync interval. */
@@ -73,6 +76,8 @@ interface Batch {
   positions: Map<number, number>;
   /** The job's counts when the batch was sealed. */
   counts?: JobCounts;
+  /** Append timestamps of the records sampled for the latency histogram. */
+  sampled: number[];
 }
 
 /** Records processed in one go before I/O callbacks get a turn. */
@@ -95,6 +100,7 @@ export async function runStreamJob<T>(job: StreamJob<T>, options: RunOptions): P
   const consumer = options.log.consumer({ group: `job.${job.name}`, topics: [topic], maxRecords: batchRecords });
   const producer = options.log.producer();
   let owned = new Set<number>();
+  const unregister = options.metrics?.register(job.name, { operators: () => operatorCounts(counts), groups: [`job.${job.name}`] });
 
   let batch = newBatch();
   let pending = 0;
@@ -148,11 +154,12 @@ export async function runStreamJob<T>(job: StreamJob<T>, options: RunOptions): P
     await consumer.close();
     await producer.close();
     await sink?.close();
+    unregister?.();
   }
   return counts;
 
   function newBatch(): Batch {
-    return { rows: [], sends: [], positions: new Map() };
+    return { rows: [], sends: [], positions: new Map(), sampled: [] };
   }
 
   /** Run a poll's records through the pipeline into the current batch. */
@@ -163,7 +170,7 @@ export async function runStreamJob<T>(job: StreamJob<T>, options: RunOptions): P
     for (let i = from; i < to; i++) {
       const record = records[i]!;
       const ctx: RecordContext = { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp, key: record.key?.toString('utf8') ?? null };
-      counts.in++;
+      if (counts.in++ % LATENCY_SAMPLE_EVERY === 0) batch.sampled.push(record.timestamp);
       pending++;
       // Offsets only grow within a partition, so the last record of each partition wins.
       positions.set(record.partition, record.offset + 1);
@@ -221,6 +228,7 @@ export async function runStreamJob<T>(job: StreamJob<T>, options: RunOptions): P
     });
     const committed = Promise.all([written, lastCommitted]).then(async () => {
       await consumer.commit(positions);
+      options.metrics?.observeDurable(job.name, sealed.sampled);
       options.onBatch?.(sealed.counts!);
     });
     committed.catch((error: unknown) => (failure ??= { error }));
@@ -235,6 +243,12 @@ export async function runStreamJob<T>(job: StreamJob<T>, options: RunOptions): P
     for (const [name, c] of counts.steps) steps.set(name, { ...c });
     return { in: counts.in, out: counts.out, filtered: counts.filtered, deadLettered: counts.deadLettered, steps };
   }
+}
+
+/** The job's counts as operators: the job as a whole, then each step. */
+export function operatorCounts(counts: JobCounts): OperatorCounts[] {
+  const outcomes = (c: { in: number; out: number; filtered: number; deadLettered: number }) => ({ in: c.in, out: c.out, filtered: c.filtered, dead_lettered: c.deadLettered });
+  return [{ step: 'job', counts: outcomes(counts) }, ...[...counts.steps].map(([step, c]) => ({ step, counts: outcomes(c) }))];
 }
 
 /** Retry a sink call on SINK_UNAVAILABLE with the given delays; anything else, or running out, stops the job. */

@@ -16,6 +16,7 @@
  * Values cross the repartition topic as JSON: the values windows see are what JSON gives back.
  */
 import type { Log, LogRecord, ProducerRecord } from '../log/log.ts';
+import { LATENCY_SAMPLE_EVERY, type StreamMetrics } from '../metrics/stream-metrics.ts';
 import type { Row, Sink } from '../sinks/sink.ts';
 import type { StateStore } from '../state/state.ts';
 import type { Pipeline, RecordContext } from './pipeline.ts';
@@ -54,6 +55,8 @@ export interface WindowedRunOptions {
   /** Processing time, for idleness; injectable for tests. */
   now?: () => number;
   onCheckpoint?: (counts: WindowedCounts) => void;
+  /** Where both stages report their counts and lag, the window stage its watermark and latency. */
+  metrics?: StreamMetrics;
 }
 
 export function repartitionTopic(job: string): string {
@@ -80,7 +83,7 @@ export async function runWindowedJob<T, A, R>(job: WindowedJob<T, A, R>, options
       output: { kind: 'topic', topic, key: (v) => job.keyBy(v.value) },
       batchMs: 50,
     },
-    { log: options.log, signal },
+    { log: options.log, signal, ...(options.metrics && { metrics: options.metrics }) },
   ));
   const windows = stopOnFailure(runWindows(job, topic, { ...options, signal }));
   const [stage1Counts, windowCounts] = await Promise.allSettled([stage1, windows]);
@@ -110,6 +113,13 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, opt
   let rows: Row[] = [];
   let late: ProducerRecord[] = [];
   let lastCheckpoint = now();
+  /** Append timestamps of sampled records whose results the next checkpoint makes durable. */
+  let sampled: number[] = [];
+  const unregister = options.metrics?.register(job.name, {
+    operators: () => [{ step: 'windows', counts: { in: counts.in, late: counts.late, out: counts.results } }],
+    groups: [`job.${job.name}.windows`],
+    watermark: () => (operators.size === 0 ? undefined : watermarks.current(now())),
+  });
 
   const checkpoint = async () => {
     if (late.length > 0) await producer.send(late);
@@ -124,8 +134,10 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, opt
     }
     if (changes.size > 0) await options.state.commit(namespace, changes);
     await consumer.commit([...positions].filter(([p]) => owned.has(p)).map(([partition, offset]) => ({ topic, partition, offset })));
+    options.metrics?.observeDurable(job.name, sampled);
     rows = [];
     late = [];
+    sampled = [];
     lastCheckpoint = now();
     counts.checkpoints++;
     options.onCheckpoint?.({ stage1: { in: 0, out: 0, filtered: 0, deadLettered: 0, steps: new Map() }, windows: counts });
@@ -151,6 +163,7 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, opt
     await consumer.close();
     await producer.close();
     await job.sink.close();
+    unregister?.();
   }
   return counts;
 
@@ -196,7 +209,7 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, opt
     const sources = applied.get(record.partition)!;
     if ((sources.get(from) ?? -1) >= source) return;
     sources.set(from, source);
-    counts.in++;
+    if (counts.in++ % LATENCY_SAMPLE_EVERY === 0) sampled.push(record.timestamp);
     watermarks.observe(record.partition, time, now());
     if (operator.process(record.key?.toString('utf8') ?? '', time, value) === 'late') {
       counts.late++;
