@@ -6,6 +6,7 @@ import { lagCommand } from './commands/lag.ts';
 import { produceCommand } from './commands/produce.ts';
 import { tailCommand } from './commands/tail.ts';
 import { topicsCommand } from './commands/topics.ts';
+import { workerCommand } from './commands/worker.ts';
 import type { CliContext } from './context.ts';
 
 /** The package version, from package.json (two levels up from both src/cli and dist/cli). */
@@ -29,7 +30,7 @@ export function createProgram(ctx: CliContext): Command {
     })
     .exitOverride();
 
-  for (const command of [configCommand(ctx), topicsCommand(ctx), produceCommand(ctx), tailCommand(ctx), lagCommand(ctx)]) program.addCommand(command);
+  for (const command of [configCommand(ctx), topicsCommand(ctx), produceCommand(ctx), tailCommand(ctx), lagCommand(ctx), workerCommand(ctx)]) program.addCommand(command);
   // Subcommands report parse errors through the same streams and without exiting the process.
   const propagate = (command: Command) => {
     command.configureOutput(program.configureOutput()).exitOverride().showHelpAfterError('(run with --help for usage)');
