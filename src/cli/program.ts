@@ -30,7 +30,15 @@ export function createProgram(ctx: CliContext): Command {
     })
     .exitOverride();
 
-  for (const command of [configCommand(ctx), topicsCommand(ctx), produceCommand(ctx), tailCommand(ctx), lagCommand(ctx), workerCommand(ctx)]) program.addCommand(command);
+  const commands = [
+    configCommand(ctx),
+    topicsCommand(ctx),
+    produceCommand(ctx),
+    tailCommand(ctx),
+    lagCommand(ctx),
+    workerCommand(ctx),
+  ];
+  for (const command of commands) program.addCommand(command);
   // Subcommands report parse errors through the same streams and without exiting the process.
   const propagate = (command: Command) => {
     command.configureOutput(program.configureOutput()).exitOverride().showHelpAfterError('(run with --help for usage)');
