@@ -30,6 +30,14 @@ export const errorCodes = {
   LAKE_NOT_FOUND: { retryable: false, exitCode: 1 },
   LAKE_UNAVAILABLE: { retryable: true, exitCode: 1 },
   LAKE_INVALID_KEY: { retryable: false, exitCode: 2 },
+  SERVER_LISTEN_FAILED: { retryable: false, exitCode: 1 },
+  INGEST_REJECTED: { retryable: false, exitCode: 1 },
+  INGEST_UNAVAILABLE: { retryable: true, exitCode: 1 },
+  SOURCE_UNAVAILABLE: { retryable: true, exitCode: 1 },
+  SOURCE_INVALID_RESPONSE: { retryable: false, exitCode: 1 },
+  SOURCE_NOT_FOUND: { retryable: false, exitCode: 1 },
+  SOURCE_CHECKSUM_MISMATCH: { retryable: false, exitCode: 1 },
+  SOURCE_DISALLOWED: { retryable: false, exitCode: 1 },
   INTERNAL: { retryable: false, exitCode: 1 },
 } as const satisfies Record<string, { retryable: boolean; exitCode: number }>;
 

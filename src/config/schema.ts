@@ -121,6 +121,9 @@ export const configSchema = z
         host: z.string().min(1).default('127.0.0.1').describe('Address the HTTP server (ingest API, query API, UI, metrics) binds to.'),
         port: z.number().int().min(0).max(65535).default(8080).describe('Port of the HTTP server; 0 picks a free one.'),
         apiKey: secret('API key the ingest API and UI require; mandatory when server.host is not loopback.'),
+        bodyLimitBytes: z.number().int().min(1024).default(1_048_576).describe('Largest request body accepted (one ingest request, JSON or NDJSON); larger ones get 413.'),
+        rateLimitMax: z.number().int().min(0).default(100).describe('Requests allowed per client (its API key, or its IP without one) per server.rateLimitWindowMs; more get 429. 0 turns the limit off.'),
+        rateLimitWindowMs: z.number().int().min(1).default(1000).describe('The window of server.rateLimitMax, in ms.'),
       })
       .prefault({}),
   })

@@ -1,0 +1,86 @@
+/**
+ * The Pinterest pipeline's shapes: the raw topic `pinterest.pins` (pins as the scraper produced
+ * them, errors and all), the cleaned pin, and the real-time view `pinterest_pins` keyed by
+ * `unique_id`. The cleaning itself is clean-pin.ts.
+ */
+import { z } from 'zod';
+import type { RecordContext } from '../stream/pipeline.ts';
+import type { Row, TableSpec } from '../sinks/sink.ts';
+import type { IngestTopic } from '../serve/ingest/topics.ts';
+
+export const PIN_TOPIC = 'pinterest.pins';
+
+/**
+ * A raw pin exactly as the source data has it: every text field a string, even where it holds the
+ * scraper's error text (`User Info Error`, `No Title Data Available`, ...); `follower_count` like
+ * "124k"; `tag_list` comma-joined. `timestamp` is not in the source data: the emulator adds the time
+ * it sent the pin.
+ */
+export const rawPinSchema = z.object({
+  category: z.string().describe('Board category, e.g. "diy-and-crafts".'),
+  index: z.number().int().min(0).describe('Position of the pin in the scraped set; joins the geolocation and user records (their `ind`).'),
+  unique_id: z.string().describe('Pin id, normally a UUID.'),
+  title: z.string(),
+  description: z.string(),
+  follower_count: z.string().describe('Followers of the poster as shown: "124k", "6M", "0", or "User Info Error".'),
+  tag_list: z.string().describe('Comma-joined tags.'),
+  is_image_or_video: z.string().describe('"image", "video" or "multi-video(story page format)".'),
+  image_src: z.string(),
+  downloaded: z.number().int().min(0).max(1),
+  save_location: z.string(),
+  timestamp: z.iso.datetime({ offset: true }).optional().describe('When the pin was posted (added by the emulator; ISO 8601).'),
+});
+
+export type RawPin = z.output<typeof rawPinSchema>;
+
+export interface CleanPin {
+  /** null when the raw id is not a UUID. */
+  unique_id: string | null;
+  index: number;
+  category: string;
+  title: string | null;
+  description: string | null;
+  follower_count: number | null;
+  /** The comma-joined list split and trimmed; null for the scraper's "no tags" marker. */
+  tag_list: string[] | null;
+  /** Was `is_image_or_video`. */
+  file_type: string;
+  image_src: string | null;
+  downloaded: number;
+  save_location: string;
+  timestamp: string | null;
+}
+
+/** The ingest API's entry for the raw topic: keyed by `unique_id`, event time from `timestamp`. */
+export const pinTopic: IngestTopic = {
+  schema: rawPinSchema,
+  keyField: 'unique_id',
+  timeField: 'timestamp',
+  description: 'Append Pinterest pins (raw, as scraped)',
+};
+
+export const pinsTable: TableSpec = {
+  name: 'pinterest_pins',
+  key: ['unique_id'],
+  columns: {
+    unique_id: 'text',
+    index: 'integer',
+    category: 'text',
+    title: 'text',
+    description: 'text',
+    follower_count: 'bigint',
+    tag_list: 'json',
+    file_type: 'text',
+    image_src: 'text',
+    downloaded: 'integer',
+    save_location: 'text',
+    event_time: 'timestamp',
+    source: 'text',
+  },
+};
+
+/** A clean pin with a unique_id as a view row; the event time falls back to the log record's. */
+export function pinRow(pin: CleanPin, ctx: RecordContext): Row {
+  const { timestamp, ...fields } = pin;
+  return { ...fields, event_time: new Date(timestamp ?? ctx.timestamp), source: `${ctx.topic}/${ctx.partition}/${ctx.offset}` };
+}

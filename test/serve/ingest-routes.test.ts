@@ -1,0 +1,233 @@
+import { readFile } from 'node:fs/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { configSchema } from '../../src/config/schema.ts';
+import { pinTopic, PIN_TOPIC } from '../../src/demo/pinterest.ts';
+import { openEmbeddedLog } from '../../src/log/embedded/embedded-log.ts';
+import type { Log, LogRecord } from '../../src/log/log.ts';
+import { createLogger } from '../../src/logger.ts';
+import { ingestRoutes } from '../../src/serve/ingest/ingest-routes.ts';
+import type { TopicRegistry } from '../../src/serve/ingest/topics.ts';
+import { createServer, listen, serverPlugin, type ServerSettings } from '../../src/serve/server.ts';
+import { tempDir } from '../support/cli.ts';
+import type { FastifyInstance } from 'fastify';
+
+const topics: TopicRegistry = {
+  clicks: { schema: z.object({ id: z.string().min(1), user: z.number().int(), page: z.string().optional() }), keyField: 'id', description: 'clicks' },
+  [PIN_TOPIC]: pinTopic,
+};
+
+const open: { log?: Log; app?: FastifyInstance }[] = [];
+afterEach(async () => {
+  for (const { app, log } of open.splice(0)) {
+    await app?.close();
+    await log?.close();
+  }
+});
+
+async function setup(server: Partial<ServerSettings> = {}): Promise<{ app: FastifyInstance; log: Log }> {
+  const dir = await tempDir();
+  const log = await openEmbeddedLog({ dir, fsync: { mode: 'interval', ms: 5 }, defaultPartitions: 3 });
+  const settings = { ...configSchema.parse({}).server, ...server };
+  const logger = await createLogger({ level: 'silent' });
+  const app = createServer({ server: settings, logger, plugins: [serverPlugin(ingestRoutes, { log, topics, apiKeyRequired: settings.apiKey !== undefined })] });
+  open.push({ app, log });
+  await app.ready();
+  return { app, log };
+}
+
+/** Every record of a topic, read back by a fresh consumer group. */
+async function readAll(log: Log, topic: string, expected: number): Promise<LogRecord[]> {
+  const consumer = log.consumer({ group: `read-${Math.random()}`, topics: [topic] });
+  const records: LogRecord[] = [];
+  try {
+    const deadline = Date.now() + 5000;
+    while (records.length < expected && Date.now() < deadline) records.push(...(await consumer.poll(100)));
+  } finally {
+    await consumer.close();
+  }
+  return records;
+}
+
+async function endOffsets(log: Log, topic: string): Promise<number> {
+  const admin = log.admin();
+  try {
+    if (!(await admin.listTopics()).includes(topic)) return 0;
+    return (await admin.describeTopic(topic)).partitions.reduce((sum, p) => sum + p.endOffset, 0);
+  } finally {
+    await admin.close();
+  }
+}
+
+const ndjson = (values: unknown[]) => values.map((v) => JSON.stringify(v)).join('\n') + '\n';
+
+describe('POST /ingest/<topic>', () => {
+  it('should accept one JSON record with 202 and the offset a consumer reads it back at', async () => {
+    const { app, log } = await setup();
+    const response = await app.inject({ method: 'POST', url: '/ingest/clicks', payload: { id: 'a', user: 1 } });
+    expect(response.statusCode).toBe(202);
+    const body = response.json<{ accepted: number; offsets: { partition: number; offset: number }[] }>();
+    expect(body.accepted).toBe(1);
+    const [record] = await readAll(log, 'clicks', 1);
+    expect({ partition: record!.partition, offset: record!.offset }).toEqual(body.offsets[0]);
+    expect(JSON.parse(record!.value!.toString())).toEqual({ id: 'a', user: 1 });
+    expect(record!.key?.toString()).toBe('a');
+  });
+
+  it('should accept an NDJSON batch, and each returned offset should hold the record sent at that index', async () => {
+    const { app, log } = await setup();
+    const values = Array.from({ length: 50 }, (_, i) => ({ id: `id-${i}`, user: i, page: `/p/${i % 7}` }));
+    const response = await app.inject({ method: 'POST', url: '/ingest/clicks', headers: { 'content-type': 'application/x-ndjson' }, payload: ndjson(values) });
+    expect(response.statusCode).toBe(202);
+    const body = response.json<{ accepted: number; offsets: { partition: number; offset: number }[] }>();
+    expect(body.accepted).toBe(50);
+    const records = await readAll(log, 'clicks', 50);
+    expect(records).toHaveLength(50);
+    const at = new Map(records.map((r) => [`${r.partition}/${r.offset}`, JSON.parse(r.value!.toString()) as unknown]));
+    body.offsets.forEach((o, i) => expect(at.get(`${o.partition}/${o.offset}`)).toEqual(values[i]));
+    // The key field spreads the batch over the topic's partitions.
+    expect(new Set(body.offsets.map((o) => o.partition)).size).toBeGreaterThan(1);
+  });
+
+  it('should accept the 200 real pins as they are, keyed by unique_id', async () => {
+    const { app, log } = await setup();
+    const text = await readFile(new URL('../../../shared/data/pinterest/pinterest_data.jsonl', import.meta.url), 'utf8');
+    const response = await app.inject({ method: 'POST', url: `/ingest/${PIN_TOPIC}`, headers: { 'content-type': 'application/x-ndjson' }, payload: text });
+    expect(response.statusCode).toBe(202);
+    expect(response.json<{ accepted: number }>().accepted).toBe(200);
+    const records = await readAll(log, PIN_TOPIC, 200);
+    const first = JSON.parse(text.split('\n')[0]!) as { unique_id: string };
+    expect(records.find((r) => r.key?.toString() === first.unique_id)).toBeDefined();
+  });
+
+  it('should answer 400 naming record index, line and field, and write nothing of the batch', async () => {
+    const { app, log } = await setup();
+    const payload = [JSON.stringify({ id: 'ok', user: 1 }), '', JSON.stringify({ id: 'bad', user: 'x' }), '{not json', JSON.stringify({ user: 2 })].join('\n');
+    const response = await app.inject({ method: 'POST', url: '/ingest/clicks', headers: { 'content-type': 'application/x-ndjson' }, payload });
+    expect(response.statusCode).toBe(400);
+    const body = response.json<{ code: string; message: string; errors: { index: number; line?: number; path: string; message: string }[] }>();
+    expect(body.code).toBe('SCHEMA_VALIDATION');
+    expect(body.message).toMatch(/3 records .* nothing was written/);
+    expect(body.errors).toEqual([
+      expect.objectContaining({ index: 1, line: 3, path: 'user' }),
+      expect.objectContaining({ index: 2, line: 4, path: '(record)', message: expect.stringMatching(/not valid JSON/) as unknown }),
+      expect.objectContaining({ index: 3, line: 5, path: 'id' }),
+    ]);
+    expect(await endOffsets(log, 'clicks')).toBe(0);
+  });
+
+  it('should answer 400 for an empty body and for a JSON record of the wrong shape', async () => {
+    const { app } = await setup();
+    const empty = await app.inject({ method: 'POST', url: '/ingest/clicks', headers: { 'content-type': 'application/x-ndjson' }, payload: '\n\n' });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json<{ errors: { message: string }[] }>().errors[0]!.message).toMatch(/no records/);
+    const wrong = await app.inject({ method: 'POST', url: '/ingest/clicks', payload: { id: 7, user: 1 } });
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json<{ errors: { index: number; path: string }[] }>().errors).toEqual([expect.objectContaining({ index: 0, path: 'id' })]);
+  });
+
+  it('should answer 404 for a topic it does not know, listing the ones it does', async () => {
+    const { app } = await setup();
+    const response = await app.inject({ method: 'POST', url: '/ingest/nope', payload: { id: 'a' } });
+    expect(response.statusCode).toBe(404);
+    expect(response.json<{ message: string }>().message).toBe('the ingest API has no topic "nope"; it accepts clicks, pinterest.pins');
+  });
+
+  it('should answer 413 for a body over server.bodyLimitBytes', async () => {
+    const { app, log } = await setup({ bodyLimitBytes: 2048 });
+    const values = Array.from({ length: 100 }, (_, i) => ({ id: `id-${i}`, user: i }));
+    const response = await app.inject({ method: 'POST', url: '/ingest/clicks', headers: { 'content-type': 'application/x-ndjson' }, payload: ndjson(values) });
+    expect(response.statusCode).toBe(413);
+    expect(response.json<{ code: string }>().code).toBe('FST_ERR_CTP_BODY_TOO_LARGE');
+    expect(await endOffsets(log, 'clicks')).toBe(0);
+  });
+
+  it('should answer 415 for another content type', async () => {
+    const { app } = await setup();
+    const response = await app.inject({ method: 'POST', url: '/ingest/clicks', headers: { 'content-type': 'text/plain' }, payload: 'id=a' });
+    expect(response.statusCode).toBe(415);
+  });
+});
+
+describe('API key', () => {
+  it('should answer 401 without a key or with a wrong one, and accept either header with the right one', async () => {
+    const { app } = await setup({ apiKey: 's3cret-key' });
+    const send = (headers: Record<string, string>) => app.inject({ method: 'POST', url: '/ingest/clicks', headers, payload: { id: 'a', user: 1 } });
+    const none = await send({});
+    expect(none.statusCode).toBe(401);
+    expect(none.headers['www-authenticate']).toBe('Bearer');
+    expect(none.json<{ message: string }>().message).toMatch(/API key is required/);
+    const wrong = await send({ authorization: 'Bearer s3cret-kex' });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.json<{ message: string }>().message).toBe('the API key is not valid');
+    expect((await send({ authorization: 'Bearer s3cret-key' })).statusCode).toBe(202);
+    expect((await send({ 'x-api-key': 's3cret-key' })).statusCode).toBe(202);
+    expect((await app.inject({ url: '/openapi.json' })).statusCode).toBe(401);
+    expect((await app.inject({ url: '/health' })).statusCode).toBe(200);
+  });
+});
+
+describe('rate limit', () => {
+  it('should answer 429 with Retry-After past server.rateLimitMax, counting each valid key apart from the IP', async () => {
+    const { app } = await setup({ apiKey: 'k1', rateLimitMax: 3, rateLimitWindowMs: 60_000 });
+    const send = (key: string) => app.inject({ method: 'POST', url: '/ingest/clicks', headers: { 'x-api-key': key }, payload: { id: 'a', user: 1 } });
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await send('k1')).statusCode);
+    expect(statuses).toEqual([202, 202, 202, 429]);
+    const limited = await send('k1');
+    expect(limited.headers['retry-after']).toBeDefined();
+    expect(limited.json<{ code: string; message: string }>()).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringMatching(/at most 3 requests per 60000 ms/) as unknown });
+    // Wrong keys count against the IP, which has its own bucket: guessing is limited as well.
+    const guesses = [];
+    for (let i = 0; i < 4; i++) guesses.push((await send(`guess-${i}`)).statusCode);
+    expect(guesses).toEqual([401, 401, 401, 429]);
+    expect((await app.inject({ url: '/health' })).statusCode).toBe(200);
+  });
+});
+
+describe('GET /openapi.json', () => {
+  it('should be an OpenAPI 3.1 document with a path and a schema for every topic, and every $ref resolving', async () => {
+    const { app } = await setup({ apiKey: 'k' });
+    const response = await app.inject({ url: '/openapi.json', headers: { 'x-api-key': 'k' } });
+    expect(response.statusCode).toBe(200);
+    const doc = response.json<{ openapi: string; info: { title: string; version: string }; paths: Record<string, Record<string, { responses: Record<string, unknown> }>>; components: { schemas: Record<string, { type?: string; properties?: Record<string, unknown>; required?: string[] }> } }>();
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.info.title).toBeTruthy();
+    for (const topic of Object.keys(topics)) {
+      const operation = doc.paths[`/ingest/${topic}`]?.post;
+      expect(operation, topic).toBeDefined();
+      expect(Object.keys(operation!.responses)).toEqual(expect.arrayContaining(['202', '400', '401', '413', '429']));
+      expect(doc.components.schemas[topic]?.type).toBe('object');
+    }
+    expect(doc.components.schemas.clicks!.required).toEqual(['id', 'user']);
+    expect(Object.keys(doc.components.schemas[PIN_TOPIC]!.properties!)).toEqual(expect.arrayContaining(['unique_id', 'follower_count', 'tag_list', 'is_image_or_video', 'timestamp']));
+    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!);
+    expect(refs.length).toBeGreaterThan(0);
+    for (const ref of refs) expect(doc.components.schemas[ref], ref).toBeDefined();
+  });
+});
+
+describe('over a real socket', () => {
+  it('should listen on the configured host and a free port, and ingest over HTTP', async () => {
+    const { app, log } = await setup();
+    const url = await listen(app, '127.0.0.1', 0);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: 'ok' });
+    const response = await fetch(`${url}/ingest/clicks`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: ndjson([{ id: 'x', user: 1 }, { id: 'y', user: 2 }]) });
+    expect(response.status).toBe(202);
+    const body = (await response.json()) as { offsets: { partition: number; offset: number }[] };
+    const records = await readAll(log, 'clicks', 2);
+    expect(records.map((r) => ({ partition: r.partition, offset: r.offset })).sort((a, b) => a.partition - b.partition || a.offset - b.offset)).toEqual(
+      [...body.offsets].sort((a, b) => a.partition - b.partition || a.offset - b.offset),
+    );
+    expect((await fetch(`${url}/nothing`)).status).toBe(404);
+  });
+
+  it('should fail with SERVER_LISTEN_FAILED naming the address when the port is taken', async () => {
+    const first = await setup();
+    const url = await listen(first.app, '127.0.0.1', 0);
+    const port = Number(new URL(url).port);
+    const second = await setup();
+    await expect(listen(second.app, '127.0.0.1', port)).rejects.toMatchObject({ code: 'SERVER_LISTEN_FAILED', message: expect.stringContaining(`127.0.0.1:${port}`) as unknown });
+  });
+});
