@@ -2,8 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { configCommand } from './commands/config-check.ts';
+import { demoCommand } from './commands/demo.ts';
 import { lagCommand } from './commands/lag.ts';
 import { produceCommand } from './commands/produce.ts';
+import { serveCommand } from './commands/serve.ts';
 import { tailCommand } from './commands/tail.ts';
 import { topicsCommand } from './commands/topics.ts';
 import { workerCommand } from './commands/worker.ts';
@@ -37,6 +39,8 @@ export function createProgram(ctx: CliContext): Command {
     tailCommand(ctx),
     lagCommand(ctx),
     workerCommand(ctx),
+    serveCommand(ctx),
+    demoCommand(ctx),
   ];
   for (const command of commands) program.addCommand(command);
   // Subcommands report parse errors through the same streams and without exiting the process.

@@ -22,6 +22,8 @@ export interface IngestOptions extends Record<string, unknown> {
   apiKeyRequired?: boolean;
   /** For the OpenAPI document. */
   version?: string;
+  /** After each request's records are durable: the topic and how many (for progress counters). */
+  onAccepted?: (topic: string, records: number) => void;
 }
 
 const NDJSON = 'application/x-ndjson';
@@ -56,6 +58,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = (app: FastifyInst
       );
     }
     const positions = await producer.send(parsed.values.map((value) => toRecord(name, topic, value)));
+    options.onAccepted?.(name, positions.length);
     return reply.code(202).send({ accepted: positions.length, offsets: positions.map((p) => ({ partition: p.partition, offset: p.offset })) });
   });
   return Promise.resolve();

@@ -47,6 +47,8 @@ export interface PinterestEmulatorOptions {
 }
 
 export interface EmulatorTotals {
+  /** Records sent, each counted once however often its request was retried. */
+  sent: number;
   /** Records the API accepted (202). */
   accepted: number;
   requests: number;
@@ -89,7 +91,7 @@ export async function runPinterestEmulator(options: PinterestEmulatorOptions): P
   const started = performance.now();
   const deadline = options.durationMs === undefined ? Infinity : started + options.durationMs;
   const limit = options.records ?? Infinity;
-  const totals: EmulatorTotals = { accepted: 0, requests: 0, retries: 0, elapsedMs: 0 };
+  const totals: EmulatorTotals = { sent: 0, accepted: 0, requests: 0, retries: 0, elapsedMs: 0 };
   let next = 0;
   const stopped = () => options.signal?.aborted === true || totals.accepted >= limit || performance.now() >= deadline;
 
@@ -103,6 +105,7 @@ export async function runPinterestEmulator(options: PinterestEmulatorOptions): P
     const batch: RawPin[] = [];
     const now = new Date().toISOString();
     for (let i = 0; i < n; i++, next++) batch.push({ ...pins[next % pins.length]!, unique_id: randomUUID(), timestamp: now });
+    totals.sent += batch.length;
     const answer = await post(endpoint, batch, options, totals);
     totals.accepted += answer.accepted;
     totals.elapsedMs = performance.now() - started;
