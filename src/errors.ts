@@ -38,6 +38,8 @@ export const errorCodes = {
   SOURCE_NOT_FOUND: { retryable: false, exitCode: 1 },
   SOURCE_CHECKSUM_MISMATCH: { retryable: false, exitCode: 1 },
   SOURCE_DISALLOWED: { retryable: false, exitCode: 1 },
+  VIEW_NOT_FOUND: { retryable: false, exitCode: 2 },
+  QUERY_INVALID: { retryable: false, exitCode: 2 },
   INTERNAL: { retryable: false, exitCode: 1 },
 } as const satisfies Record<string, { retryable: boolean; exitCode: number }>;
 
