@@ -6,9 +6,11 @@
 import { z } from 'zod';
 import type { RecordContext } from '../stream/pipeline.ts';
 import type { Row, TableSpec } from '../sinks/sink.ts';
-import type { IngestTopic } from '../serve/ingest/topics.ts';
+import type { IngestTopic, TopicRegistry } from '../serve/ingest/topics.ts';
 
 export const PIN_TOPIC = 'pinterest.pins';
+export const GEO_TOPIC = 'pinterest.geo';
+export const USER_TOPIC = 'pinterest.users';
 
 /**
  * A raw pin exactly as the source data has it: every text field a string, even where it holds the
@@ -57,6 +59,34 @@ export const pinTopic: IngestTopic = {
   keyField: 'unique_id',
   timeField: 'timestamp',
   description: 'Append Pinterest pins (raw, as scraped)',
+};
+
+/** "2020-08-28 03:52:47", as the original pipeline's geolocation and user records carry their times (UTC). */
+const sqlDateTime = z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, 'expected YYYY-MM-DD HH:MM:SS');
+
+/** Where and when a pin was posted; `ind` is the pin's `index`. */
+export const rawGeoSchema = z.object({
+  ind: z.number().int().min(0),
+  timestamp: sqlDateTime,
+  latitude: z.number().min(-90).max(90),
+  longitude: z.number().min(-180).max(180),
+  country: z.string(),
+});
+
+/** Who posted a pin; `ind` is the pin's `index`. */
+export const rawUserSchema = z.object({
+  ind: z.number().int().min(0),
+  first_name: z.string(),
+  last_name: z.string(),
+  age: z.number().int().min(0),
+  date_joined: sqlDateTime,
+});
+
+/** The three Pinterest topics the ingest API accepts. */
+export const pinterestTopics: TopicRegistry = {
+  [PIN_TOPIC]: pinTopic,
+  [GEO_TOPIC]: { schema: rawGeoSchema, keyField: 'ind', description: 'Append pin geolocations (ind = the pin index)' },
+  [USER_TOPIC]: { schema: rawUserSchema, keyField: 'ind', description: 'Append pin posters (ind = the pin index)' },
 };
 
 export const pinsTable: TableSpec = {

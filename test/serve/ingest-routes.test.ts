@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { configSchema } from '../../src/config/schema.ts';
-import { pinTopic, PIN_TOPIC } from '../../src/demo/pinterest.ts';
+import { GEO_TOPIC, PIN_TOPIC, pinterestTopics, USER_TOPIC } from '../../src/demo/pinterest.ts';
 import { openEmbeddedLog } from '../../src/log/embedded/embedded-log.ts';
 import type { Log, LogRecord } from '../../src/log/log.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -14,7 +14,7 @@ import type { FastifyInstance } from 'fastify';
 
 const topics: TopicRegistry = {
   clicks: { schema: z.object({ id: z.string().min(1), user: z.number().int(), page: z.string().optional() }), keyField: 'id', description: 'clicks' },
-  [PIN_TOPIC]: pinTopic,
+  ...pinterestTopics,
 };
 
 const open: { log?: Log; app?: FastifyInstance }[] = [];
@@ -100,6 +100,20 @@ describe('POST /ingest/<topic>', () => {
     expect(records.find((r) => r.key?.toString() === first.unique_id)).toBeDefined();
   });
 
+  it('should accept the geolocation and user examples of the original pipeline, keyed by the pin index', async () => {
+    const { app, log } = await setup();
+    for (const [topic, file, n] of [[GEO_TOPIC, 'aicore_geolocation_examples.jsonl', 6], [USER_TOPIC, 'aicore_user_examples.jsonl', 3]] as const) {
+      const text = await readFile(new URL(`../../../shared/data/pinterest/${file}`, import.meta.url), 'utf8');
+      const response = await app.inject({ method: 'POST', url: `/ingest/${topic}`, headers: { 'content-type': 'application/x-ndjson' }, payload: text });
+      expect(response.statusCode, topic).toBe(202);
+      expect(response.json<{ accepted: number }>().accepted).toBe(n);
+      const records = await readAll(log, topic, n);
+      expect(records.map((r) => r.key?.toString()).sort()).toEqual(text.trim().split('\n').map((line) => String((JSON.parse(line) as { ind: number }).ind)).sort());
+    }
+    const bad = await app.inject({ method: 'POST', url: `/ingest/${GEO_TOPIC}`, payload: { ind: 1, timestamp: '2020-08-28T03:52:47', latitude: -91, longitude: 0, country: 'X' } });
+    expect(bad.json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toEqual(['timestamp', 'latitude']);
+  });
+
   it('should answer 400 naming record index, line and field, and write nothing of the batch', async () => {
     const { app, log } = await setup();
     const payload = [JSON.stringify({ id: 'ok', user: 1 }), '', JSON.stringify({ id: 'bad', user: 'x' }), '{not json', JSON.stringify({ user: 2 })].join('\n');
@@ -130,7 +144,7 @@ describe('POST /ingest/<topic>', () => {
     const { app } = await setup();
     const response = await app.inject({ method: 'POST', url: '/ingest/nope', payload: { id: 'a' } });
     expect(response.statusCode).toBe(404);
-    expect(response.json<{ message: string }>().message).toBe('the ingest API has no topic "nope"; it accepts clicks, pinterest.pins');
+    expect(response.json<{ message: string }>().message).toBe('the ingest API has no topic "nope"; it accepts clicks, pinterest.pins, pinterest.geo, pinterest.users');
   });
 
   it('should answer 413 for a body over server.bodyLimitBytes', async () => {

@@ -3,7 +3,7 @@
  * server.port, until Ctrl-C. The topics it accepts are those registered in `ingestTopics` below.
  */
 import { Command } from 'commander';
-import { PIN_TOPIC, pinTopic } from '../../demo/pinterest.ts';
+import { pinterestTopics } from '../../demo/pinterest.ts';
 import { ingestRoutes } from '../../serve/ingest/ingest-routes.ts';
 import type { TopicRegistry } from '../../serve/ingest/topics.ts';
 import { createServer, listen, serverPlugin } from '../../serve/server.ts';
@@ -12,7 +12,7 @@ import { packageVersion } from '../program.ts';
 import { port } from './demo.ts';
 
 /** The topics the ingest API accepts, with their schemas. */
-export const ingestTopics: TopicRegistry = { [PIN_TOPIC]: pinTopic };
+export const ingestTopics: TopicRegistry = { ...pinterestTopics };
 
 interface ServeOptions extends GlobalOptions {
   port?: number;
