@@ -60,6 +60,8 @@ export interface Commit {
   mode: CommitMode;
   /** When the run started; default: the commit time. */
   started?: Date;
+  /** Add the commit's new columns to the dataset's schema instead of refusing a different one (manifest.ts). */
+  evolveSchema?: boolean;
 }
 
 export interface CommitOptions {
@@ -197,7 +199,7 @@ export async function commitFiles(lake: Lake, zone: Zone, dataset: string, commi
   const maxAttempts = options.maxAttempts ?? 20;
   const files = await stage(lake, zone, dataset, commit);
   const now = new Date();
-  const staged = { runId: commit.runId, job: commit.job, mode: commit.mode, schema: commit.schema, started: commit.started ?? now, files };
+  const staged = { runId: commit.runId, job: commit.job, mode: commit.mode, schema: commit.schema, started: commit.started ?? now, files, ...(commit.evolveSchema ? { evolveSchema: true } : {}) };
 
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const base = await latest(lake, zone, dataset);

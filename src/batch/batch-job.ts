@@ -1,0 +1,172 @@
+/**
+ * Batch jobs: typed definitions of a transformation over lake data, run by DuckDB.
+ *
+ * Glossary:
+ * - input: what a job reads, exposed to its SQL as a view named after the input. Either a `dataset`
+ *   (Parquet files a manifest lists) or `files` (files in a zone as a source put them there, such as
+ *   the CSVs a CKAN source downloads to `raw/`; the manifest is used when there is one).
+ * - unit: the partition of the driving input (`incrementalBy`, by default the first input) that one
+ *   run processes, e.g. `dt=2026-11-21`; `*` when that input is not partitioned. The other inputs are
+ *   read whole for every unit.
+ * - transform: SQL over the input views, and/or a record function applied to its rows (the same
+ *   `(record) → record | null | record[]` shape a stream pipeline step has).
+ * - output: a dataset in a zone, partitioned by `dt` computed from a SQL expression, written in one of
+ *   three modes: `overwrite-partitions`, `append`, or `merge` (by key, within each partition).
+ * - quarantine: rows the job classes as malformed (a `_error` reason in the SQL result, or a CSV row
+ *   DuckDB could not parse); they go to `processed/quarantine/dataset=<output>/run=<run>/`.
+ *
+ * Conventions of the SQL result: columns whose names start with `_` are never written to the
+ * output. `_error` (text, not null) quarantines a row with that reason; `_dropped` (text, not null)
+ * filters it on purpose (counted as filtered). File inputs provide `_file` and `_row` (the row's
+ * position in its file) for the quarantine.
+ *
+ * Lifecycle: `defineBatchJob(...)` → `runBatchJob(job, deps, options)` (run-batch-job.ts), which
+ * plans units (incremental, full or a date range), runs each in its own DuckDB connection, and
+ * publishes each unit's files with one catalog commit.
+ *
+ * Guarantees: a unit's output appears in the lake all at once or not at all (staged locally, uploaded,
+ * then committed); a failed unit publishes nothing and is recorded as failed, and the next
+ * incremental run processes it again. The manifest records which run wrote which files.
+ *
+ * Errors: BATCH_INPUT_INVALID, BATCH_QUERY_FAILED, BATCH_ERROR_BUDGET, SCHEMA_DRIFT (see
+ * docs/errors.md), and the lake's and metadata store's own codes.
+ */
+import type { Column } from '../lake/manifest.ts';
+import { checkDataset, checkZone } from '../lake/keys.ts';
+import type { Zone } from '../lake/lake.ts';
+import { TributaryError } from '../errors.ts';
+
+/** An expected column of a file input, matched against the file's normalised header. */
+export interface ExpectedColumn {
+  /** The column's name in the view (normalised: lower case, `_` between words). */
+  name: string;
+  /** DuckDB type the CSV reader parses the column as. */
+  type: string;
+  /** Other normalised header names that mean this column (e.g. a renamed header). */
+  aliases?: readonly string[];
+  /** A file without it is schema drift; default true. Optional columns belong to one layout only. */
+  required?: boolean;
+}
+
+export interface CsvOptions {
+  columns: readonly ExpectedColumn[];
+  /** Cells read as SQL NULL; default `['', 'N/A']`. */
+  nullStrings?: readonly string[];
+  /** Header name → view name; default: lower case, runs of other characters as one `_`. */
+  normalise?: (header: string) => string;
+}
+
+export interface DatasetInput {
+  kind: 'dataset';
+  /** The view name in the job's SQL. */
+  name: string;
+  zone: Zone;
+  dataset: string;
+}
+
+export interface FilesInput {
+  kind: 'files';
+  name: string;
+  zone: Zone;
+  dataset: string;
+  format: 'csv';
+  /** Only files whose key ends so; default `.csv`. */
+  extension?: string;
+  csv: CsvOptions;
+}
+
+export type BatchInput = DatasetInput | FilesInput;
+
+export type RecordValue = string | number | boolean | bigint | null;
+export type BatchRecord = Record<string, RecordValue>;
+/** A stream job's record step: a record, null to drop it, or several. */
+export type RecordFunction = (record: BatchRecord) => BatchRecord | null | readonly BatchRecord[];
+
+export interface TransformContext {
+  /** Columns files had beyond the expected ones, kept under the `evolve` drift policy. */
+  extraColumns: readonly string[];
+}
+
+export interface BatchTransform {
+  /** A SELECT over the input views; default `SELECT * FROM <first input>`. */
+  sql?: string | ((ctx: TransformContext) => string);
+  /** Applied to each row the SQL keeps; `columns` are the function's output columns. */
+  records?: { fn: RecordFunction; columns: readonly Column[] };
+}
+
+export type WriteMode = 'overwrite-partitions' | 'append' | 'merge';
+
+export interface BatchOutput {
+  zone: Zone;
+  dataset: string;
+  /**
+   * The Hive partition column and the SQL expression (over the transform's result) giving its value.
+   * Column `dt`: the value is cast to DATE and written YYYY-MM-DD. Any other column: the value as
+   * text, which must be letters, digits, `_` and `-`. A row without a valid value is quarantined.
+   */
+  partitionBy?: { column: string; expr: string };
+  mode: WriteMode;
+  /** Merge mode: the columns that identify a row within a partition. */
+  key?: readonly string[];
+}
+
+export interface ErrorBudget {
+  /** The largest fraction of rows read that may be quarantined (0..1). */
+  fraction?: number;
+  /** The largest number of rows that may be quarantined. */
+  count?: number;
+}
+
+export type DriftPolicy = 'fail' | 'evolve';
+
+export interface BatchJob {
+  name: string;
+  description?: string;
+  inputs: readonly BatchInput[];
+  /** The input whose partitions are the units; default the first. */
+  incrementalBy?: string;
+  transform: BatchTransform;
+  output: BatchOutput;
+  /** Defaults for the run; the CLI and config may override them. */
+  errorBudget?: ErrorBudget;
+  schemaDrift?: DriftPolicy;
+}
+
+const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
+const VIEW = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Checks a job definition once, at definition time, and freezes it. */
+export function defineBatchJob(job: BatchJob): Readonly<BatchJob> {
+  const bad = (why: string) => new TributaryError('CONFIG_INVALID', `batch job ${JSON.stringify(job.name)}: ${why}`);
+  if (!NAME.test(job.name)) throw bad('the name must be lower-case letters, digits, "_" and "-", starting with a letter');
+  if (job.inputs.length === 0) throw bad('needs at least one input');
+  const names = new Set<string>();
+  for (const input of job.inputs) {
+    if (!VIEW.test(input.name)) throw bad(`input name ${JSON.stringify(input.name)} must be a lower-case SQL identifier`);
+    if (names.has(input.name)) throw bad(`input name ${JSON.stringify(input.name)} is used twice`);
+    names.add(input.name);
+    checkZone(input.zone);
+    checkDataset(input.dataset);
+  }
+  if (job.incrementalBy !== undefined && !names.has(job.incrementalBy)) throw bad(`incrementalBy names no input: ${job.incrementalBy}`);
+  checkZone(job.output.zone);
+  checkDataset(job.output.dataset);
+  if (job.output.mode === 'merge' && !job.output.key?.length) throw bad('merge mode needs output.key');
+  if (job.output.partitionBy && !VIEW.test(job.output.partitionBy.column)) throw bad(`partition column ${JSON.stringify(job.output.partitionBy.column)} must be a lower-case identifier`);
+  checkBudget(job.errorBudget, bad);
+  return Object.freeze({ ...job });
+}
+
+export function checkBudget(budget: ErrorBudget | undefined, bad: (why: string) => Error): void {
+  if (budget?.fraction !== undefined && !(budget.fraction >= 0 && budget.fraction <= 1)) throw bad(`errorBudget.fraction must be between 0 and 1, got ${budget.fraction}`);
+  if (budget?.count !== undefined && !(Number.isInteger(budget.count) && budget.count >= 0)) throw bad(`errorBudget.count must be a whole number, got ${budget.count}`);
+}
+
+/** The default header normalisation: `YEAR BUILT`, `YEAR_BUILT` and `Year-Built` all become `year_built`. */
+export function normaliseHeader(header: string): string {
+  return header
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+}

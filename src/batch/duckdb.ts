@@ -1,0 +1,77 @@
+/**
+ * DuckDB for batch jobs: one in-memory instance per batch run (loaded lazily, so importing the batch
+ * layer does not load the native module), one connection per unit of work, SQL quoting helpers, and
+ * DuckDB's errors turned into BATCH_QUERY_FAILED with the statement's first line.
+ */
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { TributaryError, isTributaryError } from '../errors.ts';
+
+export interface DuckOptions {
+  /** Worker threads DuckDB may use; default 2 (this project's machines have two cores). */
+  threads?: number;
+  /** DuckDB's memory_limit, e.g. "2GB"; default DuckDB's (80% of RAM). */
+  memoryLimit?: string;
+  /** A directory DuckDB may spill to when a query outgrows memory. */
+  tempDirectory?: string;
+}
+
+export interface Duck {
+  instance: DuckDBInstance;
+  /** Whether `LOAD httpfs` worked: DuckDB may then read s3:// itself. */
+  httpfs: boolean;
+  close(): void;
+}
+
+export async function openDuck(options: DuckOptions = {}): Promise<Duck> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const settings: Record<string, string> = {
+    threads: String(options.threads ?? 2),
+    // Partitioned writes keep a file open per partition: the default of 100 makes DuckDB close and
+    // reopen files over and over for a dataset of hundreds of dates, writing many small files.
+    partitioned_write_max_open_files: '4096',
+  };
+  if (options.memoryLimit) settings.memory_limit = options.memoryLimit;
+  if (options.tempDirectory) settings.temp_directory = options.tempDirectory;
+  const instance = await DuckDBInstance.create(':memory:', settings);
+  let httpfs: boolean;
+  const probe = await instance.connect();
+  try {
+    // Not installable on machines without internet access; where it is there, it is used.
+    await probe.run('LOAD httpfs');
+    httpfs = true;
+  } catch {
+    httpfs = false;
+  } finally {
+    probe.closeSync();
+  }
+  return { instance, httpfs, close: () => instance.closeSync() };
+}
+
+export const ident = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+export const literal = (value: string): string => `'${value.replaceAll("'", "''")}'`;
+
+/** Runs `sql`, turning a DuckDB error into BATCH_QUERY_FAILED (or `code`) naming `what`. */
+export async function exec(connection: DuckDBConnection, sql: string, what: string, code: 'BATCH_QUERY_FAILED' | 'BATCH_INPUT_INVALID' = 'BATCH_QUERY_FAILED'): Promise<void> {
+  try {
+    await connection.run(sql);
+  } catch (error) {
+    throw queryError(error, sql, what, code);
+  }
+}
+
+/** Rows of `sql` as plain JavaScript objects (BIGINT as bigint). */
+export async function rows(connection: DuckDBConnection, sql: string, what: string): Promise<Record<string, unknown>[]> {
+  try {
+    const reader = await connection.runAndReadAll(sql);
+    return reader.getRowObjectsJS();
+  } catch (error) {
+    throw queryError(error, sql, what, 'BATCH_QUERY_FAILED');
+  }
+}
+
+export function queryError(error: unknown, sql: string, what: string, code: 'BATCH_QUERY_FAILED' | 'BATCH_INPUT_INVALID'): unknown {
+  if (isTributaryError(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const first = sql.trim().split('\n')[0]?.slice(0, 160) ?? '';
+  return new TributaryError(code, `${what}: ${message.split('\n')[0]} (statement: ${first}${first.length < sql.trim().length ? ' …' : ''})`, { cause: error });
+}

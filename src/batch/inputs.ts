@@ -1,0 +1,203 @@
+/**
+ * A job's inputs: which files each has in the lake, grouped into partitions (the units of work),
+ * and the DuckDB views that expose them to the job's SQL.
+ */
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { TributaryError, isTributaryError } from '../errors.ts';
+import { readManifest, visibleFiles } from '../lake/catalog.ts';
+import { datasetPrefix, parseKey, partitionPath } from '../lake/keys.ts';
+import type { Lake } from '../lake/lake.ts';
+import { normaliseHeader, type BatchInput, type DriftPolicy, type FilesInput } from './batch-job.ts';
+import { exec, ident, literal } from './duckdb.ts';
+
+export interface InputFile {
+  key: string;
+  /** What changes when the file does: the lake's etag, or for a manifest-listed file its run and size. */
+  etag: string;
+  /** `dt=.../hr=...`, or "" for a file directly under the dataset. */
+  partition: string;
+}
+
+/** The input's files in key order: those its manifest lists, or for files without one, a listing. */
+export async function inputFiles(lake: Lake, input: BatchInput): Promise<InputFile[]> {
+  let listed: InputFile[];
+  try {
+    const manifest = await readManifest(lake, input.zone, input.dataset);
+    listed = visibleFiles(manifest).map((f) => ({ key: f.key, etag: `${f.run}:${f.bytes}`, partition: f.partition }));
+    if (input.kind === 'files') {
+      // A source may replace a file under the same key; the lake's etag notices, the manifest may not.
+      listed = await Promise.all(listed.map(async (f) => ({ ...f, etag: (await lake.head(f.key))?.etag ?? f.etag })));
+    }
+  } catch (error) {
+    if (!isTributaryError(error, 'LAKE_NOT_FOUND') || input.kind !== 'files') throw error;
+    listed = [];
+    for await (const object of lake.list(datasetPrefix(input.zone, input.dataset))) {
+      if (object.key.includes('/_manifest')) continue;
+      listed.push({ key: object.key, etag: object.etag, partition: partitionPath(parseKey(object.key).partition) });
+    }
+  }
+  if (input.kind === 'files') {
+    const extension = input.extension ?? '.csv';
+    listed = listed.filter((f) => f.key.endsWith(extension));
+  } else {
+    listed = listed.filter((f) => f.key.endsWith('.parquet'));
+  }
+  return listed;
+}
+
+/** The files grouped by partition, in partition order. */
+export function byPartition(files: readonly InputFile[]): Map<string, InputFile[]> {
+  const groups = new Map<string, InputFile[]>();
+  for (const file of files) {
+    const list = groups.get(file.partition) ?? [];
+    list.push(file);
+    groups.set(file.partition, list);
+  }
+  return new Map([...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** A fingerprint of a unit's files: it changes when a file is added, removed or replaced. */
+export function versionOf(files: readonly InputFile[]): string {
+  const hash = createHash('sha256');
+  for (const f of [...files].sort((a, b) => (a.key < b.key ? -1 : 1))) hash.update(`${f.key}\u0000${f.etag}\n`);
+  return hash.digest('hex').slice(0, 32);
+}
+
+// ---------------------------------------------------------------- views
+
+export interface Drift {
+  file: string;
+  added: string[];
+  missing: string[];
+}
+
+export interface ViewResult {
+  drift: Drift[];
+  /** Columns beyond the expected ones (evolve policy), in first-seen order. */
+  extraColumns: string[];
+  /** The rejects tables DuckDB's CSV reader filled, one per CSV input. */
+  rejects: string[];
+  /** Local path → lake key of every file read. */
+  keys: Map<string, string>;
+}
+
+/** The first record of a CSV file, split into fields (quoted fields, `""` escapes, CRLF). */
+export async function readCsvHeader(file: string): Promise<string[]> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(65_536);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const text = buffer.toString('utf8', 0, bytesRead).replace(/^\uFEFF/, '');
+    const fields: string[] = [];
+    let field = '';
+    let quoted = false;
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i];
+      if (quoted) {
+        if (ch === '"' && text[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else if (ch === '"') quoted = false;
+        else field += ch;
+      } else if (ch === '"') quoted = true;
+      else if (ch === ',') {
+        fields.push(field);
+        field = '';
+      }
+      else if (ch === '\n' || ch === '\r') return [...fields, field];
+      else field += ch;
+    }
+    if (bytesRead < buffer.length) return [...fields, field];
+    throw new TributaryError('BATCH_INPUT_INVALID', `${file}: no end of the header line in the first 64 KiB`);
+  } finally {
+    await handle.close();
+  }
+}
+
+interface FileView {
+  select: string;
+  drift?: Drift;
+  extras: string[];
+}
+
+/** One CSV file's SELECT: header matched to the expected columns, typed by DuckDB's reader. */
+async function csvFileView(input: FilesInput, key: string, path: string, rejects: string, policy: DriftPolicy): Promise<FileView> {
+  const header = await readCsvHeader(path);
+  const normalise = input.csv.normalise ?? normaliseHeader;
+  const byName = new Map<string, (typeof input.csv.columns)[number]>();
+  for (const column of input.csv.columns) for (const name of [column.name, ...(column.aliases ?? [])]) byName.set(name, column);
+  const seen = new Set<string>();
+  const readerColumns: string[] = [];
+  const selected: string[] = [];
+  const extras: string[] = [];
+  header.forEach((raw, index) => {
+    const normalised = normalise(raw) || `column_${index}`;
+    const column = byName.get(normalised);
+    // A repeated header keeps its first occurrence; later ones are extra columns.
+    const name = column && !seen.has(column.name) ? column.name : normalised;
+    const reader = `c${index}`;
+    readerColumns.push(`${literal(reader)}: ${literal(column && name === column.name ? column.type : 'VARCHAR')}`);
+    if (column && name === column.name) {
+      seen.add(column.name);
+      selected.push(`${ident(reader)} AS ${ident(column.name)}`);
+    } else {
+      extras.push(name);
+      selected.push(`${ident(reader)} AS ${ident(name)}`);
+    }
+  });
+  const missing = input.csv.columns.filter((c) => !seen.has(c.name));
+  const required = missing.filter((c) => c.required !== false).map((c) => c.name);
+  const drift = extras.length > 0 || required.length > 0 ? { file: key, added: extras, missing: required } : undefined;
+  if (drift && policy === 'fail') {
+    const parts = [extras.length ? `added ${extras.join(', ')}` : '', required.length ? `missing ${required.join(', ')}` : ''].filter(Boolean);
+    throw new TributaryError('SCHEMA_DRIFT', `Schema drift in ${key}: ${parts.join('; ')} (input "${input.name}" expects ${input.csv.columns.filter((c) => c.required !== false).length} required columns; drift policy "fail")`);
+  }
+  for (const column of missing) selected.push(`CAST(NULL AS ${column.type}) AS ${ident(column.name)}`);
+  const nulls = (input.csv.nullStrings ?? ['', 'N/A']).map(literal).join(', ');
+  const reader =
+    `read_csv(${literal(path)}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', ` +
+    `columns = {${readerColumns.join(', ')}}, nullstr = [${nulls}], store_rejects = true, ` +
+    `rejects_table = ${literal(rejects)}, rejects_scan = ${literal(`${rejects}_scans`)})`;
+  return { select: `SELECT ${literal(key)} AS _file, row_number() OVER () AS _row, ${selected.join(', ')} FROM ${reader}`, ...(drift ? { drift } : {}), extras };
+}
+
+/**
+ * Creates one temp view per input, named after it, over the given files (local paths from
+ * `localPath`). Views of several files are their union by column name.
+ */
+export async function createViews(
+  connection: DuckDBConnection,
+  lake: Lake,
+  inputs: readonly { input: BatchInput; files: readonly InputFile[] }[],
+  policy: DriftPolicy,
+): Promise<ViewResult> {
+  const result: ViewResult = { drift: [], extraColumns: [], rejects: [], keys: new Map() };
+  for (const [index, { input, files }] of inputs.entries()) {
+    const paths = await Promise.all(files.map(async (f) => ({ key: f.key, path: await lake.localPath(f.key) })));
+    for (const p of paths) result.keys.set(p.path, p.key);
+    let body: string;
+    if (input.kind === 'dataset') {
+      body = paths.length
+        ? `SELECT * FROM read_parquet([${paths.map((p) => literal(p.path)).join(', ')}], hive_partitioning = true, hive_types = {'dt': VARCHAR}, union_by_name = true)`
+        : `SELECT NULL AS _empty WHERE false`;
+    } else {
+      const rejects = `_rejects_${index}`;
+      result.rejects.push(rejects);
+      const selects: string[] = [];
+      for (const p of paths) {
+        const view = await csvFileView(input, p.key, p.path, rejects, policy);
+        if (view.drift) result.drift.push(view.drift);
+        for (const extra of view.extras) if (!result.extraColumns.includes(extra)) result.extraColumns.push(extra);
+        selects.push(view.select);
+      }
+      // No files: an empty view with the expected columns, so the job's SQL still binds.
+      body = selects.length
+        ? selects.join('\nUNION ALL BY NAME\n')
+        : `SELECT NULL::VARCHAR AS _file, NULL::BIGINT AS _row, ${input.csv.columns.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
+    }
+    await exec(connection, `CREATE OR REPLACE TEMP VIEW ${ident(input.name)} AS ${body}`, `input "${input.name}" (${input.zone}/${input.dataset})`, 'BATCH_INPUT_INVALID');
+  }
+  return result;
+}
