@@ -1,6 +1,7 @@
 /** The root command: global options, and every command registered explicitly. */
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { batchCommand } from './commands/batch.ts';
 import { configCommand } from './commands/config-check.ts';
 import { demoCommand } from './commands/demo.ts';
 import { lagCommand } from './commands/lag.ts';
@@ -41,6 +42,7 @@ export function createProgram(ctx: CliContext): Command {
     workerCommand(ctx),
     serveCommand(ctx),
     demoCommand(ctx),
+    batchCommand(ctx),
   ];
   for (const command of commands) program.addCommand(command);
   // Subcommands report parse errors through the same streams and without exiting the process.

@@ -30,7 +30,7 @@ const schema = [
   ) STRICT, WITHOUT ROWID`,
 ];
 
-function toMetadataError(error: unknown, file: string, operation: string): unknown {
+function toMetadataError(error: unknown, file: string, operation: string): Error {
   if (isTributaryError(error)) return error;
   const e = error as { code?: unknown; errcode?: unknown; message?: unknown };
   const message = typeof e.message === 'string' ? e.message : String(error);
@@ -76,7 +76,7 @@ class EmbeddedMetadataStore implements MetadataStore {
       return Promise.resolve(fn(db));
     } catch (error) {
       if (db.isTransaction) db.exec('ROLLBACK');
-      return Promise.reject(toMetadataError(error, this.file, operation) as Error);
+      return Promise.reject(toMetadataError(error, this.file, operation));
     }
   }
 

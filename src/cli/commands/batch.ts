@@ -1,0 +1,146 @@
+/** `tributary batch run|history|list`: batch jobs from a registry over the configured lake and metadata store. */
+import path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import type { ErrorBudget } from '../../batch/batch-job.ts';
+import { builtInBatchJobs, findBatchJob, type BatchJobRegistry } from '../../batch/registry.ts';
+import { TributaryError } from '../../errors.ts';
+import type { CliContext, GlobalOptions } from '../context.ts';
+import { table } from '../table.ts';
+
+interface RunOptions extends GlobalOptions {
+  from?: string;
+  to?: string;
+  full?: boolean;
+  errorBudget?: number;
+  schemaDrift?: 'fail' | 'evolve';
+  concurrency?: number;
+}
+
+function budget(value: number | undefined): ErrorBudget | undefined {
+  if (value === undefined) return undefined;
+  return value < 1 ? { fraction: value } : { count: Math.floor(value) };
+}
+
+function nonNegative(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of 0 or more (below 1: a fraction, from 1: a count)');
+  return n;
+}
+
+const int = (n: number) => n.toLocaleString('en-US');
+
+export function batchCommand(ctx: CliContext, registry: BatchJobRegistry = builtInBatchJobs()): Command {
+  const batch = new Command('batch').description('run batch jobs over the lake and show their history');
+  const out = (text: string) => ctx.io.stdout.write(text);
+  const err = (text: string) => ctx.io.stderr.write(text);
+
+  batch
+    .command('list')
+    .description('list the batch jobs')
+    .action(() => {
+      const rows = Object.values(registry).map((job) => [job.name, `${job.output.zone}/${job.output.dataset}`, job.description ?? '']);
+      out(table(['job', 'output', 'description'], rows));
+    });
+
+  batch
+    .command('run <job>')
+    .description('run a job over new and changed input partitions (or all with --full, or a date range with --from/--to)')
+    .option('--from <date>', 'backfill: first input partition date, YYYY-MM-DD')
+    .option('--to <date>', 'backfill: last input partition date, YYYY-MM-DD')
+    .option('--full', 'process every input partition, changed or not')
+    .option('--error-budget <n>', 'malformed rows allowed: below 1 a fraction of rows read, from 1 a count', nonNegative)
+    .option('--schema-drift <policy>', 'fail or evolve when input columns differ from the expected ones')
+    .option('--concurrency <n>', 'backfill partitions processed at once (default batch.concurrency)', (v) => Math.max(1, Math.floor(nonNegative(v))))
+    .action(async (name: string, _o, command: Command) => {
+      const options = command.optsWithGlobals<RunOptions>();
+      if (options.schemaDrift !== undefined && options.schemaDrift !== 'fail' && options.schemaDrift !== 'evolve') {
+        throw new TributaryError('CLI_USAGE', `--schema-drift expects fail or evolve, got "${String(options.schemaDrift)}"`);
+      }
+      const job = findBatchJob(registry, name);
+      const loaded = await ctx.loadConfig(options);
+      const { config } = loaded;
+      const { openLake } = await import('../../lake/open-lake.ts');
+      const { openMetadataStore } = await import('../../metadata/open-metadata.ts');
+      const { runBatchJob } = await import('../../batch/run-batch-job.ts');
+      const lake = await openLake(config, { cwd: ctx.io.cwd });
+      try {
+        const metadata = await openMetadataStore(config, { cwd: ctx.io.cwd });
+        try {
+          const errorBudget = budget(options.errorBudget ?? config.batch.errorBudget);
+          const schemaDrift = options.schemaDrift ?? config.batch.schemaDrift;
+          const summary = await runBatchJob(
+            job,
+            { lake, metadata, stagingDir: path.resolve(ctx.io.cwd, config.dataDir, 'batch-staging'), duck: { threads: config.batch.threads, ...(config.batch.memoryLimit ? { memoryLimit: config.batch.memoryLimit } : {}) } },
+            {
+              ...(options.full ? { full: true } : {}),
+              ...(options.from !== undefined ? { from: options.from } : {}),
+              ...(options.to !== undefined ? { to: options.to } : {}),
+              concurrency: options.concurrency ?? config.batch.concurrency,
+              ...(errorBudget ? { errorBudget } : {}),
+              ...(schemaDrift ? { schemaDrift } : {}),
+              onEvent: (event) => {
+                if (event.type === 'batch:plan:ready') {
+                  err(`${event.job}: ${event.units.length} partition${event.units.length === 1 ? '' : 's'} to process${event.skipped ? `, ${event.skipped} unchanged since their last successful run` : ''}\n`);
+                } else if (event.type === 'batch:unit:started') {
+                  err(`  ${event.unit}: running (${event.runId})\n`);
+                } else {
+                  const r = event.result;
+                  for (const d of r.drift) err(`  ${r.unit}: schema drift in ${d.file}:${d.added.length ? ` added ${d.added.join(', ')}` : ''}${d.missing.length ? ` missing ${d.missing.join(', ')}` : ''}\n`);
+                  const c = r.counts;
+                  err(
+                    r.status === 'succeeded'
+                      ? `  ${r.unit}: done in ${(r.durationMs / 1000).toFixed(1)} s: ${int(c.read)} read, ${int(c.written)} written, ${int(c.quarantined)} quarantined, ${int(c.filtered)} filtered, ${c.files} files\n`
+                      : `  ${r.unit}: FAILED after ${(r.durationMs / 1000).toFixed(1)} s: ${r.error?.message ?? 'unknown error'}\n`,
+                  );
+                }
+              },
+            },
+          );
+          const c = summary.counts;
+          out(
+            `${summary.job}: ${summary.units.length - summary.failed} of ${summary.units.length} partitions succeeded${summary.skipped ? ` (${summary.skipped} unchanged, skipped)` : ''} in ${(summary.durationMs / 1000).toFixed(1)} s\n` +
+              `rows: ${int(c.read)} in, ${int(c.written)} out, ${int(c.quarantined)} quarantined, ${int(c.filtered)} filtered; files: ${c.files}\n`,
+          );
+          for (const r of summary.units) if (r.quarantineKey) out(`quarantine: ${r.quarantineKey}\n`);
+          if (summary.failed > 0) {
+            const first = summary.units.find((r) => r.status === 'failed')?.error;
+            throw new TributaryError(first?.code ?? 'INTERNAL', `${summary.failed} of ${summary.units.length} partitions of ${summary.job} failed; first: ${first?.message ?? 'unknown'}`, { cause: first });
+          }
+        } finally {
+          await metadata.close();
+        }
+      } finally {
+        await lake.close();
+      }
+    });
+
+  batch
+    .command('history <job>')
+    .description("show a job's recent runs, newest first")
+    .option('-n, --limit <n>', 'how many runs', (v) => Math.max(1, Math.floor(nonNegative(v))), 20)
+    .action(async (name: string, _o, command: Command) => {
+      const options = command.optsWithGlobals<GlobalOptions & { limit: number }>();
+      findBatchJob(registry, name);
+      const { config } = await ctx.loadConfig(options);
+      const { openMetadataStore } = await import('../../metadata/open-metadata.ts');
+      const metadata = await openMetadataStore(config, { cwd: ctx.io.cwd });
+      try {
+        const runs = await metadata.runs(name, { limit: options.limit });
+        const rows = runs.map((r) => [
+          r.runId,
+          r.unit,
+          r.status,
+          r.started.toISOString(),
+          r.finished ? `${((r.finished.getTime() - r.started.getTime()) / 1000).toFixed(1)} s` : '',
+          String(r.counts.read),
+          String(r.counts.written),
+          String(r.counts.quarantined),
+          r.error ?? '',
+        ]);
+        out(table(['run', 'partition', 'status', 'started', 'took', 'read', 'written', 'quarantined', 'error'], rows));
+      } finally {
+        await metadata.close();
+      }
+    });
+  return batch;
+}
