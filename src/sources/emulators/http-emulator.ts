@@ -23,7 +23,7 @@ export type Fault =
 export interface InjectOptions {
   /** How many requests the fault applies to. Default 1. */
   times?: number;
-  /** Only requests whose path (without query) starts with this. Default: every request. */
+  /** Only requests whose path and query start with this (`/search`, `/search?page=2`). Default: every request. */
   path?: string;
 }
 
@@ -79,7 +79,7 @@ export async function startHttpEmulator(route: Route, options: { port?: number }
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const record: RequestRecord = { method: request.method ?? 'GET', url: `${url.pathname}${url.search}`, userAgent: request.headers['user-agent'], at: performance.now(), status: 0 };
     requests.push(record);
-    const fault = takeFault(url.pathname);
+    const fault = takeFault(record.url);
     if (fault) record.fault = fault.kind;
     if (fault?.kind === 'status') {
       record.status = fault.status;

@@ -127,7 +127,8 @@ function withPrice(html: string, id: string, cents: number): string {
   const dollars = `$${(cents / 100).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
   const card = `data-listingid="${id}"`;
   for (let from = out.indexOf(card); from >= 0; from = out.indexOf(card, from + card.length)) {
-    const tail = out.slice(from).replace(/(data-testid="listing-price"[^>]*>)[^<]*</, `$1${dollars}<`);
+    // A function, not a replacement string: `$1,234.00` would read as a group reference.
+    const tail = out.slice(from).replace(/(data-testid="listing-price"[^>]*>)[^<]*</, (_, open: string) => `${open}${dollars}<`);
     out = out.slice(0, from) + tail;
   }
   return out;
