@@ -134,8 +134,8 @@ export class ArchiveWriter {
       await this.copy.run(
         `COPY (SELECT ${sqlString(buffer.topic)} AS topic, ${buffer.partition}::INTEGER AS "partition", "offset"::BIGINT AS "offset", ${hour} AS "timestamp", ` +
           `decode(key) AS key, decode(value) AS value, headers, strftime(${hour}, '%Y-%m-%d') AS dt, strftime(${hour}, '%H') AS hr ` +
-          `FROM ${buffer.table} ORDER BY "offset") ` +
-          `TO ${sqlString(dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (dt, hr), FILENAME_PATTERN 'data_{i}', KV_METADATA {${kv}})`,
+          `FROM ${buffer.table}) ` +
+          `TO ${sqlString(dir)} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (dt, hr), FILENAME_PATTERN 'data_{i}', KV_METADATA {${kv}})`,
       );
       const rows = new Map(counts.getRows().map(([p, n]) => [String(p), Number(n)]));
       const staged: StagedArchiveFile[] = [];

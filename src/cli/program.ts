@@ -5,7 +5,9 @@ import { batchCommand } from './commands/batch.ts';
 import { configCommand } from './commands/config-check.ts';
 import { demoCommand } from './commands/demo.ts';
 import { lagCommand } from './commands/lag.ts';
+import { lakeCommand } from './commands/lake.ts';
 import { produceCommand } from './commands/produce.ts';
+import { queryCommand } from './commands/query.ts';
 import { serveCommand } from './commands/serve.ts';
 import { tailCommand } from './commands/tail.ts';
 import { topicsCommand } from './commands/topics.ts';
@@ -43,6 +45,8 @@ export function createProgram(ctx: CliContext): Command {
     serveCommand(ctx),
     demoCommand(ctx),
     batchCommand(ctx),
+    lakeCommand(ctx),
+    queryCommand(ctx),
   ];
   for (const command of commands) program.addCommand(command);
   // Subcommands report parse errors through the same streams and without exiting the process.

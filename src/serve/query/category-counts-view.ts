@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { Lake } from '../../lake/lake.ts';
 import type { Sink } from '../../sinks/sink.ts';
-import { readCategoryCounts } from './category-counts-batch.ts';
+import { readCategoryCounts, recomputeCategoryCounts } from './category-counts-batch.ts';
 import { asRealtimeRow, bucketSize, mergeCounts, type CategoryCountsOptions } from './category-counts.ts';
 import type { MergedView, QueryResult } from './view.ts';
 
@@ -44,6 +44,9 @@ export function categoryCountsView(options: CategoryCountsOptions, deps: Categor
           realtime: Object.fromEntries(merged.realtime),
         },
       };
+    },
+    async recompute() {
+      await recomputeCategoryCounts(deps.lake, options);
     },
     async close() {
       await deps.sink.close();

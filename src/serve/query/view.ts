@@ -50,5 +50,7 @@ export interface MergedView {
   /** The query parameters, as strings come in from a URL or the command line. */
   readonly params: z.ZodType<Record<string, unknown>>;
   run(params: Record<string, unknown>): Promise<QueryResult>;
+  /** Recompute the batch view now (normally a scheduled batch job does). */
+  recompute?(): Promise<void>;
   close(): Promise<void>;
 }
