@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { pinterestTopics } from '../../demo/pinterest.ts';
 import { ingestRoutes } from '../../serve/ingest/ingest-routes.ts';
+import { queryServerPlugin } from '../../serve/query/views.ts';
 import type { TopicRegistry } from '../../serve/ingest/topics.ts';
 import { createServer, listen, serverPlugin } from '../../serve/server.ts';
 import type { CliContext, GlobalOptions } from '../context.ts';
@@ -30,7 +31,7 @@ export function serveCommand(ctx: CliContext): Command {
         const app = createServer({
           server,
           logger,
-          plugins: [serverPlugin(ingestRoutes, { log, topics: ingestTopics, apiKeyRequired: server.apiKey !== undefined, version: packageVersion() })],
+          plugins: [serverPlugin(ingestRoutes, { log, topics: ingestTopics, apiKeyRequired: server.apiKey !== undefined, version: packageVersion() }), queryServerPlugin(loaded.config, { cwd: ctx.io.cwd })],
         });
         const url = await listen(app, server.host, options.port ?? server.port);
         ctx.io.stdout.write(`serving on ${url} (ingest API: POST ${url}/ingest/<topic>; ${url}/openapi.json); Ctrl-C stops\n`);
