@@ -180,7 +180,7 @@ export async function createViews(
     let body: string;
     if (input.kind === 'dataset') {
       body = paths.length
-        ? `SELECT * FROM read_parquet([${paths.map((p) => literal(p.path)).join(', ')}], hive_partitioning = true, hive_types = {'dt': VARCHAR}, union_by_name = true)`
+        ? `SELECT * FROM read_parquet([${paths.map((p) => literal(p.path)).join(', ')}], hive_partitioning = true, union_by_name = true)`
         : `SELECT NULL AS _empty WHERE false`;
     } else {
       const rejects = `_rejects_${index}`;

@@ -266,7 +266,9 @@ export async function runUnit(job: BatchJob, unit: Unit, deps: UnitDeps, options
  */
 async function mergeWithExisting(connection: DuckDBConnection, lake: Lake, job: BatchJob, source: string): Promise<string> {
   const key = (job.output.key ?? []).map(ident);
-  await exec(connection, `CREATE OR REPLACE TEMP TABLE _new AS SELECT * FROM ${source}`, `job "${job.name}" merge`);
+  // A key twice among the new rows keeps one of them (the file's last, when rows carry positions).
+  const order = (await columnsOf(connection, source)).some((c) => c.name === '_row') ? 'ORDER BY _file DESC, _row DESC' : '';
+  await exec(connection, `CREATE OR REPLACE TEMP TABLE _new AS SELECT * FROM ${source} QUALIFY row_number() OVER (PARTITION BY _part, ${key.join(', ')} ${order}) = 1`, `job "${job.name}" merge`);
   let existing: string[] = [];
   try {
     const manifest = await readManifest(lake, job.output.zone, job.output.dataset);

@@ -1,0 +1,76 @@
+/** The suite every metadata store passes: `describeMetadataContract(name, open)`. */
+import { describe, expect, it } from 'vitest';
+import type { MetadataStore } from '../../src/metadata/metadata.ts';
+import { rejection } from '../support/errors.ts';
+import { uniqueName } from '../support/services.ts';
+
+const counts = { read: 11_760, written: 11_751, quarantined: 0, filtered: 9, files: 7 };
+
+export function describeMetadataContract(name: string, open: () => Promise<MetadataStore>): void {
+  const withStore = async (fn: (store: MetadataStore, job: string) => Promise<void>) => {
+    const store = await open();
+    try {
+      await fn(store, uniqueName('job'));
+    } finally {
+      await store.close();
+    }
+  };
+
+  describe(`metadata store contract (${name})`, () => {
+    it('should record a run from start to success with its counts and input version', () =>
+      withStore(async (store, job) => {
+        const started = new Date('2026-11-21T10:00:00.123Z');
+        await store.startRun({ job, runId: `${job}-r1`, unit: 'dt=2026-11-21', started });
+        expect((await store.runs(job))[0]).toMatchObject({ runId: `${job}-r1`, status: 'running', started });
+        const finished = new Date('2026-11-21T10:00:05.456Z');
+        await store.finishRun(`${job}-r1`, { status: 'succeeded', finished, counts, inputs: [{ unit: 'dt=2026-11-21', version: 'v1' }] });
+        const [run] = await store.runs(job);
+        expect(run).toEqual({ job, runId: `${job}-r1`, unit: 'dt=2026-11-21', status: 'succeeded', started, finished, counts });
+        const processed = await store.processed(job);
+        expect([...processed.keys()]).toEqual(['dt=2026-11-21']);
+        expect(processed.get('dt=2026-11-21')).toEqual({ unit: 'dt=2026-11-21', version: 'v1', runId: `${job}-r1`, processedAt: finished });
+      }));
+
+    it('should keep the processed version unchanged when a later run fails, and record the error', () =>
+      withStore(async (store, job) => {
+        await store.startRun({ job, runId: `${job}-a`, unit: 'dt=2026-11-20', started: new Date(1000) });
+        await store.finishRun(`${job}-a`, { status: 'succeeded', finished: new Date(2000), counts, inputs: [{ unit: 'dt=2026-11-20', version: 'old' }] });
+        await store.startRun({ job, runId: `${job}-b`, unit: 'dt=2026-11-20', started: new Date(3000) });
+        await store.finishRun(`${job}-b`, { status: 'failed', finished: new Date(4000), counts: { ...counts, written: 0, files: 0 }, error: 'BATCH_ERROR_BUDGET: too many' });
+        expect((await store.processed(job)).get('dt=2026-11-20')?.version).toBe('old');
+        const runs = await store.runs(job);
+        expect(runs.map((r) => [r.runId, r.status, r.error])).toEqual([
+          [`${job}-b`, 'failed', 'BATCH_ERROR_BUDGET: too many'],
+          [`${job}-a`, 'succeeded', undefined],
+        ]);
+      }));
+
+    it('should replace a unit\'s version when a newer run succeeds, and keep units of other jobs apart', () =>
+      withStore(async (store, job) => {
+        const other = `${job}-other`;
+        for (const [j, runId, version] of [[job, `${job}-1`, 'v1'], [other, `${other}-1`, 'x'], [job, `${job}-2`, 'v2']] as const) {
+          await store.startRun({ job: j, runId, unit: 'dt=2026-01-01', started: new Date() });
+          await store.finishRun(runId, { status: 'succeeded', finished: new Date(), counts, inputs: [{ unit: 'dt=2026-01-01', version }] });
+        }
+        expect((await store.processed(job)).get('dt=2026-01-01')).toMatchObject({ version: 'v2', runId: `${job}-2` });
+        expect((await store.processed(other)).get('dt=2026-01-01')?.version).toBe('x');
+        expect(await store.runs(job, { limit: 1 })).toHaveLength(1);
+      }));
+
+    it('should refuse to start a run twice or finish a run that is not running', () =>
+      withStore(async (store, job) => {
+        await store.startRun({ job, runId: `${job}-x`, unit: '*', started: new Date() });
+        await rejection(store.startRun({ job, runId: `${job}-x`, unit: '*', started: new Date() }), 'INTERNAL');
+        await rejection(store.finishRun(`${job}-never`, { status: 'succeeded', finished: new Date(), counts }), 'INTERNAL');
+        await store.finishRun(`${job}-x`, { status: 'succeeded', finished: new Date(), counts });
+        await rejection(store.finishRun(`${job}-x`, { status: 'failed', finished: new Date(), counts }), 'INTERNAL');
+        expect(await store.processed(job)).toEqual(new Map());
+      }));
+
+    it('should refuse calls after close', async () => {
+      const store = await open();
+      await store.close();
+      await rejection(store.runs('any'), 'METADATA_CLOSED');
+    });
+  });
+}
