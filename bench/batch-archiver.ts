@@ -2,7 +2,7 @@
  * The archiver benchmark case: N pin-shaped records (bench/workload.ts, about 200 bytes each) on the
  * embedded log, 4 partitions, timestamps spread over 24 hours; then the archiver is timed from its
  * start until every record is committed to the raw zone of a local lake (fs) as Parquet. Ranges roll
- * at 16 MiB or 2 s. `cores` is the process's CPU time over that wall time (all threads, DuckDB's
+ * at 16 MiB or 500 ms. `cores` is the process's CPU time over that wall time (all threads, DuckDB's
  * included). The Parquet files are then read back with DuckDB and their rows counted.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -68,7 +68,7 @@ export async function archiverCase(args: Record<string, string | boolean | undef
       lake,
       topics: ['pins'],
       rollBytes: 16 * 1024 * 1024,
-      rollMs: 2000,
+      rollMs: 500,
       signal: stop.signal,
       onFile: (file) => {
         archived += file.rows;
@@ -100,7 +100,29 @@ export async function archiverCase(args: Record<string, string | boolean | undef
   }
 }
 
-/** `npm run bench -- batch-archiver` runs the case alone. */
-export async function run(args: Record<string, string | boolean | undefined>): Promise<object> {
-  return archiverCase(args);
+/** What bench/batch.ts runs (its BatchBenchCase and BatchRunMeasure, kept structural here). */
+interface BatchRunMeasure {
+  recordsPerSec: number;
+  rssMb: number;
+  cores: number;
+  detail?: Record<string, number>;
 }
+interface BatchBenchCase {
+  case: string;
+  run(args: { rows: number; repeat: number }): Promise<BatchRunMeasure[]>;
+}
+
+/** For `npm run bench -- batch`: 1,000,000 records (fewer when `--rows` is smaller), `--repeat` runs. */
+export const cases: BatchBenchCase[] = [
+  {
+    case: 'archiver',
+    async run({ rows, repeat }) {
+      const measures: BatchRunMeasure[] = [];
+      for (let i = 0; i < repeat; i++) {
+        const r = await archiverCase({ records: String(Math.min(rows, 1_000_000)) });
+        measures.push({ recordsPerSec: r.recordsPerSec, rssMb: r.rssMb, cores: r.cores, detail: { records: r.records, mbPerSec: r.mbPerSec, files: r.files, ranges: r.ranges, parquetMb: r.parquetMb, target: r.target } });
+      }
+      return measures;
+    },
+  },
+];
