@@ -42,7 +42,7 @@ export async function replicatedToronto(rows: number): Promise<string> {
   while (left > 0) {
     const take = Math.min(left, perCopy);
     const chunk = take === perCopy ? body : bytes.subarray(headerEnd, ends[take - 1]);
-    if (!out.write(chunk)) await new Promise((resolve) => out.once('drain', resolve));
+    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
     left -= take;
   }
   out.end();

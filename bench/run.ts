@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 const benches: Record<string, () => Promise<{ run(args: Record<string, string | boolean | undefined>): Promise<object> }>> = {
   log: () => import('./log.ts'),
   stream: () => import('./stream.ts'),
+  batch: () => import('./batch.ts'),
 };
 
 const { positionals, values } = parseArgs({

@@ -123,7 +123,7 @@ interface FileView {
 }
 
 /** One CSV file's SELECT: header matched to the expected columns, typed by DuckDB's reader. */
-async function csvFileView(input: FilesInput, key: string, path: string, rejects: string, policy: DriftPolicy): Promise<FileView> {
+async function csvFileView(input: FilesInput, key: string, path: string, rejects: string, policy: DriftPolicy, rowNumbers: boolean): Promise<FileView> {
   const header = await readCsvHeader(path);
   const normalise = input.csv.normalise ?? normaliseHeader;
   const byName = new Map<string, (typeof input.csv.columns)[number]>();
@@ -160,18 +160,20 @@ async function csvFileView(input: FilesInput, key: string, path: string, rejects
     `read_csv(${literal(path)}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', ` +
     `columns = {${readerColumns.join(', ')}}, nullstr = [${nulls}], store_rejects = true, ` +
     `rejects_table = ${literal(rejects)}, rejects_scan = ${literal(`${rejects}_scans`)})`;
-  return { select: `SELECT ${literal(key)} AS _file, row_number() OVER () AS _row, ${selected.join(', ')} FROM ${reader}`, ...(drift ? { drift } : {}), extras };
+  return { select: `SELECT ${literal(key)} AS _file, ${rowNumbers ? 'row_number() OVER ()' : 'NULL::BIGINT'} AS _row, ${selected.join(', ')} FROM ${reader}`, ...(drift ? { drift } : {}), extras };
 }
 
 /**
- * Creates one temp view per input, named after it, over the given files (local paths from
- * `localPath`). Views of several files are their union by column name.
+ * Creates (or replaces) one temp view per input, named after it, over the given files (local paths
+ * from `localPath`). Views of several files are their union by column name.
  */
 export async function createViews(
   connection: DuckDBConnection,
   lake: Lake,
   inputs: readonly { input: BatchInput; files: readonly InputFile[] }[],
   policy: DriftPolicy,
+  /** Number each CSV row (`_row`, its position in the file). Costs a serial scan: for the quarantine only. */
+  rowNumbers = false,
 ): Promise<ViewResult> {
   const result: ViewResult = { drift: [], extraColumns: [], rejects: [], keys: new Map() };
   for (const [index, { input, files }] of inputs.entries()) {
@@ -187,7 +189,7 @@ export async function createViews(
       result.rejects.push(rejects);
       const selects: string[] = [];
       for (const p of paths) {
-        const view = await csvFileView(input, p.key, p.path, rejects, policy);
+        const view = await csvFileView(input, p.key, p.path, rejects, policy, rowNumbers);
         if (view.drift) result.drift.push(view.drift);
         for (const extra of view.extras) if (!result.extraColumns.includes(extra)) result.extraColumns.push(extra);
         selects.push(view.select);

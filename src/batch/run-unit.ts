@@ -54,7 +54,7 @@ export interface UnitResult {
   drift: Drift[];
   error?: TributaryError;
   durationMs: number;
-  /** Where the time went: reading and transforming, writing Parquet locally, uploading and committing. */
+  /** Where the time went: reading, transforming and writing Parquet locally; counting and the quarantine; uploading and committing. */
   timings: { transformMs: number; writeMs: number; publishMs: number };
 }
 
@@ -106,7 +106,7 @@ async function transform(connection: DuckDBConnection, job: BatchJob, extraColum
   const excluded = ['_error', '_dropped', '_part'].filter((c) => columns.has(c));
   await exec(
     connection,
-    `CREATE OR REPLACE TEMP TABLE _result AS
+    `CREATE OR REPLACE TEMP VIEW _result AS
      SELECT * EXCLUDE (_p, _error0, _dropped0), CASE WHEN _error0 IS NOT NULL THEN _error0 ${noPart} END AS _error, _dropped0 AS _dropped, _p AS _part
      FROM (SELECT * ${excluded.length ? `EXCLUDE (${excluded.join(', ')})` : ''}, ${error} AS _error0, ${dropped} AS _dropped0, ${part} AS _p FROM _transform)`,
     what,
@@ -127,7 +127,10 @@ function rejectsSelect(tables: readonly string[], keys: ReadonlyMap<string, stri
   return tables.map(
     (t) => `SELECT ${key} AS _file, NULL::BIGINT AS _row, e.line::BIGINT AS _line,
               string_agg(concat('column ', coalesce(e.column_name, '?'), ': ', e.error_message), '; ' ORDER BY e.column_idx) AS _error, any_value(e.csv_line) AS record
-            FROM ${ident(t)} e JOIN ${ident(`${t}_scans`)} s USING (scan_id, file_id) GROUP BY s.file_path, e.scan_id, e.file_id, e.line`,
+            FROM ${ident(t)} e JOIN ${ident(`${t}_scans`)} s USING (scan_id, file_id)
+            -- Every scan of a file rejects its bad lines again: count the first (full) scan's.
+            WHERE e.scan_id = (SELECT min(f.scan_id) FROM ${ident(`${t}_scans`)} f WHERE f.file_path = s.file_path)
+            GROUP BY s.file_path, e.scan_id, e.file_id, e.line`,
   );
 }
 
@@ -150,59 +153,69 @@ export async function runUnit(job: BatchJob, unit: Unit, deps: UnitDeps, options
   try {
     await mkdir(dir, { recursive: true });
     const driving = job.incrementalBy ?? job.inputs[0]?.name;
-    const views = await createViews(
-      connection,
-      deps.lake,
-      job.inputs.map((input) => ({ input, files: input.name === driving ? unit.files : (deps.sideInputs.get(input.name) ?? []) })),
-      options.schemaDrift,
-    );
+    const inputs = job.inputs.map((input) => ({ input, files: input.name === driving ? unit.files : (deps.sideInputs.get(input.name) ?? []) }));
+    // Without row numbers first: numbering rows in file order would serialise the scan.
+    const views = await createViews(connection, deps.lake, inputs, options.schemaDrift, false);
     result.drift = views.drift;
     await transform(connection, job, views.extraColumns);
 
-    // Counts, and the budget, before anything is written.
-    const rejects = await rejectTables(connection, views.rejects);
-    const [tally] = await rows(connection, `SELECT count(*) AS n, count(_error) AS bad, count(*) FILTER (_error IS NULL AND _dropped IS NOT NULL) AS dropped FROM _result`, 'counting');
-    const rejected = rejects.length ? Number((await rows(connection, `SELECT count(*) AS n FROM (${rejectsSelect(rejects, views.keys).join(' UNION ALL ')})`, 'counting rejects'))[0]?.n ?? 0) : 0;
-    counts.read = Number(tally?.n ?? 0) + rejected;
-    counts.quarantined = Number(tally?.bad ?? 0) + rejected;
-    counts.filtered = Number(tally?.dropped ?? 0);
-    const overBudget = budgetError(job, runId, counts, options.errorBudget);
-    if (overBudget) throw overBudget;
-    result.timings.transformMs = lap();
-
-    // The rows to write: straight from SQL, or through the record function.
-    let source = `(SELECT * EXCLUDE (_error, _dropped) FROM _result WHERE _error IS NULL AND _dropped IS NULL)`;
+    const by = job.output.partitionBy;
+    const outDir = path.join(dir, 'out');
+    await mkdir(outDir, { recursive: true });
+    const direct = !job.transform.records && job.output.mode !== 'merge';
+    let resultRows = '_result';
+    if (!direct) {
+      // The record function and merge read the rows more than once: materialise them, in one full scan.
+      await exec(connection, 'CREATE OR REPLACE TEMP TABLE _rows AS SELECT * FROM _result', `job "${job.name}" transform`);
+      resultRows = '_rows';
+    }
+    // Direct: one scan writes every row, partitioned first by its status (ok, quarantine, dropped),
+    // so the counts come from the Parquet footers and only the ok files are published.
+    let source = direct ? resultRows : `(SELECT * EXCLUDE (_error, _dropped) FROM ${resultRows} WHERE _error IS NULL AND _dropped IS NULL)`;
     if (job.transform.records) {
       const applied = await applyRecords(connection, job.transform.records, source);
       counts.filtered += applied.dropped;
       source = '_records';
     }
     if (job.output.mode === 'merge') source = await mergeWithExisting(connection, deps.lake, job, source);
-    const by = job.output.partitionBy;
     const hidden = (await columnsOf(connection, source)).filter((c) => c.name.startsWith('_')).map((c) => ident(c.name));
     const dataSelect = `SELECT * ${hidden.length ? `EXCLUDE (${hidden.join(', ')})` : ''} FROM ${source}`;
     const schema = await columnsOf(connection, `(${dataSelect})`);
-    const outputSelect = by ? `SELECT * ${hidden.length ? `EXCLUDE (${hidden.join(', ')})` : ''}, _part AS ${ident(by.column)} FROM ${source}` : dataSelect;
-    const outDir = path.join(dir, 'out');
-    const partitioned = by ? `, PARTITION_BY (${ident(by.column)})` : '';
-    const target = by ? outDir : path.join(outDir, `part-${runId}-0.parquet`);
-    await mkdir(outDir, { recursive: true });
+    const status = direct ? `, CASE WHEN _error IS NOT NULL THEN 'quarantine' WHEN _dropped IS NOT NULL THEN 'dropped' ELSE 'ok' END AS _status` : `, 'ok' AS _status`;
+    const outputSelect = `SELECT * ${hidden.length ? `EXCLUDE (${hidden.join(', ')})` : ''}${by ? `, _part AS ${ident(by.column)}` : ''}${status} FROM ${source}`;
     await exec(
       connection,
-      `COPY (${outputSelect}) TO ${literal(target)} (FORMAT parquet, COMPRESSION zstd${partitioned}${by ? `, FILENAME_PATTERN ${literal(`part-${runId}-{i}`)}` : ''})`,
+      `COPY (${outputSelect}) TO ${literal(outDir)} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (_status${by ? `, ${ident(by.column)}` : ''}), FILENAME_PATTERN ${literal(`part-${runId}-{i}`)})`,
       `job "${job.name}" writing Parquet`,
     );
-    if (!by) {
-      // A run with no rows writes no file rather than an empty one.
-      const [n] = await rows(connection, `SELECT count(*) AS n FROM (${outputSelect})`, 'counting output');
-      if (Number(n?.n ?? 0) === 0) await rm(target, { force: true });
-    }
+    result.timings.transformMs = lap();
 
-    // The quarantine: DuckDB's rejected CSV rows, and rows the SQL marked malformed.
+    // Counts, and the budget, before anything reaches the lake.
+    const rejects = await rejectTables(connection, views.rejects);
+    const rejected = rejects.length ? Number((await rows(connection, `SELECT count(*) AS n FROM (${rejectsSelect(rejects, views.keys).join(' UNION ALL ')})`, 'counting rejects'))[0]?.n ?? 0) : 0;
+    const byStatus = async (name: string) => (await stagedFiles(connection, path.join(outDir, `_status=${name}`))).reduce((n, f) => n + f.rows, 0);
+    if (direct) {
+      const [ok, bad, dropped] = [await byStatus('ok'), await byStatus('quarantine'), await byStatus('dropped')];
+      counts.read = ok + bad + dropped + rejected;
+      counts.quarantined = bad + rejected;
+      counts.filtered = dropped;
+    } else {
+      const [tally] = await rows(connection, `SELECT count(*) AS n, count(_error) AS bad, count(*) FILTER (_error IS NULL AND _dropped IS NOT NULL) AS dropped FROM _rows`, 'counting');
+      counts.read = Number(tally?.n ?? 0) + rejected;
+      counts.quarantined = Number(tally?.bad ?? 0) + rejected;
+      counts.filtered += Number(tally?.dropped ?? 0);
+    }
+    const overBudget = budgetError(job, runId, counts, options.errorBudget);
+    if (overBudget) throw overBudget;
+
+    // The quarantine: DuckDB's rejected CSV rows, and rows the SQL marked malformed, found again
+    // with their row numbers (a third scan, only when there are any).
     let quarantineFiles: string[] = [];
     if (counts.quarantined > 0) {
       const qDir = path.join(dir, 'quarantine');
       await mkdir(qDir, { recursive: true });
+      await createViews(connection, deps.lake, inputs, options.schemaDrift, true);
+      await transform(connection, job, views.extraColumns);
       const resultColumns = new Set((await columnsOf(connection, '_result')).map((c) => c.name));
       const file = resultColumns.has('_file') ? '_file' : 'NULL::VARCHAR';
       const row = resultColumns.has('_row') ? '_row::BIGINT' : 'NULL::BIGINT';
@@ -215,7 +228,7 @@ export async function runUnit(job: BatchJob, unit: Unit, deps: UnitDeps, options
     result.timings.writeMs = lap();
     // Publish: upload, then one commit per dataset. The quarantine goes first, so a published output
     // always has its quarantine beside it.
-    const staged = await stagedFiles(connection, outDir);
+    const staged = await stagedFiles(connection, path.join(outDir, '_status=ok'));
     const prefix = datasetPrefix(job.output.zone, job.output.dataset);
     if (quarantineFiles.length) {
       const qKey = `${datasetPrefix(job.output.zone, quarantineDataset)}dataset=${job.output.dataset}/run=${runId}/part-${runId}.parquet`;

@@ -1,0 +1,103 @@
+/**
+ * Batch benchmark cases `toronto-clean-fs` and `toronto-clean-s3`: the Toronto apartment job over the
+ * real pre-2023 CSV replicated to N rows (batch-workload.ts), read with DuckDB's typed CSV reader,
+ * cleaned, typed and filtered, written as Parquet partitioned by evaluation year, and published
+ * through the catalog. The CSV is put into the raw zone before the clock starts; on S3 the run
+ * includes staging it back to local disk (DuckDB's httpfs is not installable here) and uploading the
+ * Parquet. Each repeat uses a fresh lake (and on S3 a fresh local cache).
+ */
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { torontoApartmentsJob } from '../src/batch/jobs/toronto-apartments.ts';
+import { runBatchJob } from '../src/batch/run-batch-job.ts';
+import { openFsLake } from '../src/lake/fs/fs-lake.ts';
+import type { Lake } from '../src/lake/lake.ts';
+import { openEmbeddedMetadataStore } from '../src/metadata/embedded/embedded-metadata.ts';
+import type { BatchBenchArgs, BatchBenchCase, BatchRunMeasure } from './batch.ts';
+import { replicatedToronto } from './batch-workload.ts';
+import { stopwatch } from './stream-measure.ts';
+import { progress, rssSampler } from './workload.ts';
+
+const RAW_KEY = 'raw/apartment-building-evaluation/dt=2026-11-01/pre-2023.csv';
+
+async function measureOnce(rows: number, lake: Lake, dir: string): Promise<BatchRunMeasure> {
+  const csv = await replicatedToronto(rows);
+  await lake.put(RAW_KEY, createReadStream(csv));
+  const metadata = await openEmbeddedMetadataStore({ file: path.join(dir, 'metadata.sqlite') });
+  try {
+    const rss = rssSampler();
+    const clock = stopwatch();
+    const summary = await runBatchJob(torontoApartmentsJob(), { lake, metadata, stagingDir: path.join(dir, 'staging'), duck: { threads: 2, tempDirectory: path.join(dir, 'duck-tmp') } });
+    const { seconds, cores } = clock.stop();
+    const rssMb = rss.stop();
+    const unit = summary.units[0];
+    if (!unit || unit.status !== 'succeeded' || unit.counts.read !== rows) throw new Error(`toronto-clean: ${unit?.status ?? 'no unit'}, read ${unit?.counts.read} of ${rows}: ${unit?.error?.message ?? ''}`);
+    progress(`  ${rows.toLocaleString('en-US')} rows in ${seconds.toFixed(2)} s: ${unit.counts.written.toLocaleString('en-US')} written, ${unit.counts.filtered} filtered, ${unit.counts.files} files (${JSON.stringify(unit.timings)})`);
+    return {
+      recordsPerSec: Math.round(rows / seconds),
+      rssMb,
+      cores: Math.round(cores * 10) / 10,
+      detail: { seconds: Math.round(seconds * 100) / 100, written: unit.counts.written, filtered: unit.counts.filtered, files: unit.counts.files, ...unit.timings },
+    };
+  } finally {
+    await metadata.close();
+  }
+}
+
+async function repeatFs(args: BatchBenchArgs): Promise<BatchRunMeasure[]> {
+  const measures: BatchRunMeasure[] = [];
+  for (let i = 0; i < args.repeat; i++) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tributary-bench-batch-'));
+    try {
+      const lake = await openFsLake({ root: path.join(dir, 'lake') });
+      measures.push(await measureOnce(args.rows, lake, dir));
+      await lake.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  return measures;
+}
+
+async function repeatS3(args: BatchBenchArgs): Promise<BatchRunMeasure[]> {
+  const { openS3Lake } = await import('../src/lake/s3/s3-lake.ts');
+  const { DeleteBucketCommand, S3Client } = await import('@aws-sdk/client-s3');
+  const env = process.env;
+  const connection = {
+    endpoint: env.TRIBUTARY_S3_ENDPOINT ?? '',
+    region: env.TRIBUTARY_S3_REGION ?? 'us-east-1',
+    forcePathStyle: true,
+    accessKeyId: env.TRIBUTARY_S3_ACCESS_KEY_ID ?? '',
+    secretAccessKey: env.TRIBUTARY_S3_SECRET_ACCESS_KEY ?? '',
+  };
+  const measures: BatchRunMeasure[] = [];
+  for (let i = 0; i < args.repeat; i++) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tributary-bench-batch-s3-'));
+    const bucket = `bench-batch-${Date.now().toString(36)}-${i}`;
+    const lake = await openS3Lake({ ...connection, bucket, cacheDir: path.join(dir, 'cache') });
+    try {
+      measures.push(await measureOnce(args.rows, lake, dir));
+    } finally {
+      const keys: string[] = [];
+      for await (const object of lake.list('')) keys.push(object.key);
+      for (const key of keys) await lake.delete(key);
+      await lake.close();
+      const admin = new S3Client({ ...connection, credentials: { accessKeyId: connection.accessKeyId, secretAccessKey: connection.secretAccessKey } });
+      await admin.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
+      admin.destroy();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  return measures;
+}
+
+export const cases: BatchBenchCase[] = [
+  { case: 'toronto-clean-fs', run: repeatFs },
+  {
+    case: 'toronto-clean-s3',
+    skip: () => (process.env.TRIBUTARY_S3_ENDPOINT ? undefined : 'TRIBUTARY_S3_ENDPOINT is not set (bash scripts/services up minio; eval "$(bash scripts/services env)")'),
+    run: repeatS3,
+  },
+];
