@@ -54,8 +54,8 @@ export interface UnitResult {
   drift: Drift[];
   error?: TributaryError;
   durationMs: number;
-  /** Where the time went: reading, transforming and writing Parquet locally; counting and the quarantine; uploading and committing. */
-  timings: { transformMs: number; writeMs: number; publishMs: number };
+  /** Where the time went: scan (read, transform, write Parquet locally), check (counts, budget, quarantine), publish (upload, commit). */
+  timings: { scanMs: number; checkMs: number; publishMs: number };
 }
 
 /** The fixed columns of every quarantine file, so one `quarantine` dataset holds every job's. */
@@ -138,7 +138,7 @@ export async function runUnit(job: BatchJob, unit: Unit, deps: UnitDeps, options
   const started = new Date();
   const { runId } = options;
   const counts: RunCounts = { read: 0, written: 0, quarantined: 0, filtered: 0, files: 0 };
-  const result: UnitResult = { unit: unit.unit, runId, status: 'failed', counts, files: [], drift: [], durationMs: 0, timings: { transformMs: 0, writeMs: 0, publishMs: 0 } };
+  const result: UnitResult = { unit: unit.unit, runId, status: 'failed', counts, files: [], drift: [], durationMs: 0, timings: { scanMs: 0, checkMs: 0, publishMs: 0 } };
   let mark = performance.now();
   const lap = () => {
     const now = performance.now();
@@ -188,7 +188,7 @@ export async function runUnit(job: BatchJob, unit: Unit, deps: UnitDeps, options
       `COPY (${outputSelect}) TO ${literal(outDir)} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (_status${by ? `, ${ident(by.column)}` : ''}), FILENAME_PATTERN ${literal(`part-${runId}-{i}`)})`,
       `job "${job.name}" writing Parquet`,
     );
-    result.timings.transformMs = lap();
+    result.timings.scanMs = lap();
 
     // Counts, and the budget, before anything reaches the lake.
     const rejects = await rejectTables(connection, views.rejects);
@@ -225,7 +225,7 @@ export async function runUnit(job: BatchJob, unit: Unit, deps: UnitDeps, options
       quarantineFiles = [path.join(qDir, `part-${runId}.parquet`)];
     }
 
-    result.timings.writeMs = lap();
+    result.timings.checkMs = lap();
     // Publish: upload, then one commit per dataset. The quarantine goes first, so a published output
     // always has its quarantine beside it.
     const staged = await stagedFiles(connection, path.join(outDir, '_status=ok'));
