@@ -42,6 +42,11 @@ export interface StreamJob<T> {
   /** Flush a batch at this many input records or this age, whichever comes first. */
   batchRecords?: number;
   batchMs?: number;
+  /**
+   * Extra records to send after each poll's outputs, in order with them (the windowed job's
+   * watermark markers); given the input partitions this worker reads now.
+   */
+  afterPoll?: (assigned: ReadonlySet<number>) => ProducerRecord[];
 }
 
 export interface JobCounts {
@@ -143,7 +148,16 @@ export async function runStreamJob<T>(job: StreamJob<T>, options: RunOptions): P
         take(taken, from, Math.min(from + SLICE, taken.length));
         if (unsent.length > 0) await send();
       }
-      if (pending >= batchRecords || (pending > 0 && Date.now() - batchStart >= batchMs)) await seal();
+      const extra = job.afterPoll?.(assigned) ?? [];
+      if (extra.length > 0) {
+        for (const record of extra) {
+          unsent.push(record);
+          unsentTopics.add(record.topic);
+        }
+        await send();
+      }
+      // A batch of only extra records is sealed too, so that their sends are awaited and released.
+      if (pending >= batchRecords || ((pending > 0 || batch.sends.length > 0) && Date.now() - batchStart >= batchMs)) await seal();
     }
     if (failure) throw failure.error;
     if (pending > 0) await seal();
@@ -224,7 +238,7 @@ export async function runStreamJob<T>(job: StreamJob<T>, options: RunOptions): P
     // Sink writes go one at a time and in order: each write stores the positions its rows reach.
     const written = lastWritten.then(async () => {
       await Promise.all(sealed.sends);
-      if (sink) await withRetry(() => sink.write({ rows: sealed.rows, positions }), retryDelays, options);
+      if (sink && positions.length > 0) await withRetry(() => sink.write({ rows: sealed.rows, positions }), retryDelays, options);
     });
     const committed = Promise.all([written, lastCommitted]).then(async () => {
       await consumer.commit(positions);

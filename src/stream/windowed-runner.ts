@@ -22,7 +22,7 @@ import type { StateStore } from '../state/state.ts';
 import type { Pipeline, RecordContext } from './pipeline.ts';
 import { runStreamJob, type JobCounts } from './runner.ts';
 import type { Aggregator } from './time/aggregate.ts';
-import { WatermarkGenerator } from './time/watermark.ts';
+import { SourceWatermarks, type SourceMarksSnapshot } from './time/source-watermarks.ts';
 import { WindowOperator, type WindowResult } from './time/window-operator.ts';
 import type { WindowSpec } from './time/windows.ts';
 
@@ -75,18 +75,24 @@ export async function runWindowedJob<T, A, R>(job: WindowedJob<T, A, R>, options
   const failed = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, failed.signal]) : failed.signal;
   const stopOnFailure = <X>(stage: Promise<X>) => stage.catch((error: unknown) => { failed.abort(); throw error; });
+  const progress = new InputProgress(topic, source.partitions.length, job.idleTimeoutMs ?? 5000, options.log, `job.${job.name}`);
   const stage1 = stopOnFailure(runStreamJob(
     {
       name: job.name,
       // `from`/`source`: the input partition and offset, so the windows stage can drop what stage 1 sent twice.
-      pipeline: job.pipeline.map((value, ctx) => ({ value, time: eventTime(value, ctx), from: ctx.partition, source: ctx.offset }), 'event-time'),
+      pipeline: job.pipeline.map((value, ctx) => {
+        const time = eventTime(value, ctx);
+        progress.saw(ctx.partition, time);
+        return { value, time, from: ctx.partition, source: ctx.offset };
+      }, 'event-time'),
       output: { kind: 'topic', topic, key: (v) => job.keyBy(v.value) },
       batchMs: 50,
+      afterPoll: (assigned) => progress.markers(assigned),
     },
     { log: options.log, signal, ...(options.metrics && { metrics: options.metrics }) },
   ));
-  const windows = stopOnFailure(runWindows(job, topic, { ...options, signal }));
-  const [stage1Counts, windowCounts] = await Promise.allSettled([stage1, windows]);
+  const windows = stopOnFailure(runWindows(job, topic, source.partitions.length, { ...options, signal }));
+  const [stage1Counts, windowCounts] = await Promise.allSettled([stage1, windows]).finally(() => progress.close());
   if (stage1Counts.status === 'rejected') throw stage1Counts.reason;
   if (windowCounts.status === 'rejected') throw windowCounts.reason;
   return { stage1: stage1Counts.value, windows: windowCounts.value };
@@ -97,13 +103,97 @@ interface Checkpoint {
   operator: unknown;
   /** Input partition → the last input offset applied to this partition's operator. */
   sources?: Record<string, number>;
+  /** Input partition → its progress as this partition's markers and records showed it. */
+  marks?: SourceMarksSnapshot;
 }
 
-async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, options: WindowedRunOptions): Promise<WindowedCounts['windows']> {
+/** What stage 1 sends to every repartition partition: an input partition's progress. */
+interface Marker {
+  marker: { from: number; time?: number; idle?: boolean };
+}
+
+/** How often stage 1 sends progress markers. */
+const MARKER_INTERVAL_MS = 100;
+
+/**
+ * Stage 1's view of its input partitions, turned into markers (see source-watermarks.ts). An input
+ * partition is idle once it has had no record for the idle timeout and the group has nothing left
+ * to read in it; the second condition keeps a partition whose backlog is still being fetched (just
+ * taken over after a rebalance) from being declared idle.
+ */
+class InputProgress {
+  readonly #topic: string;
+  readonly #outputs: number;
+  readonly #idleTimeoutMs: number;
+  readonly #seen = new Map<number, { max: number | null; at: number }>();
+  readonly #caughtUp = new Set<number>();
+  readonly #lagTimer: NodeJS.Timeout;
+  #lastMarkers = 0;
+
+  constructor(topic: string, outputs: number, idleTimeoutMs: number, log: Log, group: string) {
+    this.#topic = topic;
+    this.#outputs = outputs;
+    this.#idleTimeoutMs = idleTimeoutMs;
+    const admin = log.admin();
+    let checking = false;
+    this.#lagTimer = setInterval(() => {
+      if (checking) return;
+      checking = true;
+      admin
+        .groupLag(group)
+        .then((lags) => {
+          this.#caughtUp.clear();
+          for (const lag of lags) if (lag.lag === 0) this.#caughtUp.add(lag.partition);
+        })
+        .catch(() => this.#caughtUp.clear())
+        .finally(() => (checking = false));
+    }, Math.min(500, Math.max(50, idleTimeoutMs / 2)));
+    this.#lagTimer.unref();
+    this.close = async () => {
+      clearInterval(this.#lagTimer);
+      await admin.close();
+    };
+  }
+
+  close: () => Promise<void>;
+
+  saw(partition: number, time: number): void {
+    const seen = this.#seen.get(partition);
+    const now = Date.now();
+    if (seen === undefined) this.#seen.set(partition, { max: time, at: now });
+    else {
+      seen.max = seen.max === null ? time : Math.max(seen.max, time);
+      seen.at = now;
+    }
+  }
+
+  markers(assigned: ReadonlySet<number>): ProducerRecord[] {
+    const now = Date.now();
+    if (now - this.#lastMarkers < MARKER_INTERVAL_MS) return [];
+    this.#lastMarkers = now;
+    const out: ProducerRecord[] = [];
+    for (const from of this.#seen.keys()) if (!assigned.has(from)) this.#seen.delete(from);
+    for (const from of assigned) {
+      let seen = this.#seen.get(from);
+      // Newly assigned: its idle timeout starts now.
+      if (seen === undefined) this.#seen.set(from, (seen = { max: null, at: now }));
+      const idle = now - seen.at >= this.#idleTimeoutMs && this.#caughtUp.has(from);
+      if (!idle && seen.max === null) continue;
+      const marker: Marker = { marker: idle ? { from, idle: true } : { from, time: seen.max! } };
+      const value = Buffer.from(JSON.stringify(marker));
+      for (let partition = 0; partition < this.#outputs; partition++) out.push({ topic: this.#topic, partition, key: null, value });
+    }
+    return out;
+  }
+}
+
+async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, inputs: number, options: WindowedRunOptions): Promise<WindowedCounts['windows']> {
   const now = options.now ?? Date.now;
   const namespace = `job.${job.name}.windows`;
   const counts = { in: 0, late: 0, results: 0, checkpoints: 0 };
-  const watermarks = new WatermarkGenerator({ maxOutOfOrdernessMs: job.maxOutOfOrdernessMs ?? 1000, idleTimeoutMs: job.idleTimeoutMs ?? 5000 });
+  const outOfOrderness = job.maxOutOfOrdernessMs ?? 1000;
+  /** Per partition of the repartition topic, its input partitions' progress: its watermark. */
+  const marks = new Map<number, SourceWatermarks>();
   const operators = new Map<number, WindowOperator<T, A, R>>();
   const positions = new Map<number, number>();
   const applied = new Map<number, Map<number, number>>();
@@ -118,7 +208,7 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, opt
   const unregister = options.metrics?.register(job.name, {
     operators: () => [{ step: 'windows', counts: { in: counts.in, late: counts.late, out: counts.results } }],
     groups: [`job.${job.name}.windows`],
-    watermark: () => (operators.size === 0 ? undefined : watermarks.current(now())),
+    watermark: () => (marks.size === 0 ? undefined : Math.min(...[...marks.values()].map((m) => m.current()))),
   });
 
   const checkpoint = async () => {
@@ -129,7 +219,7 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, opt
     for (const [partition, operator] of operators) {
       // A partition another worker owns now is its to checkpoint.
       if (!owned.has(partition)) continue;
-      const state: Checkpoint = { position: positions.get(partition) ?? 0, operator: operator.snapshot(), sources: Object.fromEntries(applied.get(partition) ?? []) };
+      const state: Checkpoint = { position: positions.get(partition) ?? 0, operator: operator.snapshot(), sources: Object.fromEntries(applied.get(partition) ?? []), marks: marks.get(partition)!.snapshot() };
       changes.set(`partition/${partition}`, Buffer.from(JSON.stringify(state)));
     }
     if (changes.size > 0) await options.state.commit(namespace, changes);
@@ -148,14 +238,9 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, opt
       const records = await consumer.poll(100);
       const sought = await adoptPartitions();
       for (const record of records) if (!sought.has(record.partition)) take(record);
-      const at = now();
-      const watermark = watermarks.current(at);
-      for (const [partition, operator] of operators) {
-        // A partition taken over from another worker may be behind this worker's watermark: until it
-        // has caught up (or gone idle), its operator moves no further than its own records allow.
-        const own = watermarks.isIdle(partition, at) ? watermark : Math.min(watermark, watermarks.partitionWatermark(partition));
-        emit(operator.advanceWatermark(own));
-      }
+      // Each partition's watermark is its own: the least progress of the input partitions feeding it,
+      // as its records and markers show, so a partition taken over and replayed catches up by itself.
+      for (const [partition, operator] of operators) emit(operator.advanceWatermark(marks.get(partition)!.current()));
       if (now() - lastCheckpoint >= (job.checkpointMs ?? 1000)) await checkpoint();
     }
     await checkpoint();
@@ -175,7 +260,7 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, opt
       operators.delete(partition);
       positions.delete(partition);
       applied.delete(partition);
-      watermarks.remove(partition);
+      marks.delete(partition);
     }
     const sought = new Set<number>();
     for (const partition of assigned) {
@@ -187,13 +272,14 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, opt
         operators.set(partition, WindowOperator.restore(checkpoint.operator, job.window, job.aggregator, options_));
         positions.set(partition, checkpoint.position);
         applied.set(partition, new Map(Object.entries(checkpoint.sources ?? {}).map(([from, offset]) => [Number(from), offset])));
+        marks.set(partition, new SourceWatermarks(inputs, outOfOrderness, checkpoint.marks));
         await consumer.seek(topic, partition, { offset: checkpoint.position });
         sought.add(partition);
       } else {
         operators.set(partition, new WindowOperator(job.window, job.aggregator, options_));
         applied.set(partition, new Map());
+        marks.set(partition, new SourceWatermarks(inputs, outOfOrderness));
       }
-      watermarks.register(partition, now());
     }
     return sought;
   }
@@ -202,7 +288,14 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, opt
     const operator = operators.get(record.partition);
     if (!operator) return;
     positions.set(record.partition, record.offset + 1);
-    const { value, time, from, source } = JSON.parse(record.value?.toString('utf8') ?? 'null') as { value: T; time: number; from: number; source: number };
+    const parsed = JSON.parse(record.value?.toString('utf8') ?? 'null') as { value: T; time: number; from: number; source: number } | Marker;
+    if ('marker' in parsed) {
+      const { from, time, idle } = parsed.marker;
+      if (idle) marks.get(record.partition)!.idle(from);
+      else marks.get(record.partition)!.observe(from, time!);
+      return;
+    }
+    const { value, time, from, source } = parsed;
     // Stage 1 is at-least-once: after a rebalance it may send an input record again. Each input
     // partition's records arrive here in offset order, a repeat within a run of them, so one
     // offset per input partition is enough to skip repeats.
@@ -210,7 +303,7 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, opt
     if ((sources.get(from) ?? -1) >= source) return;
     sources.set(from, source);
     if (counts.in++ % LATENCY_SAMPLE_EVERY === 0) sampled.push(record.timestamp);
-    watermarks.observe(record.partition, time, now());
+    marks.get(record.partition)!.observe(from, time);
     if (operator.process(record.key?.toString('utf8') ?? '', time, value) === 'late') {
       counts.late++;
       late.push({ topic: `${job.name}.late`, key: record.key, value: Buffer.from(JSON.stringify(value)), timestamp: time });

@@ -1,33 +1,12 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openEmbeddedLog } from '../../src/log/embedded/embedded-log.ts';
 import { embeddedSink } from '../../src/sinks/embedded/embedded-sink.ts';
 import { clicks, expectedViews } from '../stream/fixtures/clicks.ts';
 import { cli, tempDir } from '../support/cli.ts';
+import { startWorker } from '../support/worker-process.ts';
 
-const main = path.resolve(import.meta.dirname, '../../src/cli/main.ts');
 const pipeline = path.resolve(import.meta.dirname, '../stream/fixtures/views-pipeline.ts');
-
-/** Start `tributary worker`; resolves `seen(text)` once its stdout contains the text. */
-function startWorker(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, [main, 'worker', pipeline, '--progress-ms', '100', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  const seen = async (pattern: RegExp, timeoutMs = 30_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!pattern.test(stdout)) {
-      if (Date.now() > deadline) throw new Error(`worker never printed ${pattern}; stdout:\n${stdout}\nstderr:\n${stderr}`);
-      if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}; stdout:\n${stdout}\nstderr:\n${stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  };
-  return { child, exited, seen, output: () => ({ stdout, stderr }) };
-}
 
 describe('tributary worker', () => {
   it('should run every job of a pipeline module on the embedded log until interrupted, and stop cleanly', async () => {
@@ -38,14 +17,14 @@ describe('tributary worker', () => {
     await log.producer().send(all.map((c) => ({ topic: 'clicks', key: Buffer.from(c.product), value: Buffer.from(JSON.stringify(c)) })));
     await log.close();
 
-    const worker = startWorker(['--data-dir', dir, '--metrics-port', '0'], {});
+    const worker = startWorker(pipeline, ['--data-dir', dir, '--metrics-port', '0'], {});
     await worker.seen(/^views: in 3001 /m);
     await worker.seen(/^p0-clicks: in 3001 /m);
     const metricsUrl = /metrics at (\S+)/.exec(worker.output().stdout)![1]!;
     const metrics = await (await fetch(metricsUrl)).text();
     expect(metrics).toContain('tributary_stream_records_total{job="p0-clicks",step="only-p0",outcome="out"} 600');
     expect(metrics).toMatch(/tributary_stream_watermark_lag_seconds\{job="views"\} \d+/);
-    worker.child.kill('SIGINT');
+    worker.kill('SIGINT');
     expect(await worker.exited).toBe(0);
     expect(worker.output().stdout).toMatch(/stopped\n$/);
 

@@ -1,0 +1,45 @@
+/** `tributary worker` as a child process, with its output captured and waited on. */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { onTestFinished } from 'vitest';
+
+const main = path.resolve(import.meta.dirname, '../../src/cli/main.ts');
+
+export interface WorkerProcess {
+  pid: number;
+  exited: Promise<number | null>;
+  /** Resolves once stdout matches; rejects with the output when the worker exits or time runs out first. */
+  seen(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  output(): { stdout: string; stderr: string };
+  kill(signal: NodeJS.Signals): void;
+}
+
+export function startWorker(pipeline: string, args: string[], env: Record<string, string>): WorkerProcess {
+  const child = spawn(process.execPath, [main, 'worker', pipeline, '--progress-ms', '100', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  onTestFinished(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+  return {
+    pid: child.pid!,
+    exited,
+    output: () => ({ stdout, stderr }),
+    kill: (signal) => child.kill(signal),
+    async seen(pattern, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(stdout)) {
+        if (Date.now() > deadline) throw new Error(`worker ${child.pid} never printed ${pattern}; stdout:\n${stdout}\nstderr:\n${stderr}`);
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`worker ${child.pid} exited (${child.exitCode ?? child.signalCode}); stdout:\n${stdout}\nstderr:\n${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+  };
+}
