@@ -1,35 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { afterAll, describe, expect, it } from 'vitest';
-import { openS3Lake } from '../../src/lake/s3/s3-lake.ts';
+import { describe, expect, it } from 'vitest';
 import { openEmbeddedLog } from '../../src/log/embedded/embedded-log.ts';
 import { tempDir } from '../support/cli.ts';
-import { endpoint, uniqueName } from '../support/services.ts';
-import { deleteUnder } from '../lake/lake-contract.ts';
 import { archiveUntil, expectContiguousRanges, readArchive, records, send, sortSent } from './archiver-support.ts';
+import { testBucket } from '../support/s3.ts';
 
-const connection = {
-  endpoint: endpoint('TRIBUTARY_S3_ENDPOINT'),
-  region: process.env.TRIBUTARY_S3_REGION ?? 'us-east-1',
-  forcePathStyle: true,
-  accessKeyId: endpoint('TRIBUTARY_S3_ACCESS_KEY_ID'),
-  secretAccessKey: endpoint('TRIBUTARY_S3_SECRET_ACCESS_KEY'),
-};
-const bucket = uniqueName('archiver').replace(/_/g, '-');
-const cacheDir = await mkdtemp(path.join(tmpdir(), 'tributary-archiver-cache-'));
-const open = () => openS3Lake({ ...connection, bucket, cacheDir });
-
-afterAll(async () => {
-  const lake = await open();
-  await deleteUnder(lake, '');
-  await lake.close();
-  const admin = new S3Client({ ...connection, credentials: { accessKeyId: connection.accessKeyId, secretAccessKey: connection.secretAccessKey } });
-  await admin.send(new DeleteBucketCommand({ Bucket: bucket }));
-  admin.destroy();
-  await rm(cacheDir, { recursive: true, force: true });
-});
+const { open } = await testBucket('archiver');
 
 describe('runArchiver into MinIO', () => {
   it('should archive every record once across a restart, readable back from the bucket', async () => {

@@ -1,37 +1,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { torontoApartmentsJob } from '../../src/batch/jobs/toronto-apartments.ts';
 import { runBatchJob } from '../../src/batch/run-batch-job.ts';
 import { readManifest } from '../../src/lake/catalog.ts';
-import { openS3Lake } from '../../src/lake/s3/s3-lake.ts';
 import { openEmbeddedMetadataStore } from '../../src/metadata/embedded/embedded-metadata.ts';
-import { endpoint, uniqueName } from '../support/services.ts';
-import { deleteUnder } from '../lake/lake-contract.ts';
 import { RAW, putFile, query, toronto } from './batch-support.ts';
+import { testBucket } from '../support/s3.ts';
 
-const connection = {
-  endpoint: endpoint('TRIBUTARY_S3_ENDPOINT'),
-  region: process.env.TRIBUTARY_S3_REGION ?? 'us-east-1',
-  forcePathStyle: true,
-  accessKeyId: endpoint('TRIBUTARY_S3_ACCESS_KEY_ID'),
-  secretAccessKey: endpoint('TRIBUTARY_S3_SECRET_ACCESS_KEY'),
-};
-const bucket = uniqueName('batch').replace(/_/g, '-');
+const { open } = await testBucket('batch');
 const dir = await mkdtemp(path.join(tmpdir(), 'tributary-batch-s3-'));
-const open = () => openS3Lake({ ...connection, bucket, cacheDir: path.join(dir, 'cache') });
-
-afterAll(async () => {
-  const lake = await open();
-  await deleteUnder(lake, '');
-  await lake.close();
-  const admin = new S3Client({ ...connection, credentials: { accessKeyId: connection.accessKeyId, secretAccessKey: connection.secretAccessKey } });
-  await admin.send(new DeleteBucketCommand({ Bucket: bucket }));
-  admin.destroy();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe('the Toronto apartment job on MinIO', () => {
   it('should stage the raw CSVs locally, publish Parquet and quarantine to the bucket, and skip them the next time', async () => {

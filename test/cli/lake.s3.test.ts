@@ -1,24 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { afterAll, describe, expect, it } from 'vitest';
-import { openS3Lake } from '../../src/lake/s3/s3-lake.ts';
+import { describe, expect, it } from 'vitest';
 import { cli, tempDir } from '../support/cli.ts';
-import { endpoint, uniqueName } from '../support/services.ts';
-import { deleteUnder } from '../lake/lake-contract.ts';
 import { archiveSample } from './lake-fixture.ts';
+import { testBucket } from '../support/s3.ts';
 
-const connection = {
-  endpoint: endpoint('TRIBUTARY_S3_ENDPOINT'),
-  region: process.env.TRIBUTARY_S3_REGION ?? 'us-east-1',
-  forcePathStyle: true,
-  accessKeyId: endpoint('TRIBUTARY_S3_ACCESS_KEY_ID'),
-  secretAccessKey: endpoint('TRIBUTARY_S3_SECRET_ACCESS_KEY'),
-};
-const bucket = uniqueName('lake-ls').replace(/_/g, '-');
-const cacheDir = await mkdtemp(path.join(tmpdir(), 'tributary-lake-ls-cache-'));
-const open = () => openS3Lake({ ...connection, bucket, cacheDir });
+const { connection, bucket, open } = await testBucket('lake-ls');
 const env = {
   TRIBUTARY_LAKE_BACKEND: 's3',
   TRIBUTARY_S3_ENDPOINT: connection.endpoint,
@@ -27,16 +13,6 @@ const env = {
   TRIBUTARY_S3_ACCESS_KEY_ID: connection.accessKeyId,
   TRIBUTARY_S3_SECRET_ACCESS_KEY: connection.secretAccessKey,
 };
-
-afterAll(async () => {
-  const lake = await open();
-  await deleteUnder(lake, '');
-  await lake.close();
-  const admin = new S3Client({ ...connection, credentials: { accessKeyId: connection.accessKeyId, secretAccessKey: connection.secretAccessKey } });
-  await admin.send(new DeleteBucketCommand({ Bucket: bucket }));
-  admin.destroy();
-  await rm(cacheDir, { recursive: true, force: true });
-});
 
 describe('tributary lake ls on MinIO', () => {
   it('should list the archived raw zone from the catalog in the bucket', async () => {

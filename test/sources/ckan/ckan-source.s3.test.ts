@@ -1,43 +1,17 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readManifest, visibleFiles } from '../../../src/lake/catalog.ts';
-import { openS3Lake } from '../../../src/lake/s3/s3-lake.ts';
 import type { Sidecar } from '../../../src/sources/ckan/lake-file.ts';
 import { startCkanEmulator } from '../../../src/sources/emulators/ckan-server.ts';
-import { deleteUnder } from '../../lake/lake-contract.ts';
-import { endpoint, uniqueName } from '../../support/services.ts';
 import { CURRENT, CURRENT_ID, LEGACY, PRE_2023, SNAPSHOT_CRLF, harness, sha256Bytes, sha256File, today } from './ckan-fixture.ts';
+import { testBucket } from '../../support/s3.ts';
 
-const connection = {
-  endpoint: endpoint('TRIBUTARY_S3_ENDPOINT'),
-  region: process.env.TRIBUTARY_S3_REGION ?? 'us-east-1',
-  accessKeyId: endpoint('TRIBUTARY_S3_ACCESS_KEY_ID'),
-  secretAccessKey: endpoint('TRIBUTARY_S3_SECRET_ACCESS_KEY'),
-  forcePathStyle: true,
-};
-const bucket = uniqueName('ckan').replace(/_/g, '-');
+const { open } = await testBucket('ckan');
 const signal = new AbortController().signal;
 const DATASET = 'apartment-building-evaluation';
 
 describe('CKAN source on MinIO', () => {
-  let cacheDir = '';
-  const lakePromise = (async () => {
-    cacheDir = await mkdtemp(path.join(tmpdir(), 'tributary-ckan-s3-'));
-    return await openS3Lake({ ...connection, bucket, cacheDir });
-  })();
+  const lakePromise = open();
 
-  afterAll(async () => {
-    const lake = await lakePromise;
-    await deleteUnder(lake, '');
-    await lake.close();
-    const admin = new S3Client({ ...connection, credentials: { accessKeyId: connection.accessKeyId, secretAccessKey: connection.secretAccessKey } });
-    await admin.send(new DeleteBucketCommand({ Bucket: bucket }));
-    admin.destroy();
-    await rm(cacheDir, { recursive: true, force: true });
-  });
 
   it('should bring all four Toronto files into the bucket byte for byte, resume a cut one, and skip them all on the next poll', async () => {
     const lake = await lakePromise;
