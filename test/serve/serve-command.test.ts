@@ -1,26 +1,11 @@
-import { Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run.ts';
-import { cli, tempDir } from '../support/cli.ts';
+import { cli, startServe, tempDir } from '../support/cli.ts';
 
 describe('tributary serve', () => {
   it('should serve the ingest API on a real socket until the signal, and the records should be in the log', async () => {
     const cwd = await tempDir();
-    const interrupt = new AbortController();
-    let out = '';
-    let announced: (url: string) => void;
-    const url = new Promise<string>((resolve) => (announced = resolve));
-    const stdout = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        out += chunk.toString();
-        const match = /serving on (http:\/\/\S+) /.exec(out);
-        if (match) announced(match[1]!);
-        done();
-      },
-    });
-    const stderr = new Writable({ write: (_chunk, _encoding, done) => done() });
-    const exit = runCli(['serve', '--port', '0', '--log-level', 'warn'], { stdin: Readable.from(['']), stdout, stderr, env: { TRIBUTARY_SERVER_API_KEY: 'key-1' }, cwd, signal: interrupt.signal });
-    const base = await url;
+    const server = await startServe(cwd, { TRIBUTARY_SERVER_API_KEY: 'key-1' });
+    const base = server.base;
     const pin = { category: 'art', index: 1, unique_id: '0b7c4c57-7a8f-4a0e-9d55-1f5f2d3c1a11', title: 't', description: 'd', follower_count: '1k', tag_list: 'a,b', is_image_or_video: 'image', image_src: 'x', downloaded: 1, save_location: 's' };
     const denied = await fetch(`${base}/ingest/pinterest.pins`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(pin) });
     expect(denied.status).toBe(401);
@@ -28,9 +13,9 @@ describe('tributary serve', () => {
     expect(accepted.status).toBe(202);
     const doc = (await (await fetch(`${base}/openapi.json`, { headers: { 'x-api-key': 'key-1' } })).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths)).toContain('/ingest/pinterest.pins');
-    interrupt.abort();
-    expect(await exit).toBe(0);
-    expect(out).toContain('server stopped');
+    const stopped = await server.stop();
+    expect(stopped.code).toBe(0);
+    expect(stopped.stdout).toContain('server stopped');
     await expect(fetch(`${base}/health`)).rejects.toThrow();
 
     const tail = await cli(['tail', 'pinterest.pins', '--from', 'earliest', '--max', '1'], { cwd });

@@ -42,3 +42,36 @@ export async function tempDir(prefix = 'tributary-test-'): Promise<string> {
   onTestFinished(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
+
+export interface ServeProcess {
+  /** The server's base URL, once it announced it. */
+  base: string;
+  /** Interrupts the command, as Ctrl-C does; resolves with its exit code and everything it printed. */
+  stop(): Promise<{ code: number; stdout: string }>;
+}
+
+/** `tributary serve` in-process on a free port, with `env`, until `stop()`. */
+export async function startServe(cwd: string, env: Record<string, string>): Promise<ServeProcess> {
+  const interrupt = new AbortController();
+  let out = '';
+  let announced: (url: string) => void;
+  const url = new Promise<string>((resolve) => (announced = resolve));
+  const stdout = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      out += chunk.toString();
+      const match = /serving on (http:\/\/\S+) /.exec(out);
+      if (match) announced(match[1]!);
+      done();
+    },
+  });
+  const stderr = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const exit = runCli(['serve', '--port', '0', '--log-level', 'warn'], { stdin: Readable.from(['']), stdout, stderr, env, cwd, signal: interrupt.signal });
+  const base = await Promise.race([url, exit.then((code) => Promise.reject(new Error(`tributary serve exited with ${code}: ${out}`)))]);
+  return {
+    base,
+    async stop() {
+      interrupt.abort();
+      return { code: await exit, stdout: out };
+    },
+  };
+}
