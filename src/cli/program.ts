@@ -9,6 +9,7 @@ import { lakeCommand } from './commands/lake.ts';
 import { produceCommand } from './commands/produce.ts';
 import { queryCommand } from './commands/query.ts';
 import { serveCommand } from './commands/serve.ts';
+import { sourceCommand } from './commands/source.ts';
 import { tailCommand } from './commands/tail.ts';
 import { topicsCommand } from './commands/topics.ts';
 import { workerCommand } from './commands/worker.ts';
@@ -47,6 +48,7 @@ export function createProgram(ctx: CliContext): Command {
     batchCommand(ctx),
     lakeCommand(ctx),
     queryCommand(ctx),
+    sourceCommand(ctx),
   ];
   for (const command of commands) program.addCommand(command);
   // Subcommands report parse errors through the same streams and without exiting the process.
