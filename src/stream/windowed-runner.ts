@@ -13,8 +13,16 @@
  * restart or a rebalance) restores its operator from that checkpoint and replays the records after
  * it; the results it emits again are the same rows, upserted, so the sink ends up exact.
  *
+ * Early results: with `earlyFiringMs`, a key whose open windows took records gets their current
+ * results emitted (`final: false`) at most every `earlyFiringMs` of processing time, before the
+ * watermark reaches them. The first record of a key after its last early emission registers a
+ * processing-time timer in the partition's operator at `now + earlyFiringMs`; the loop fires due
+ * timers on every turn. Timers are part of the operator snapshot, so a restored partition fires the
+ * ones its checkpoint held (at once, if their time has passed).
+ *
  * Values cross the repartition topic as JSON: the values windows see are what JSON gives back.
  */
+import { TributaryError } from '../errors.ts';
 import type { Log, LogRecord, ProducerRecord } from '../log/log.ts';
 import { LATENCY_SAMPLE_EVERY, type StreamMetrics } from '../metrics/stream-metrics.ts';
 import type { Row, Sink } from '../sinks/sink.ts';
@@ -41,6 +49,11 @@ export interface WindowedJob<T, A, R> {
   /** The row a window result becomes; its key columns must include the window key and the window. */
   row: (result: WindowResult<R>) => Row;
   checkpointMs?: number;
+  /**
+   * Emit the results of windows still open, per key, at most this often in processing time (off by
+   * default); the rows are written with the next checkpoint.
+   */
+  earlyFiringMs?: number;
 }
 
 export interface WindowedCounts {
@@ -52,7 +65,7 @@ export interface WindowedRunOptions {
   log: Log;
   state: StateStore;
   signal?: AbortSignal;
-  /** Processing time, for idleness; injectable for tests. */
+  /** Processing time, for checkpoints and early-firing timers; injectable for tests. */
   now?: () => number;
   onCheckpoint?: (counts: WindowedCounts) => void;
   /** Where both stages report their counts and lag, the window stage its watermark and latency. */
@@ -64,6 +77,10 @@ export function repartitionTopic(job: string): string {
 }
 
 export async function runWindowedJob<T, A, R>(job: WindowedJob<T, A, R>, options: WindowedRunOptions): Promise<WindowedCounts> {
+  const early = job.earlyFiringMs;
+  if (early !== undefined && (!Number.isSafeInteger(early) || early <= 0)) {
+    throw new TributaryError('CONFIG_INVALID', `stream job "${job.name}": earlyFiringMs must be a positive integer of milliseconds: got ${String(early)}`);
+  }
   const topic = repartitionTopic(job.name);
   const source = await options.log.admin().describeTopic(job.pipeline.topic);
   const admin = options.log.admin();
@@ -111,6 +128,9 @@ interface Checkpoint {
 interface Marker {
   marker: { from: number; time?: number; idle?: boolean };
 }
+
+/** The tag of early-firing timers in a window operator. */
+const EARLY_FIRING = 'early';
 
 /** How often stage 1 sends progress markers. */
 const MARKER_INTERVAL_MS = 100;
@@ -197,6 +217,8 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, inp
   const operators = new Map<number, WindowOperator<T, A, R>>();
   const positions = new Map<number, number>();
   const applied = new Map<number, Map<number, number>>();
+  /** Per partition, the keys with an early-firing timer pending in its operator. */
+  const scheduled = new Map<number, Set<string>>();
   const consumer = options.log.consumer({ group: `job.${job.name}.windows`, topics: [topic] });
   const producer = options.log.producer();
   await job.sink.open();
@@ -241,6 +263,7 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, inp
       // Each partition's watermark is its own: the least progress of the input partitions feeding it,
       // as its records and markers show, so a partition taken over and replayed catches up by itself.
       for (const [partition, operator] of operators) emit(operator.advanceWatermark(marks.get(partition)!.current()));
+      if (job.earlyFiringMs !== undefined) fireEarly(now());
       if (now() - lastCheckpoint >= (job.checkpointMs ?? 1000)) await checkpoint();
     }
     await checkpoint();
@@ -261,6 +284,7 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, inp
       positions.delete(partition);
       applied.delete(partition);
       marks.delete(partition);
+      scheduled.delete(partition);
     }
     const sought = new Set<number>();
     for (const partition of assigned) {
@@ -273,12 +297,14 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, inp
         positions.set(partition, checkpoint.position);
         applied.set(partition, new Map(Object.entries(checkpoint.sources ?? {}).map(([from, offset]) => [Number(from), offset])));
         marks.set(partition, new SourceWatermarks(inputs, outOfOrderness, checkpoint.marks));
+        scheduled.set(partition, new Set(operators.get(partition)!.timers().filter((t) => t.tag === EARLY_FIRING).map((t) => t.key)));
         await consumer.seek(topic, partition, { offset: checkpoint.position });
         sought.add(partition);
       } else {
         operators.set(partition, new WindowOperator(job.window, job.aggregator, options_));
         applied.set(partition, new Map());
         marks.set(partition, new SourceWatermarks(inputs, outOfOrderness));
+        scheduled.set(partition, new Set());
       }
     }
     return sought;
@@ -304,9 +330,28 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, inp
     sources.set(from, source);
     if (counts.in++ % LATENCY_SAMPLE_EVERY === 0) sampled.push(record.timestamp);
     marks.get(record.partition)!.observe(from, time);
-    if (operator.process(record.key?.toString('utf8') ?? '', time, value) === 'late') {
+    const key = record.key?.toString('utf8') ?? '';
+    if (operator.process(key, time, value) === 'late') {
       counts.late++;
       late.push({ topic: `${job.name}.late`, key: record.key, value: Buffer.from(JSON.stringify(value)), timestamp: time });
+    } else if (job.earlyFiringMs !== undefined) {
+      const keys = scheduled.get(record.partition)!;
+      if (!keys.has(key)) {
+        operator.registerTimer(key, now() + job.earlyFiringMs, EARLY_FIRING);
+        keys.add(key);
+      }
+    }
+  }
+
+  /** Emits the open windows of every key whose early-firing timer is due. */
+  function fireEarly(at: number): void {
+    for (const [partition, operator] of operators) {
+      const keys = scheduled.get(partition)!;
+      for (const timer of operator.fireTimers(at)) {
+        if (timer.tag !== EARLY_FIRING) continue;
+        keys.delete(timer.key);
+        emit(operator.emitEarly(timer.key));
+      }
     }
   }
 

@@ -20,6 +20,12 @@
  * record belongs to is the session it would merge into, so a record that lands inside an open
  * session is accepted however old it is.
  *
+ * Early results (processing time): `emitEarly(key)` emits the current result of each of the key's
+ * windows that has not fired yet and changed since its last emission, with `final: false`; the
+ * runner calls it when a processing-time timer of that key fires. An early emission counts as an
+ * emission: a window that takes no record after it does not emit the same result again when it
+ * fires, unless that firing is its final one (which always emits). Final results are unchanged.
+ *
  * Emissions of one `advanceWatermark` come out by window end, then start, then key, so a run is
  * deterministic and a restored operator emits exactly what the original would have.
  */
@@ -169,6 +175,30 @@ export class WindowOperator<V, A, R> {
       if (final) this.#close(state);
     }
     return results;
+  }
+
+  /**
+   * The results of `key`'s windows that the watermark has not reached yet (`end` above it) and that
+   * changed since their last emission, as non-final emissions by window end then start. Windows the
+   * watermark already fired are left to `advanceWatermark`, which re-emits their updates anyway.
+   */
+  emitEarly(key: string): WindowResult<R>[] {
+    const byStart = this.#windows.get(key);
+    if (byStart === undefined) return [];
+    const results: WindowResult<R>[] = [];
+    for (const state of [...byStart.values()].filter((s) => s.dirty && s.end > this.#watermark).sort(emissionOrder)) {
+      const window = { start: state.start, end: state.end };
+      const supersedes = state.emitted.filter((w) => w.start !== state.start || w.end !== state.end);
+      results.push({ key, window, result: this.#aggregator.result(state.acc), final: false, supersedes });
+      state.dirty = false;
+      state.emitted = [window];
+    }
+    return results;
+  }
+
+  /** Pending processing-time timers, earliest first (to rebuild a runner's view after `restore`). */
+  timers(): Timer[] {
+    return this.#timers.snapshot().timers.map(({ key, atMs, tag }) => ({ key, atMs, tag }));
   }
 
   /** A processing-time timer for `key`; registering the same (key, atMs, tag) again keeps one. */

@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isTributaryError } from '../../../src/errors.ts';
 import { aggregate, count, reduce } from '../../../src/stream/time/aggregate.ts';
-import { WindowOperator } from '../../../src/stream/time/window-operator.ts';
+import { WindowOperator, type WindowResult } from '../../../src/stream/time/window-operator.ts';
 import { session, sliding, tumbling } from '../../../src/stream/time/windows.ts';
 
 const sum = () => reduce<number>((a, b) => a + b);
@@ -220,5 +221,113 @@ describe('window operator state', () => {
     expect(() => operator.advanceWatermark(Number.NaN)).toThrow(expect.objectContaining({ code: 'INTERNAL' }) as Error);
     expect(() => operator.process('a', 1.5, null)).toThrow(expect.objectContaining({ code: 'SCHEMA_VALIDATION' }) as Error);
     expect(() => new WindowOperator(tumbling(10), count(), { allowedLatenessMs: -1 })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }) as Error);
+  });
+});
+
+describe('window operator early results', () => {
+  it("should emit a key's open windows that changed since their last emission, not final, and nothing more until another record", () => {
+    const operator = new WindowOperator(tumbling(10), count());
+    operator.process('a', 1, null);
+    operator.process('a', 12, null);
+    operator.process('a', 13, null);
+    operator.process('b', 2, null);
+    expect(operator.emitEarly('a')).toEqual([
+      { key: 'a', window: { start: 0, end: 10 }, result: 1, final: false, supersedes: [] },
+      { key: 'a', window: { start: 10, end: 20 }, result: 2, final: false, supersedes: [] },
+    ]);
+    expect(operator.emitEarly('a')).toEqual([]);
+    expect(operator.emitEarly('nobody')).toEqual([]);
+    operator.process('a', 14, null);
+    expect(operator.emitEarly('a')).toEqual([{ key: 'a', window: { start: 10, end: 20 }, result: 3, final: false, supersedes: [] }]);
+    expect(operator.emitEarly('b').map((r) => r.result)).toEqual([1]);
+  });
+
+  it('should still give every window its final result at the watermark, the same as without early results', () => {
+    const operator = new WindowOperator(tumbling(10), count());
+    operator.process('a', 1, null);
+    operator.emitEarly('a');
+    expect(operator.advanceWatermark(10)).toEqual([{ key: 'a', window: { start: 0, end: 10 }, result: 1, final: true, supersedes: [] }]);
+    expect(operator.stats().windows).toBe(0);
+  });
+
+  it('should leave windows the watermark already fired to advanceWatermark, and not repeat an unchanged early result when a window fires before its final', () => {
+    const operator = new WindowOperator(tumbling(10), sum(), { allowedLatenessMs: 10 });
+    operator.process('a', 1, 1);
+    expect(operator.emitEarly('a').map((r) => r.result)).toEqual([1]);
+    expect(operator.advanceWatermark(10)).toEqual([]);
+    operator.process('a', 2, 2);
+    expect(operator.emitEarly('a')).toEqual([]);
+    expect(operator.advanceWatermark(10)).toEqual([{ key: 'a', window: { start: 0, end: 10 }, result: 3, final: false, supersedes: [] }]);
+    expect(operator.advanceWatermark(20)).toEqual([{ key: 'a', window: { start: 0, end: 10 }, result: 3, final: true, supersedes: [] }]);
+  });
+
+  it('should name the early-emitted sessions that a merged session supersedes', () => {
+    const operator = new WindowOperator(session(10), count());
+    operator.process('a', 0, null);
+    operator.process('a', 20, null);
+    expect(operator.emitEarly('a').map((r) => r.window)).toEqual([
+      { start: 0, end: 10 },
+      { start: 20, end: 30 },
+    ]);
+    operator.process('a', 10, null);
+    expect(operator.emitEarly('a')).toEqual([
+      { key: 'a', window: { start: 0, end: 30 }, result: 3, final: false, supersedes: [{ start: 0, end: 10 }, { start: 20, end: 30 }] },
+    ]);
+    expect(operator.advanceWatermark(30)).toEqual([{ key: 'a', window: { start: 0, end: 30 }, result: 3, final: true, supersedes: [] }]);
+  });
+
+  it('should carry what was emitted early and the pending timers through a snapshot', () => {
+    const operator = new WindowOperator(tumbling(10), count());
+    operator.process('a', 1, null);
+    operator.process('b', 1, null);
+    operator.emitEarly('a');
+    operator.registerTimer('b', 500, 'early');
+    const restored = WindowOperator.restore(JSON.parse(JSON.stringify(operator.snapshot())), tumbling(10), count());
+    expect(restored.timers()).toEqual([{ key: 'b', atMs: 500, tag: 'early' }]);
+    expect(restored.emitEarly('a')).toEqual([]);
+    expect(restored.fireTimers(499)).toEqual([]);
+    expect(restored.fireTimers(500)).toEqual([{ key: 'b', atMs: 500, tag: 'early' }]);
+    expect(restored.emitEarly('b').map((r) => r.result)).toEqual([1]);
+    expect(restored.timers()).toEqual([]);
+  });
+
+  it('should give the same final results however early results are interleaved, and early results that never exceed them', () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('record' as const), key: fc.constantFrom('a', 'b', 'c'), t: fc.integer({ min: 0, max: 200 }), v: fc.integer({ min: 1, max: 9 }) }),
+      fc.record({ kind: fc.constant('early' as const), key: fc.constantFrom('a', 'b', 'c') }),
+      fc.record({ kind: fc.constant('watermark' as const), w: fc.integer({ min: 0, max: 200 }) }),
+    );
+    const specs = [tumbling(20), sliding(30, 10), session(15)];
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 120 }), fc.constantFrom(0, 1, 2), fc.constantFrom(0, 25), (ops, which, lateness) => {
+        const spec = specs[which]!;
+        const plain = new WindowOperator(spec, sum(), { allowedLatenessMs: lateness });
+        const withEarly = new WindowOperator(spec, sum(), { allowedLatenessMs: lateness });
+        const finals = (results: WindowResult<number | undefined>[]) => results.filter((r) => r.final);
+        const plainFinals: WindowResult<number | undefined>[] = [];
+        const earlyFinals: WindowResult<number | undefined>[] = [];
+        const early: WindowResult<number | undefined>[] = [];
+        for (const o of ops) {
+          if (o.kind === 'record') expect(withEarly.process(o.key, o.t, o.v)).toBe(plain.process(o.key, o.t, o.v));
+          else if (o.kind === 'early') early.push(...withEarly.emitEarly(o.key));
+          else {
+            plainFinals.push(...finals(plain.advanceWatermark(o.w)));
+            earlyFinals.push(...finals(withEarly.advanceWatermark(o.w)));
+          }
+        }
+        plainFinals.push(...finals(plain.advanceWatermark(Number.POSITIVE_INFINITY)));
+        earlyFinals.push(...finals(withEarly.advanceWatermark(Number.POSITIVE_INFINITY)));
+        expect(earlyFinals).toEqual(plainFinals.map((r) => ({ ...r, supersedes: expect.any(Array) as unknown })));
+        // Sums of positive values only grow, so an early result is at most its window's final one
+        // (or that of the session it merged into).
+        for (const e of early) {
+          expect(e.final).toBe(false);
+          const final = earlyFinals.find((f) => f.key === e.key && f.window.start <= e.window.start && e.window.end <= f.window.end);
+          expect(final, `early ${e.key}[${e.window.start},${e.window.end}) has a final`).toBeDefined();
+          expect(e.result!).toBeLessThanOrEqual(final!.result!);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
