@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { TributaryError } from '../../errors.ts';
-import { checkStatus, fetchOnce, withRetries, type RetryOptions } from './http-retry.ts';
+import type { HttpClient } from '../http/http-client.ts';
 
 const resourceSchema = z.looseObject({
   id: z.string().min(1),
@@ -44,29 +44,30 @@ export function packageShowUrl(baseUrl: string, packageName: string): string {
   return url.toString();
 }
 
-export async function packageShow(baseUrl: string, packageName: string, retry: RetryOptions, signal: AbortSignal): Promise<CkanPackage> {
+/** CKAN's errors are JSON with a 4xx; those are read, the rest (5xx, 408, 429) retried by the client. */
+const ckanErrorStatus = (status: number) => status >= 400 && status < 500 && status !== 408 && status !== 429;
+
+export async function packageShow(client: HttpClient, baseUrl: string, packageName: string, signal: AbortSignal): Promise<CkanPackage> {
   const url = packageShowUrl(baseUrl, packageName);
-  return await withRetries(`CKAN package_show of "${packageName}"`, retry, signal, async () => {
-    const response = await checkStatus(url, await fetchOnce(url, { signal, headers: { accept: 'application/json' } }, retry.timeoutMs));
-    const text = await response.text();
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch (error) {
-      throw new TributaryError('SOURCE_INVALID_RESPONSE', `${url} answered ${response.status} with a body that is not JSON: ${JSON.stringify(text.slice(0, 120))}`, { cause: error });
-    }
-    const parsed = responseSchema.safeParse(body);
-    if (!parsed.success) {
-      throw new TributaryError('SOURCE_INVALID_RESPONSE', `${url} answered ${response.status} with JSON that is not a CKAN package_show response: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`, { cause: parsed.error });
-    }
-    const data = parsed.data;
-    if (!data.success) {
-      const kind = data.error.__type ?? 'error';
-      const message = `CKAN package "${packageName}" at ${url}: ${kind}: ${data.error.message ?? '(no message)'}`;
-      throw new TributaryError(response.status === 404 || /not found/i.test(kind) ? 'SOURCE_NOT_FOUND' : 'SOURCE_INVALID_RESPONSE', message);
-    }
-    return data.result;
-  });
+  const response = await client.get(url, { signal, accept: 'application/json', acceptStatus: ckanErrorStatus });
+  const text = response.body;
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    throw new TributaryError('SOURCE_INVALID_RESPONSE', `${url} answered ${response.status} with a body that is not JSON: ${JSON.stringify(text.slice(0, 120))}`, { cause: error });
+  }
+  const parsed = responseSchema.safeParse(body);
+  if (!parsed.success) {
+    throw new TributaryError('SOURCE_INVALID_RESPONSE', `${url} answered ${response.status} with JSON that is not a CKAN package_show response: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`, { cause: parsed.error });
+  }
+  const data = parsed.data;
+  if (!data.success) {
+    const kind = data.error.__type ?? 'error';
+    const message = `CKAN package "${packageName}" at ${url}: ${kind}: ${data.error.message ?? '(no message)'}`;
+    throw new TributaryError(response.status === 404 || /not found/i.test(kind) ? 'SOURCE_NOT_FOUND' : 'SOURCE_INVALID_RESPONSE', message);
+  }
+  return data.result;
 }
 
 /** The resource's published digest, when CKAN has one we can check: `{ algorithm, hex }`. */

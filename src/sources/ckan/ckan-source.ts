@@ -20,10 +20,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { TributaryError, isTributaryError } from '../../errors.ts';
+import { createHttpClient } from '../http/http-client.ts';
 import { progressNamespace, type PollResult, type Source, type SourceComponent, type SourceContext } from '../source.ts';
 import { packageShow, publishedDigest, type CkanPackage, type CkanResource } from './ckan-api.ts';
 import { discardStaged, download } from './download.ts';
-import type { RetryOptions } from './http-retry.ts';
 import { placeInLake } from './lake-file.ts';
 
 export const ckanConfigSchema = z.strictObject({
@@ -39,10 +39,11 @@ export const ckanConfigSchema = z.strictObject({
   resources: z.array(z.string().min(1)).optional().describe('Only these resources, by name or id; default: every resource in the formats.'),
   stagingDir: z.string().min(1).default(path.join(os.tmpdir(), 'tributary-ckan')).describe('Directory for partial downloads; keep it across restarts to resume them.'),
   verifyHash: z.boolean().default(true).describe("Check a download against the resource's published SHA-256 or MD5 `hash`, when there is one."),
-  maxAttempts: z.number().int().min(1).max(100).default(6).describe('Attempts per request (network errors, 5xx, 429, cut bodies), the first included.'),
+  maxAttempts: z.number().int().min(1).max(100).default(6).describe('Attempts per request (network errors, 5xx, 408, 429, cut bodies), the first included.'),
   retryBaseMs: z.number().int().min(0).default(500).describe('First retry backoff; doubles per attempt, with jitter.'),
-  retryMaxMs: z.number().int().min(0).default(30_000).describe('Longest wait between attempts, Retry-After included.'),
-  timeoutMs: z.number().int().min(1).default(30_000).describe('Time to wait for response headers.'),
+  retryMaxMs: z.number().int().min(0).default(30_000).describe('Longest backoff step, and longest Retry-After waited for: a longer one fails the poll (retryable).'),
+  timeoutMs: z.number().int().min(1).default(30_000).describe('Time to wait for response headers (package_show: for the whole response).'),
+  userAgent: z.string().min(1).default('TributaryBot/0.1').describe('User-Agent header on every request.'),
 });
 
 export type CkanConfig = z.output<typeof ckanConfigSchema>;
@@ -69,8 +70,10 @@ function wanted(config: CkanConfig, resource: CkanResource): boolean {
 export function createCkanSource(name: string, config: CkanConfig, ctx: SourceContext): Source {
   const namespace = progressNamespace(name);
   const dataset = config.dataset ?? config.package.toLowerCase().replace(/[^a-z0-9_-]+/g, '-');
-  const retry: RetryOptions = { maxAttempts: config.maxAttempts, baseDelayMs: config.retryBaseMs, maxDelayMs: config.retryMaxMs, timeoutMs: config.timeoutMs };
   const log = ctx.logger.child({ source: name, package: config.package });
+  const retry = { maxAttempts: config.maxAttempts, baseDelayMs: config.retryBaseMs, maxDelayMs: config.retryMaxMs, maxRetryAfterMs: config.retryMaxMs };
+  // No rate limit: one request at a time, and a download is one long request.
+  const client = createHttpClient({ userAgent: config.userAgent, timeoutMs: config.timeoutMs, retry }, { logger: log });
 
   async function readProgress(id: string): Promise<ResourceProgress | undefined> {
     const bytes = await ctx.state.get(namespace, `resource:${id}`);
@@ -97,9 +100,8 @@ export function createCkanSource(name: string, config: CkanConfig, ctx: SourceCo
       stagingDir: config.stagingDir,
       ...(previous ? { previous: { size: previous.size, ...(previous.etag ? { etag: previous.etag } : {}), ...(previous.lastModified ? { lastModified: previous.lastModified } : {}) } } : {}),
       md5: published?.algorithm === 'md5',
-      retry,
+      client,
       signal,
-      onRetry: (failure, waitMs) => log.warn({ resource: resource.id, waitMs }, failure.message),
     });
     if (result.status === 'not-modified') {
       log.debug({ resource: resource.id }, `unchanged: ${result.reason}`);
@@ -132,7 +134,7 @@ export function createCkanSource(name: string, config: CkanConfig, ctx: SourceCo
   return {
     name,
     async poll(signal): Promise<PollResult> {
-      const pkg = await packageShow(config.baseUrl, config.package, retry, signal);
+      const pkg = await packageShow(client, config.baseUrl, config.package, signal);
       const resources = pkg.resources.filter((resource) => wanted(config, resource));
       const result: PollResult = { emitted: 0, skipped: 0, rejected: 0, done: true };
       let firstError: Error | undefined;

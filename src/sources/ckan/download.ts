@@ -17,7 +17,8 @@ import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TributaryError } from '../../errors.ts';
 import { CsvDigest, type CsvDigestResult } from './csv-digest.ts';
-import { RetryableFailure, checkStatus, describeError, fetchOnce, withRetries, type RetryOptions } from './http-retry.ts';
+import type { HttpClient } from '../http/http-client.ts';
+import { RetryableFailure, describeNetworkError } from '../http/retry.ts';
 
 export interface Validators {
   etag?: string;
@@ -32,9 +33,9 @@ export interface DownloadRequest {
   /** What the last complete download had: sent as If-None-Match / If-Modified-Since. */
   previous?: Validators & { size?: number };
   md5?: boolean;
-  retry: RetryOptions;
+  /** The shared HTTP client: its retry policy covers failed requests and cut bodies alike. */
+  client: HttpClient;
   signal: AbortSignal;
-  onRetry?: (failure: RetryableFailure, waitMs: number) => void;
 }
 
 export type DownloadResult =
@@ -85,11 +86,11 @@ async function digestPrefix(file: string, digest: CsvDigest): Promise<void> {
 }
 
 export async function download(request: DownloadRequest): Promise<DownloadResult> {
-  const { url, retry, signal } = request;
+  const { url, client, signal } = request;
   const files = stagingFiles(request.stagingDir, request.id);
   await mkdir(request.stagingDir, { recursive: true });
 
-  return await withRetries(`download of ${url}`, retry, signal, async () => {
+  const { value } = await client.retrying(`download of ${url}`, signal, async (): Promise<DownloadResult> => {
     const found = await staged(files, url);
     const meta = found.meta;
     let offset = found.offset;
@@ -101,7 +102,7 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
       if (request.previous?.etag) headers['if-none-match'] = request.previous.etag;
       if (request.previous?.lastModified) headers['if-modified-since'] = request.previous.lastModified;
     }
-    const response = await checkStatus(url, await fetchOnce(url, { signal, headers }, retry.timeoutMs));
+    const response = await client.send(url, { signal, headers });
 
     if (response.status === 304) {
       await response.body?.cancel().catch(() => undefined);
@@ -150,7 +151,7 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
       }
     } catch (error) {
       if (signal.aborted) throw error;
-      throw new RetryableFailure(`GET ${url} was cut after ${offset + received} bytes (${describeError(error)}); resuming`, 0, error);
+      throw new RetryableFailure(`GET ${url} was cut after ${offset + received} bytes (${describeNetworkError(error)}); resuming`, 0, error);
     } finally {
       await handle.close();
     }
@@ -158,5 +159,6 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
       throw new RetryableFailure(`GET ${url} ended after ${received} of ${length} body bytes; resuming`, 0);
     }
     return { status: 'downloaded', file: files.data, resumed: offset > 0, validators, ...digest.digest() };
-  }, request.onRetry);
+  });
+  return value;
 }

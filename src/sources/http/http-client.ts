@@ -1,19 +1,22 @@
 /**
  * GET with the manners and persistence an HTTP source needs: a User-Agent, a timeout per attempt,
- * a shared rate limit, and retries with exponential backoff and jitter on 5xx, 408, 429, timeouts
- * and network errors. `Retry-After` (seconds or HTTP-date) replaces the backoff step when sent.
+ * a shared rate limit, and retries (retry.ts) with exponential backoff and jitter on 5xx, 408, 429,
+ * timeouts and network errors. `Retry-After` (seconds or HTTP-date) replaces the backoff step when sent.
+ *
+ * Two levels: `get` is a whole request (body read as text, timeout over headers and body, retried);
+ * `send` is one attempt that hands back the unread Response, for callers that stream the body and
+ * retry more than the request (a resumable download runs `send` inside `retrying`).
  *
  * Errors: SOURCE_UNAVAILABLE (retryable) when the attempts ran out on something transient, or the
- * server asked to wait longer than `maxRetryAfterMs`; SOURCE_INVALID_RESPONSE for any other 4xx.
- * An abort of the caller's signal rejects with the signal's reason and is never retried.
+ * server asked to wait longer than `maxRetryAfterMs`; SOURCE_INVALID_RESPONSE for any other 4xx
+ * from `get`. An abort of the caller's signal rejects with the signal's reason and is never retried.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { TributaryError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
-import { backoffDelay } from './backoff.ts';
+import { TributaryError } from '../../errors.ts';
 import type { HttpOptions } from './http-options.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { parseRetryAfter } from './retry-after.ts';
+import { RetryableFailure, describeNetworkError, withRetries, type Retried } from './retry.ts';
 
 export interface HttpResponse {
   /** The final URL, after redirects. */
@@ -34,12 +37,27 @@ export interface GetOptions {
   acceptStatus?: (status: number) => boolean;
 }
 
+export interface SendOptions {
+  signal?: AbortSignal;
+  /** Request headers besides User-Agent (Accept, Range, If-None-Match...). */
+  headers?: Record<string, string>;
+}
+
 export interface HttpClient {
   get(url: string, options?: GetOptions): Promise<HttpResponse>;
+  /**
+   * One attempt: rate limit, fetch, `timeoutMs` until the headers (the body is bounded only by the
+   * caller's signal). A retryable status, a timeout or a network error throws a RetryableFailure
+   * (the body drained); any other response comes back unread, whatever its status.
+   */
+  send(url: string, options?: SendOptions): Promise<Response>;
+  /** Runs `attempt` under this client's retry policy, logging each retry as `<what>: <failure>`. */
+  retrying<T>(what: string, signal: AbortSignal | undefined, attempt: (n: number) => Promise<T>): Promise<Retried<T>>;
 }
 
 export interface HttpClientDeps {
-  rateLimiter: RateLimiter;
+  /** Shared by every request of a source; none: no rate limit. */
+  rateLimiter?: RateLimiter;
   logger?: Logger;
   /** For tests: the jitter's randomness. */
   random?: () => number;
@@ -50,59 +68,67 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
 }
 
-type Attempt = { response: HttpResponse } | { retryAfterMs?: number; problem: string; cause?: unknown; fatal?: boolean };
-
 export function createHttpClient(options: Pick<HttpOptions, 'userAgent' | 'timeoutMs' | 'retry'>, deps: HttpClientDeps): HttpClient {
-  const { retry } = options;
-
-  async function attempt(url: string, get: GetOptions, attempts: number, waitedMs: number): Promise<Attempt> {
-    const signal = get.signal ?? new AbortController().signal;
-    await deps.rateLimiter.take(signal);
-    const timeout = AbortSignal.timeout(options.timeoutMs);
-    const both = AbortSignal.any([signal, timeout]);
+  /** Rate limit and fetch; network errors and timeouts become RetryableFailures. */
+  async function fetchOnce(url: string, headers: Record<string, string>, signal: AbortSignal | undefined, timeout: AbortSignal, timedOut: string): Promise<Response> {
+    await deps.rateLimiter?.take(signal ?? new AbortController().signal);
     try {
-      const res = await fetch(url, {
-        headers: { 'user-agent': options.userAgent, accept: get.accept ?? '*/*' },
-        redirect: 'follow',
-        signal: both,
-      });
-      const body = await res.text();
-      const response: HttpResponse = { url: res.url || url, status: res.status, headers: res.headers, body, attempts, waitedMs };
-      if (res.ok || get.acceptStatus?.(res.status)) return { response };
-      if (!isRetryableStatus(res.status)) return { problem: `status ${res.status}`, fatal: true };
-      const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
-      return { problem: `status ${res.status}`, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+      return await fetch(url, { headers: { 'user-agent': options.userAgent, ...headers }, redirect: 'follow', signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
     } catch (error) {
-      if (signal.aborted) throw signal.reason;
-      if (timeout.aborted) return { problem: `no complete response within ${options.timeoutMs} ms`, cause: error };
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      return { problem: `network error: ${cause?.code ?? cause?.message ?? (error as Error).message}`, cause: error };
+      throw failure(error, signal, timeout, timedOut);
     }
   }
 
-  return {
+  function failure(error: unknown, signal: AbortSignal | undefined, timeout: AbortSignal, timedOut: string): unknown {
+    if (signal?.aborted) return signal.reason;
+    if (timeout.aborted) return new RetryableFailure(timedOut, undefined, error);
+    return new RetryableFailure(`network error: ${describeNetworkError(error)}`, undefined, error);
+  }
+
+  async function retryableStatus(response: Response): Promise<never> {
+    await response.body?.cancel().catch(() => undefined);
+    throw new RetryableFailure(`status ${response.status}`, parseRetryAfter(response.headers.get('retry-after')));
+  }
+
+  const client: HttpClient = {
     async get(url, get = {}) {
-      let waitedMs = 0;
-      for (let attempts = 1; ; attempts += 1) {
-        const result = await attempt(url, get, attempts, waitedMs);
-        if ('response' in result) return result.response;
-        if (result.fatal) {
-          throw new TributaryError('SOURCE_INVALID_RESPONSE', `GET ${url} failed: ${result.problem}`);
+      const { value, attempts, waitedMs } = await client.retrying(`GET ${url}`, get.signal, async () => {
+        const timeout = AbortSignal.timeout(options.timeoutMs);
+        const timedOut = `no complete response within ${options.timeoutMs} ms`;
+        const res = await fetchOnce(url, { accept: get.accept ?? '*/*' }, get.signal, timeout, timedOut);
+        if (!res.ok && !get.acceptStatus?.(res.status)) {
+          if (isRetryableStatus(res.status)) return await retryableStatus(res);
+          await res.body?.cancel().catch(() => undefined);
+          throw new TributaryError('SOURCE_INVALID_RESPONSE', `GET ${url} failed: status ${res.status}`);
         }
-        if (attempts >= retry.maxAttempts) {
-          throw new TributaryError('SOURCE_UNAVAILABLE', `GET ${url} failed after ${attempts} attempts: last ${result.problem}`, { cause: result.cause });
+        let body: string;
+        try {
+          body = await res.text();
+        } catch (error) {
+          throw failure(error, get.signal, timeout, timedOut);
         }
-        if (result.retryAfterMs !== undefined && result.retryAfterMs > retry.maxRetryAfterMs) {
-          throw new TributaryError(
-            'SOURCE_UNAVAILABLE',
-            `GET ${url}: ${result.problem} asks to retry after ${Math.round(result.retryAfterMs / 1000)} s, more than retry.maxRetryAfterMs (${retry.maxRetryAfterMs} ms)`,
-          );
-        }
-        const wait = result.retryAfterMs ?? backoffDelay(attempts, retry, deps.random);
-        deps.logger?.warn({ url, attempt: attempts, waitMs: wait }, `GET ${url}: ${result.problem}; retrying in ${wait} ms`);
-        await sleep(wait, undefined, { signal: get.signal });
-        waitedMs += wait;
+        return { url: res.url || url, status: res.status, headers: res.headers, body };
+      });
+      return { ...value, attempts, waitedMs };
+    },
+
+    async send(url, send = {}) {
+      const timer = new AbortController();
+      const timeout = setTimeout(() => timer.abort(new Error(`no response headers within ${options.timeoutMs} ms`)), options.timeoutMs);
+      try {
+        const res = await fetchOnce(url, send.headers ?? {}, send.signal, timer.signal, `no response headers within ${options.timeoutMs} ms`);
+        return isRetryableStatus(res.status) ? await retryableStatus(res) : res;
+      } finally {
+        clearTimeout(timeout);
       }
     },
+
+    retrying(what, signal, attempt) {
+      return withRetries(what, options.retry, signal, attempt, {
+        ...(deps.random ? { random: deps.random } : {}),
+        onRetry: (failed, waitMs, n) => deps.logger?.warn({ what, attempt: n, waitMs }, `${what}: ${failed.message}; retrying in ${waitMs} ms`),
+      });
+    },
   };
+  return client;
 }

@@ -121,4 +121,19 @@ describe('http client', () => {
     await expect(client().get(`${emulator.url}/x`, { signal: controller.signal })).rejects.toThrow('shutting down');
     expect(emulator.requests).toHaveLength(1);
   });
+
+  it('send inside retrying should retry a 503 and hand back the next answer unread, whatever its status', async () => {
+    const emulator = await startHttpEmulator((url) => ({ status: url.pathname === '/gone' ? 404 : 200, body: 'streamed', contentType: 'text/plain' }));
+    onTestFinished(() => emulator.close());
+    emulator.inject({ kind: 'status', status: 503, retryAfter: '0' }, { path: '/file' });
+    const http = client();
+    const { value, attempts } = await http.retrying('download', undefined, () => http.send(`${emulator.url}/file`, { headers: { range: 'bytes=0-' } }));
+    expect(attempts).toBe(2);
+    expect(value.bodyUsed).toBe(false);
+    expect(await value.text()).toBe('streamed');
+    const gone = await http.send(`${emulator.url}/gone`);
+    expect(gone.status).toBe(404);
+    await gone.body?.cancel();
+    expect(emulator.requests.map((r) => r.status)).toEqual([503, 200, 404]);
+  });
 });
