@@ -93,7 +93,36 @@ async function repeatS3(args: BatchBenchArgs): Promise<BatchRunMeasure[]> {
   return measures;
 }
 
+/**
+ * The peer the issue names: DuckDB alone converting the same CSV to one Parquet file (its own
+ * type sniffing, no cleaning, no partitions, no lake), with the same two threads.
+ */
+async function repeatDuckdbAlone(args: BatchBenchArgs): Promise<BatchRunMeasure[]> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const csv = await replicatedToronto(args.rows);
+  const measures: BatchRunMeasure[] = [];
+  for (let i = 0; i < args.repeat; i++) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tributary-bench-duckdb-'));
+    const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
+    const connection = await instance.connect();
+    try {
+      const rss = rssSampler();
+      const clock = stopwatch();
+      await connection.run(`COPY (SELECT * FROM read_csv('${csv.replaceAll("'", "''")}')) TO '${path.join(dir, 'out.parquet').replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION snappy)`);
+      const { seconds, cores } = clock.stop();
+      measures.push({ recordsPerSec: Math.round(args.rows / seconds), rssMb: rss.stop(), cores: Math.round(cores * 10) / 10, detail: { seconds: Math.round(seconds * 100) / 100 } });
+      progress(`  DuckDB alone: ${args.rows.toLocaleString('en-US')} rows in ${seconds.toFixed(2)} s`);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  return measures;
+}
+
 export const cases: BatchBenchCase[] = [
+  { case: 'duckdb-alone-fs', run: repeatDuckdbAlone },
   { case: 'toronto-clean-fs', run: repeatFs },
   {
     case: 'toronto-clean-s3',
