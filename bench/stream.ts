@@ -64,6 +64,8 @@ export interface CaseResult extends Throughput {
   p50Ms: number;
   p99Ms: number;
   recordsPerSecPerCore: number;
+  /** Each run's figures, when there were several. */
+  runs?: { recordsPerSec: number; p50Ms: number; p99Ms: number }[];
 }
 
 const pinSchema = z.object({
@@ -347,22 +349,47 @@ async function postgresLatency(url: string, rate: number): Promise<{ p50Ms: numb
 
 // ----------------------------------------------------------------
 
-async function measure(name: string, records: number, throughput: () => Promise<Throughput>, latency: (rate: number) => Promise<{ p50Ms: number; p99Ms: number }>): Promise<CaseResult> {
+async function measureOnce(name: string, records: number, throughput: () => Promise<Throughput>, latency: (rate: number) => Promise<{ p50Ms: number; p99Ms: number }>): Promise<CaseResult> {
   progress(`${name}: throughput over ${records.toLocaleString('en-US')} records`);
   const t = await throughput();
   progress(`${name}: ${t.recordsPerSec.toLocaleString('en-US')} records/s on ${t.cores} cores; latency at ${Math.round(t.recordsPerSec / 2).toLocaleString('en-US')} records/s`);
   const l = await latency(t.recordsPerSec / 2);
+  progress(`${name}: p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms`);
   return { case: name, recordsPerSec: t.recordsPerSec, p50Ms: l.p50Ms, p99Ms: l.p99Ms, rssMb: t.rssMb, cores: t.cores, recordsPerSecPerCore: Math.round(t.recordsPerSec / t.cores) };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** Each case `repeat` times (a full throughput run, then latency at half that rate); every figure is the median over the runs. */
+let repeat = 1;
+async function measure(name: string, records: number, throughput: () => Promise<Throughput>, latency: (rate: number) => Promise<{ p50Ms: number; p99Ms: number }>): Promise<CaseResult> {
+  const runs: CaseResult[] = [];
+  for (let i = 0; i < repeat; i++) runs.push(await measureOnce(name, records, throughput, latency));
+  const of = (key: 'recordsPerSec' | 'p50Ms' | 'p99Ms' | 'rssMb' | 'cores' | 'recordsPerSecPerCore') => median(runs.map((r) => r[key]));
+  return { case: name, recordsPerSec: of('recordsPerSec'), p50Ms: of('p50Ms'), p99Ms: of('p99Ms'), rssMb: of('rssMb'), cores: of('cores'), recordsPerSecPerCore: of('recordsPerSecPerCore'), ...(repeat > 1 && { runs: runs.map((r) => ({ recordsPerSec: r.recordsPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms })) }) };
 }
 
 export async function run(args: Record<string, string | boolean | undefined>): Promise<object> {
   const records = Number(args.records ?? 1_000_000);
   if (!Number.isInteger(records) || records < 10_000) throw new Error(`--records must be an integer of at least 10000, got ${String(args.records)}`);
+  repeat = Number(args.repeat ?? 3);
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a positive integer, got ${String(args.repeat)}`);
+  // --case <name>: run one case only (e.g. while tuning it).
+  const only = typeof args.case === 'string' ? args.case : undefined;
+  const known = ['stateless', 'windowed', 'postgres-exactly-once'];
+  if (only !== undefined && !known.includes(only)) throw new Error(`--case must be one of ${known.join(', ')}, got ${only}`);
+  const wanted = (name: string) => only === undefined || only === name;
   const cases: CaseResult[] = [];
-  cases.push(await measure('stateless', records, () => statelessThroughput(records), statelessLatency));
-  cases.push(await measure('windowed', records, () => windowedThroughput(records), windowedLatency));
+  if (wanted('stateless')) cases.push(await measure('stateless', records, () => statelessThroughput(records), statelessLatency));
+  if (wanted('windowed')) cases.push(await measure('windowed', records, () => windowedThroughput(records), windowedLatency));
   const url = process.env.TRIBUTARY_POSTGRES_URL;
-  if (url) {
+  if (!wanted('postgres-exactly-once')) {
+    // not asked for
+  } else if (url) {
     cases.push(await measure('postgres-exactly-once', records, () => postgresThroughput(url, records), (rate) => postgresLatency(url, rate)));
   } else {
     progress('TRIBUTARY_POSTGRES_URL is not set: skipping postgres-exactly-once (bash scripts/services up postgres; eval "$(bash scripts/services env postgres)")');
