@@ -28,7 +28,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
 import { openEmbeddedLog } from '../src/log/embedded/embedded-log.ts';
 import type { Log, ProducerRecord } from '../src/log/log.ts';
 import { embeddedSink } from '../src/sinks/embedded/embedded-sink.ts';
@@ -42,8 +41,9 @@ import { tumbling } from '../src/stream/time/windows.ts';
 import { runWindowedJob } from '../src/stream/windowed-runner.ts';
 import { Latencies, nowMs, round, steadyProducer, stopwatch, timedSink, until } from './stream-measure.ts';
 import { pinRecords, progress, rssSampler } from './workload.ts';
+import { INPUT, cards, pinSchema, type Pin } from './stream-jobs.ts';
+import { PipelinePool } from '../src/stream/pipeline-pool.ts';
 
-const INPUT = 'pins';
 const PARTITIONS = 4;
 const WARMUP_MS = 1000;
 const LATENCY_SECONDS = 10;
@@ -66,31 +66,6 @@ export interface CaseResult extends Throughput {
   recordsPerSecPerCore: number;
   /** Each run's figures, when there were several. */
   runs?: { recordsPerSec: number; p50Ms: number; p99Ms: number }[];
-}
-
-const pinSchema = z.object({
-  t: z.number().optional(),
-  category: z.string(),
-  index: z.number(),
-  unique_id: z.string(),
-  title: z.string(),
-  follower_count: z.string(),
-  is_image_or_video: z.string(),
-  downloaded: z.number(),
-});
-type Pin = z.infer<typeof pinSchema>;
-
-/** "124k" → 124000; "User Info Error" → null. */
-function followers(text: string): number | null {
-  const m = /^(\d+(?:\.\d+)?)([kM]?)$/.exec(text);
-  return m ? Math.round(Number(m[1]) * (m[2] === 'k' ? 1e3 : m[2] === 'M' ? 1e6 : 1)) : null;
-}
-
-/** parse → filter → map: 196 of the 200 pins pass the filter. */
-function cards() {
-  return Pipeline.from(INPUT, pinSchema)
-    .filter((p) => p.downloaded === 1, 'downloaded')
-    .map((p) => ({ t: p.t, id: p.unique_id, category: p.category, title: p.title, followers: followers(p.follower_count), video: p.is_image_or_video !== 'image' }), 'card');
 }
 
 const pins = pinRecords();
@@ -155,27 +130,35 @@ async function endOffsets(log: Log, topic: string): Promise<number> {
 
 // ---------------------------------------------------------------- stateless
 
-async function statelessThroughput(records: number): Promise<Throughput> {
+/** With `threads`, the pipeline runs on that many pipeline threads (pipeline-pool.ts). */
+async function startPool(threads: number): Promise<PipelinePool | undefined> {
+  return threads > 0 ? PipelinePool.start({ module: new URL('./stream-jobs.ts', import.meta.url).pathname, job: 'bench-stateless' }, threads) : undefined;
+}
+
+async function statelessThroughput(records: number, threads = 0): Promise<Throughput> {
   return withLog(async (log) => {
     await produceAll(log, records);
     const controller = new AbortController();
     let counts: JobCounts | undefined;
+    const pool = await startPool(threads);
     const result = await timeJob(records, async (done) => {
       counts = await runStreamJob(
         { name: 'bench-stateless', pipeline: cards(), output: { kind: 'topic', topic: 'cards' } },
-        { log, signal: controller.signal, onBatch: (c) => c.in >= records && (done(), controller.abort()) },
+        { log, signal: controller.signal, ...(pool && { pool }), onBatch: (c) => c.in >= records && (done(), controller.abort()) },
       );
     });
+    await pool?.close();
     const written = await endOffsets(log, 'cards');
     if (counts?.in !== records || written !== counts.out) throw new Error(`stateless: read ${counts?.in}, wrote ${written} of ${counts?.out}`);
     return result;
   });
 }
 
-async function statelessLatency(rate: number): Promise<{ p50Ms: number; p99Ms: number }> {
+async function statelessLatency(rate: number, threads = 0): Promise<{ p50Ms: number; p99Ms: number }> {
   return withLog(async (log) => {
     const controller = new AbortController();
-    const job = runStreamJob({ name: 'bench-stateless', pipeline: cards(), output: { kind: 'topic', topic: 'cards' } }, { log, signal: controller.signal });
+    const pool = await startPool(threads);
+    const job = runStreamJob({ name: 'bench-stateless', pipeline: cards(), output: { kind: 'topic', topic: 'cards' } }, { log, signal: controller.signal, ...(pool && { pool }) });
     const latencies = new Latencies(nowMs() + WARMUP_MS);
     const consumer = log.consumer({ group: 'latency-probe', topics: ['cards'] });
     let seen = 0;
@@ -197,6 +180,7 @@ async function statelessLatency(rate: number): Promise<{ p50Ms: number; p99Ms: n
     await reader;
     controller.abort();
     await job;
+    await pool?.close();
     await Promise.all([consumer.close(), producer.close()]);
     if (seen !== expected) throw new Error(`stateless latency: expected ${expected} outputs, saw ${seen}`);
     return latencies.percentiles();
@@ -380,11 +364,13 @@ export async function run(args: Record<string, string | boolean | undefined>): P
   if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a positive integer, got ${String(args.repeat)}`);
   // --case <name>: run one case only (e.g. while tuning it).
   const only = typeof args.case === 'string' ? args.case : undefined;
-  const known = ['stateless', 'windowed', 'postgres-exactly-once'];
+  const known = ['stateless', 'stateless-threads', 'windowed', 'postgres-exactly-once'];
   if (only !== undefined && !known.includes(only)) throw new Error(`--case must be one of ${known.join(', ')}, got ${only}`);
   const wanted = (name: string) => only === undefined || only === name;
   const cases: CaseResult[] = [];
   if (wanted('stateless')) cases.push(await measure('stateless', records, () => statelessThroughput(records), statelessLatency));
+  // The same job with its pipeline on one extra thread: the job's thread keeps the log.
+  if (wanted('stateless-threads')) cases.push(await measure('stateless-threads', records, () => statelessThroughput(records, 1), (rate) => statelessLatency(rate, 1)));
   if (wanted('windowed')) cases.push(await measure('windowed', records, () => windowedThroughput(records), windowedLatency));
   const url = process.env.TRIBUTARY_POSTGRES_URL;
   if (!wanted('postgres-exactly-once')) {

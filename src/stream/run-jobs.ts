@@ -10,6 +10,7 @@ import { createSink } from '../sinks/create-sink.ts';
 import type { TableSpec } from '../sinks/sink.ts';
 import type { StateStore } from '../state/state.ts';
 import type { JobDefinition } from './jobs.ts';
+import { PipelinePool } from './pipeline-pool.ts';
 import { runStreamJob, type JobCounts } from './runner.ts';
 import { runWindowedJob, type WindowedCounts } from './windowed-runner.ts';
 
@@ -20,6 +21,12 @@ export interface RunJobsOptions {
   signal: AbortSignal;
   cwd?: string;
   metrics?: StreamMetrics;
+  /**
+   * Pipeline threads per stateless job (pipeline-pool.ts); needs `module`, the file the jobs came
+   * from, which each thread imports. 0 or unset: the record-level work runs in the job's thread.
+   */
+  threads?: number;
+  module?: string;
   onWarning?: (message: string, details: Record<string, unknown>) => void;
 }
 
@@ -48,11 +55,16 @@ export async function runJobs(jobs: readonly JobDefinition[], options: RunJobsOp
         return;
       }
       const { kind: _kind, output, ...rest } = job;
-      const counts = await runStreamJob(
-        { ...rest, output: 'table' in output ? { kind: 'table', sink: sinkFor(job.name, output.table), row: output.row } : { kind: 'topic', ...output } },
-        { ...common, onBatch: (counts) => progress.set(job.name, { job: job.name, kind: 'stateless', counts }), ...(options.onWarning && { onWarning: options.onWarning }) },
-      );
-      progress.set(job.name, { job: job.name, kind: 'stateless', counts });
+      const pool = options.threads && options.module ? await PipelinePool.start({ module: options.module, job: job.name }, options.threads) : undefined;
+      try {
+        const counts = await runStreamJob(
+          { ...rest, output: 'table' in output ? { kind: 'table', sink: sinkFor(job.name, output.table), row: output.row } : { kind: 'topic', ...output } },
+          { ...common, onBatch: (counts) => progress.set(job.name, { job: job.name, kind: 'stateless', counts }), ...(options.onWarning && { onWarning: options.onWarning }), ...(pool && { pool }) },
+        );
+        progress.set(job.name, { job: job.name, kind: 'stateless', counts });
+      } finally {
+        await pool?.close();
+      }
     } catch (error) {
       failed.abort();
       throw error;

@@ -31,6 +31,7 @@ import type { Log, LogRecord, ProducerRecord, RecordPosition } from '../log/log.
 import { LATENCY_SAMPLE_EVERY, type OperatorCounts, type StreamMetrics } from '../metrics/stream-metrics.ts';
 import type { Row, Sink } from '../sinks/sink.ts';
 import { deadLetter, deadLetterTopic } from './dead-letter.ts';
+import type { PipelinePool, ThreadOutcome } from './pipeline-pool.ts';
 import type { Pipeline, RecordContext, StepCounts } from './pipeline.ts';
 
 export type JobOutput<T> = { kind: 'table'; sink: Sink; row: (value: T, ctx: RecordContext) => Row } | { kind: 'topic'; topic: string; key?: (value: T) => string | null };
@@ -67,6 +68,8 @@ export interface RunOptions {
   onWarning?: (message: string, details: Record<string, unknown>) => void;
   /** Where the job's counts, lag and event → sink latency are reported. */
   metrics?: StreamMetrics;
+  /** Pipeline threads running this job's record-level work (pipeline-pool.ts); without, it runs here. */
+  pool?: PipelinePool;
 }
 
 /** Sealed batches that may wait for their writes while the next one is read: with two, reading stalls on the fsync interval. */
@@ -142,7 +145,12 @@ export async function runStreamJob<T>(job: StreamJob<T>, options: RunOptions): P
         }
       }
       const taken = sought.size === 0 ? records : records.filter((r) => !sought.has(r.partition));
-      for (let from = 0; from < taken.length; from += SLICE) {
+      if (options.pool && taken.length > 0) {
+        // The pipeline threads work on this poll while earlier batches' writes move on here.
+        take(taken, 0, taken.length, await options.pool.process(taken, counts.steps));
+        if (unsent.length > 0) await send();
+      }
+      for (let from = 0; !options.pool && from < taken.length; from += SLICE) {
         // Between slices, let I/O callbacks run: the writes of earlier batches move on meanwhile.
         if (from > 0) await yieldToLoop();
         take(taken, from, Math.min(from + SLICE, taken.length));
@@ -177,38 +185,55 @@ export async function runStreamJob<T>(job: StreamJob<T>, options: RunOptions): P
   }
 
   /** Run a poll's records through the pipeline into the current batch. */
-  function take(records: readonly LogRecord[], from: number, to: number): void {
+  function take(records: readonly LogRecord[], from: number, to: number, threaded?: readonly ThreadOutcome[]): void {
     const steps = counts.steps;
     const positions = batch.positions;
     const rows = batch.rows;
     for (let i = from; i < to; i++) {
       const record = records[i]!;
-      const ctx: RecordContext = { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp, key: record.key?.toString('utf8') ?? null };
       if (counts.in++ % LATENCY_SAMPLE_EVERY === 0) batch.sampled.push(record.timestamp);
       pending++;
       // Offsets only grow within a partition, so the last record of each partition wins.
       positions.set(record.partition, record.offset + 1);
+      if (threaded) {
+        account(record, threaded[i]!);
+        continue;
+      }
+      const ctx: RecordContext = { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp, key: record.key?.toString('utf8') ?? null };
       const outcome = job.pipeline.run(record.value, ctx, steps);
-      if (outcome.kind === 'filtered') {
-        counts.filtered++;
-      } else if (outcome.kind === 'dead-letter') {
-        counts.deadLettered++;
-        unsent.push(deadLetter(job.name, record, outcome.step, outcome.error));
-        unsentTopics.add(dlq);
-      } else {
-        counts.out++;
-        for (const value of outcome.values) {
-          if (output.kind === 'table') {
-            rows.push(output.row(value, ctx));
-          } else {
-            // Without a key (no function, or it gave null) the input's key goes out as it came in.
-            const key = output.key?.(value);
-            unsent.push({ topic: output.topic, key: key === null || key === undefined ? record.key : Buffer.from(key), value: Buffer.from(JSON.stringify(value)), timestamp: record.timestamp });
-            unsentTopics.add(output.topic);
-          }
-        }
+      if (outcome.kind !== 'out') {
+        account(record, outcome);
+        continue;
+      }
+      counts.out++;
+      for (const value of outcome.values) {
+        if (output.kind === 'table') rows.push(output.row(value, ctx));
+        else sendOut(record, output.key?.(value), JSON.stringify(value));
       }
     }
+  }
+
+  /** A record that did not produce values here: filtered, dead-lettered, or processed by a pipeline thread. */
+  function account(record: LogRecord, outcome: ThreadOutcome | { kind: 'filtered' } | { kind: 'dead-letter'; step: string; error: Error }): void {
+    if (outcome.kind === 'filtered') {
+      counts.filtered++;
+    } else if (outcome.kind === 'dead-letter') {
+      counts.deadLettered++;
+      const error = outcome.error instanceof Error ? outcome.error : Object.assign(new Error(outcome.error.message), outcome.error);
+      unsent.push(deadLetter(job.name, record, outcome.step, error));
+      unsentTopics.add(dlq);
+    } else {
+      counts.out++;
+      if (outcome.rows) for (const row of outcome.rows) batch.rows.push(row);
+      for (const out of outcome.topic ?? []) sendOut(record, out.key, out.json);
+    }
+  }
+
+  /** Queue an output record; without a key (no function, or it gave null) the input's key goes out as it came in. */
+  function sendOut(record: LogRecord, key: string | null | undefined, json: string): void {
+    if (output.kind !== 'topic') return;
+    unsent.push({ topic: output.topic, key: key === null || key === undefined ? record.key : Buffer.from(key), value: Buffer.from(json), timestamp: record.timestamp });
+    unsentTopics.add(output.topic);
   }
 
   /** Send the poll's topic records now; the batch's commit waits for them to be durable. */

@@ -191,7 +191,7 @@ async function setUp() {
     const want = expected(sent);
     await until(() => read(), 'the end markers to be read');
     // On a timeout the assertions after this show the difference; a failed worker fails the test here.
-    await until(async () => JSON.stringify(await views()) === JSON.stringify(want), 'the views to match the input', 3000).catch((error: unknown) => {
+    await until(async () => JSON.stringify(await views()) === JSON.stringify(want), 'the views to match the input', 10_000).catch((error: unknown) => {
       if (failures.length > 0) throw error;
     });
     last.stop();

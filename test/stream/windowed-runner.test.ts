@@ -65,7 +65,10 @@ describe('runWindowedJob', () => {
     expect(first.counts.windows.in).toBe(half);
     expect(first.rows.length).toBeLessThan(expectedViews(all).length);
     await send(all.slice(half));
-    const second = await run(log, dir, (c) => c.windows.in >= all.length - half && c.windows.results > 0 && c.windows.checkpoints > 1);
+    // The windows the first run did not close: the last ones close only once the input without the
+    // far-future click is idle, so waiting for any result would stop too early.
+    const remaining = expectedViews(all).length - first.rows.length;
+    const second = await run(log, dir, (c) => c.windows.in >= all.length - half && c.windows.results >= remaining);
     expect(second.counts.windows.in).toBe(all.length - half);
     expect(second.rows).toEqual(expectedViews(all));
     await log.close();

@@ -17,6 +17,7 @@ interface WorkerOptions extends GlobalOptions {
   job?: string[];
   metricsPort?: number;
   progressMs: number;
+  threads: number;
 }
 
 export function workerCommand(ctx: CliContext): Command {
@@ -26,12 +27,14 @@ export function workerCommand(ctx: CliContext): Command {
     .option('-j, --job <name>', 'run only this job (repeatable; default: every job in the module)', (v: string, acc: string[] = []) => [...acc, v])
     .option('--metrics-port <port>', 'serve Prometheus metrics on server.host at this port (0: any free port)', (v: string) => (v === '0' ? 0 : positiveInt(v)))
     .option('--progress-ms <ms>', 'print counts this often', positiveInt, 5000)
+    .option('--threads <n>', 'pipeline threads per stateless job, so that one job uses several cores (0: none)', (v: string) => (v === '0' ? 0 : positiveInt(v)), 0)
     .action((file: string, _o, command: Command) => {
       const options = command.optsWithGlobals<WorkerOptions>();
       return ctx.withLog(options, async (log, loaded) => {
         const config = loaded.config;
         const logger = await ctx.logger(loaded);
-        const { jobs } = await loadStreamJobs(path.resolve(ctx.io.cwd, file));
+        const module = path.resolve(ctx.io.cwd, file);
+        const { jobs } = await loadStreamJobs(module);
         const chosen = options.job === undefined ? jobs : jobs.filter((j) => options.job!.includes(j.name));
         const unknown = (options.job ?? []).filter((name) => !jobs.some((j) => j.name === name));
         if (unknown.length > 0) throw new TributaryError('CLI_USAGE', `no job named ${unknown.join(', ')} in ${file}; it defines ${jobs.map((j) => j.name).join(', ') || 'none'}`);
@@ -55,7 +58,7 @@ export function workerCommand(ctx: CliContext): Command {
         };
         const timer = setInterval(report, options.progressMs);
         try {
-          await runJobs(chosen, { config, log, state, signal, cwd: ctx.io.cwd, metrics, onWarning: (message, details) => logger.warn(details, message) }, progress);
+          await runJobs(chosen, { config, log, state, signal, cwd: ctx.io.cwd, metrics, threads: options.threads, module, onWarning: (message, details) => logger.warn(details, message) }, progress);
           report();
           out.write(`worker ${process.pid}: stopped\n`);
         } finally {
