@@ -7,6 +7,9 @@
  * the job by name (the module must be importable on its own: `tributary worker` modules are). The
  * job's thread splits each poll into one chunk per worker thread and applies the results in the
  * chunks' order, so outputs and commits stay in offset order exactly as without threads.
+ *
+ * Records cross as one buffer each way (values in, JSON outputs back, with offsets), moved rather
+ * than copied, so the cost of crossing does not grow with the number of records' objects.
  */
 import { Worker } from 'node:worker_threads';
 import { TributaryError } from '../errors.ts';
@@ -23,19 +26,38 @@ export interface PipelineSource {
 
 /** What one record became: produced outputs (topic records or rows), filtered, or dead-lettered. */
 export type ThreadOutcome =
-  | { kind: 'out'; topic?: { key: string | null; json: string }[]; rows?: Row[] }
+  | { kind: 'out'; topic?: { key: string | null; value: Buffer }[]; rows?: Row[] }
   | { kind: 'filtered' }
   | { kind: 'dead-letter'; step: string; error: { message: string; stack?: string; code?: string } };
 
 export interface ChunkRequest {
   id: number;
-  values: (Uint8Array | null)[];
-  contexts: { topic: string; partition: number; offset: number; timestamp: number; key: string | null }[];
+  /** Every value back to back; `ends[i]` is where value i ends, -1 for a null value. */
+  values: Uint8Array;
+  ends: Int32Array;
+  topic: string;
+  partitions: Int32Array;
+  offsets: Float64Array;
+  timestamps: Float64Array;
+  keys: (string | null)[];
 }
+
+/** Per record: 0 out, 1 filtered, 2 dead-lettered. */
+export const OUT = 0;
+export const FILTERED = 1;
+export const DEAD = 2;
 
 export interface ChunkReply {
   id: number;
-  outcomes?: ThreadOutcome[];
+  kinds?: Uint8Array;
+  /** Topic outputs: per record, how many (`counts`); their JSON back to back, ending at `ends`, and keys. */
+  counts?: Uint16Array;
+  json?: Uint8Array;
+  ends?: Int32Array;
+  keys?: (string | null)[];
+  /** Table outputs: per record that produced values, its rows. */
+  rows?: Row[][];
+  dead?: { index: number; step: string; error: { message: string; stack?: string; code?: string } }[];
   steps?: [string, StepCounts][];
   failure?: string;
 }
@@ -94,22 +116,18 @@ export class PipelinePool {
     const replies = await Promise.all(
       this.#workers.map((worker, w) => {
         const chunk = records.slice(w * size, (w + 1) * size);
-        if (chunk.length === 0) return Promise.resolve<ChunkReply>({ id: -1, outcomes: [], steps: [] });
-        const request: ChunkRequest = {
-          id: this.#nextId++,
-          values: chunk.map((r) => r.value),
-          contexts: chunk.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset, timestamp: r.timestamp, key: r.key?.toString('utf8') ?? null })),
-        };
+        if (chunk.length === 0) return Promise.resolve<ChunkReply>({ id: -1 });
+        const request = encodeChunk(this.#nextId++, chunk);
         return new Promise<ChunkReply>((resolve, reject) => {
           this.#pending.set(request.id, { resolve, reject });
-          worker.postMessage(request);
+          worker.postMessage(request, [request.values.buffer as ArrayBuffer, request.ends.buffer as ArrayBuffer, request.partitions.buffer as ArrayBuffer, request.offsets.buffer as ArrayBuffer, request.timestamps.buffer as ArrayBuffer]);
         });
       }),
     );
     const outcomes: ThreadOutcome[] = [];
     for (const reply of replies) {
       if (reply.failure !== undefined) throw new TributaryError('INTERNAL', `pipeline thread failed: ${reply.failure}`);
-      for (const outcome of reply.outcomes ?? []) outcomes.push(outcome);
+      decodeReply(reply, outcomes);
       for (const [name, c] of reply.steps ?? []) {
         const total = steps.get(name) ?? { in: 0, out: 0, filtered: 0, deadLettered: 0 };
         total.in += c.in;
@@ -130,5 +148,58 @@ export class PipelinePool {
     this.#failure ??= new TributaryError('INTERNAL', `pipeline thread failed: ${error.message}`, { cause: error });
     for (const waiter of this.#pending.values()) waiter.reject(this.#failure);
     this.#pending.clear();
+  }
+}
+
+function encodeChunk(id: number, chunk: readonly LogRecord[]): ChunkRequest {
+  let bytes = 0;
+  for (const r of chunk) bytes += r.value?.length ?? 0;
+  const values = new Uint8Array(bytes);
+  const ends = new Int32Array(chunk.length);
+  const partitions = new Int32Array(chunk.length);
+  const offsets = new Float64Array(chunk.length);
+  const timestamps = new Float64Array(chunk.length);
+  const keys: (string | null)[] = new Array<string | null>(chunk.length);
+  let at = 0;
+  for (let i = 0; i < chunk.length; i++) {
+    const r = chunk[i]!;
+    if (r.value === null) ends[i] = -1;
+    else {
+      values.set(r.value, at);
+      at += r.value.length;
+      ends[i] = at;
+    }
+    partitions[i] = r.partition;
+    offsets[i] = r.offset;
+    timestamps[i] = r.timestamp;
+    keys[i] = r.key?.toString('utf8') ?? null;
+  }
+  return { id, values, ends, topic: chunk[0]!.topic, partitions, offsets, timestamps, keys };
+}
+
+function decodeReply(reply: ChunkReply, outcomes: ThreadOutcome[]): void {
+  const kinds = reply.kinds ?? new Uint8Array(0);
+  const json = reply.json ? Buffer.from(reply.json.buffer, reply.json.byteOffset, reply.json.byteLength) : undefined;
+  const dead = new Map((reply.dead ?? []).map((d) => [d.index, d]));
+  let output = 0;
+  let start = 0;
+  let rowIndex = 0;
+  for (let i = 0; i < kinds.length; i++) {
+    if (kinds[i] === FILTERED) outcomes.push({ kind: 'filtered' });
+    else if (kinds[i] === DEAD) {
+      const d = dead.get(i)!;
+      outcomes.push({ kind: 'dead-letter', step: d.step, error: d.error });
+    } else if (reply.rows) {
+      outcomes.push({ kind: 'out', rows: reply.rows[rowIndex++]! });
+    } else {
+      const topic: { key: string | null; value: Buffer }[] = [];
+      for (let n = reply.counts![i]!; n > 0; n--) {
+        const end = reply.ends![output]!;
+        topic.push({ key: reply.keys![output]!, value: json!.subarray(start, end) });
+        start = end;
+        output++;
+      }
+      outcomes.push({ kind: 'out', topic });
+    }
   }
 }

@@ -125,6 +125,16 @@ export async function runStreamJob<T>(job: StreamJob<T>, options: RunOptions): P
   let lastCommitted: Promise<void> = Promise.resolve();
   let failure: { error: unknown } | undefined;
 
+  /** With pipeline threads: the previous poll's records, on the threads while the next poll is read. */
+  let inflight: { records: readonly LogRecord[]; outcomes: Promise<ThreadOutcome[]> } | undefined;
+  const drain = async () => {
+    if (!inflight) return;
+    const { records, outcomes } = inflight;
+    inflight = undefined;
+    take(records, 0, records.length, await outcomes);
+    if (unsent.length > 0) await send();
+  };
+
   try {
     while (!options.signal?.aborted) {
       if (failure) throw failure.error;
@@ -135,6 +145,8 @@ export async function runStreamJob<T>(job: StreamJob<T>, options: RunOptions): P
       const assigned = new Set(consumer.assignment().map((tp) => tp.partition));
       const fresh = [...assigned].filter((partition) => !owned.has(partition));
       owned = assigned;
+      // Records of a partition about to be sought must not be applied after the seek.
+      if (fresh.length > 0) await drain();
       if (fresh.length > 0 && sink) {
         const stored = new Map((await sink.positions()).filter((p) => p.topic === topic).map((p) => [p.partition, p.offset]));
         for (const partition of fresh) {
@@ -145,10 +157,12 @@ export async function runStreamJob<T>(job: StreamJob<T>, options: RunOptions): P
         }
       }
       const taken = sought.size === 0 ? records : records.filter((r) => !sought.has(r.partition));
-      if (options.pool && taken.length > 0) {
-        // The pipeline threads work on this poll while earlier batches' writes move on here.
-        take(taken, 0, taken.length, await options.pool.process(taken, counts.steps));
-        if (unsent.length > 0) await send();
+      if (options.pool) {
+        // This poll goes to the threads; the previous one's results are applied meanwhile, in order.
+        const next = taken.length > 0 ? { records: taken, outcomes: options.pool.process(taken, counts.steps) } : undefined;
+        next?.outcomes.catch(ignore); // awaited by drain(); a failure surfaces there
+        await drain();
+        inflight = next;
       }
       for (let from = 0; !options.pool && from < taken.length; from += SLICE) {
         // Between slices, let I/O callbacks run: the writes of earlier batches move on meanwhile.
@@ -156,6 +170,8 @@ export async function runStreamJob<T>(job: StreamJob<T>, options: RunOptions): P
         take(taken, from, Math.min(from + SLICE, taken.length));
         if (unsent.length > 0) await send();
       }
+      // Extra records follow every output of the polls before them.
+      if (job.afterPoll) await drain();
       const extra = job.afterPoll?.(assigned) ?? [];
       if (extra.length > 0) {
         for (const record of extra) {
@@ -168,6 +184,7 @@ export async function runStreamJob<T>(job: StreamJob<T>, options: RunOptions): P
       if (pending >= batchRecords || ((pending > 0 || batch.sends.length > 0) && Date.now() - batchStart >= batchMs)) await seal();
     }
     if (failure) throw failure.error;
+    await drain();
     if (pending > 0) await seal();
     while (uncommitted.length > 0) await uncommitted.shift();
   } finally {
@@ -225,14 +242,14 @@ export async function runStreamJob<T>(job: StreamJob<T>, options: RunOptions): P
     } else {
       counts.out++;
       if (outcome.rows) for (const row of outcome.rows) batch.rows.push(row);
-      for (const out of outcome.topic ?? []) sendOut(record, out.key, out.json);
+      for (const out of outcome.topic ?? []) sendOut(record, out.key, out.value);
     }
   }
 
   /** Queue an output record; without a key (no function, or it gave null) the input's key goes out as it came in. */
-  function sendOut(record: LogRecord, key: string | null | undefined, json: string): void {
+  function sendOut(record: LogRecord, key: string | null | undefined, json: string | Buffer): void {
     if (output.kind !== 'topic') return;
-    unsent.push({ topic: output.topic, key: key === null || key === undefined ? record.key : Buffer.from(key), value: Buffer.from(json), timestamp: record.timestamp });
+    unsent.push({ topic: output.topic, key: key === null || key === undefined ? record.key : Buffer.from(key), value: typeof json === 'string' ? Buffer.from(json) : json, timestamp: record.timestamp });
     unsentTopics.add(output.topic);
   }
 
