@@ -11,6 +11,7 @@ import type { TopicRegistry } from '../../src/serve/ingest/topics.ts';
 import { createServer, listen, serverPlugin, type ServerSettings } from '../../src/serve/server.ts';
 import { tempDir } from '../support/cli.ts';
 import type { FastifyInstance } from 'fastify';
+import { topicRecords } from '../../src/demo/demo-counts.ts';
 
 const topics: TopicRegistry = {
   clicks: { schema: z.object({ id: z.string().min(1), user: z.number().int(), page: z.string().optional() }), keyField: 'id', description: 'clicks' },
@@ -47,16 +48,6 @@ async function readAll(log: Log, topic: string, expected: number): Promise<LogRe
     await consumer.close();
   }
   return records;
-}
-
-async function endOffsets(log: Log, topic: string): Promise<number> {
-  const admin = log.admin();
-  try {
-    if (!(await admin.listTopics()).includes(topic)) return 0;
-    return (await admin.describeTopic(topic)).partitions.reduce((sum, p) => sum + p.endOffset, 0);
-  } finally {
-    await admin.close();
-  }
 }
 
 const ndjson = (values: unknown[]) => values.map((v) => JSON.stringify(v)).join('\n') + '\n';
@@ -127,7 +118,7 @@ describe('POST /ingest/<topic>', () => {
       expect.objectContaining({ index: 2, line: 4, path: '(record)', message: expect.stringMatching(/not valid JSON/) as unknown }),
       expect.objectContaining({ index: 3, line: 5, path: 'id' }),
     ]);
-    expect(await endOffsets(log, 'clicks')).toBe(0);
+    expect(await topicRecords(log, 'clicks')).toBe(0);
   });
 
   it('should answer 400 for an empty body and for a JSON record of the wrong shape', async () => {
@@ -153,7 +144,7 @@ describe('POST /ingest/<topic>', () => {
     const response = await app.inject({ method: 'POST', url: '/ingest/clicks', headers: { 'content-type': 'application/x-ndjson' }, payload: ndjson(values) });
     expect(response.statusCode).toBe(413);
     expect(response.json<{ code: string }>().code).toBe('FST_ERR_CTP_BODY_TOO_LARGE');
-    expect(await endOffsets(log, 'clicks')).toBe(0);
+    expect(await topicRecords(log, 'clicks')).toBe(0);
   });
 
   it('should answer 415 for another content type', async () => {
