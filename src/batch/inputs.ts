@@ -11,6 +11,7 @@ import { datasetPrefix, parseKey, partitionPath } from '../lake/keys.ts';
 import type { Lake } from '../lake/lake.ts';
 import { normaliseHeader, type BatchInput, type DriftPolicy, type FilesInput } from './batch-job.ts';
 import { exec, ident, literal } from './duckdb.ts';
+import { firstCsvRecord } from '../lake/csv-header.ts';
 
 export interface InputFile {
   key: string;
@@ -89,27 +90,8 @@ export async function readCsvHeader(file: string): Promise<string[]> {
   try {
     const buffer = Buffer.alloc(65_536);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    const text = buffer.toString('utf8', 0, bytesRead).replace(/^\uFEFF/, '');
-    const fields: string[] = [];
-    let field = '';
-    let quoted = false;
-    for (let i = 0; i < text.length; i++) {
-      const ch = text[i];
-      if (quoted) {
-        if (ch === '"' && text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else if (ch === '"') quoted = false;
-        else field += ch;
-      } else if (ch === '"') quoted = true;
-      else if (ch === ',') {
-        fields.push(field);
-        field = '';
-      }
-      else if (ch === '\n' || ch === '\r') return [...fields, field];
-      else field += ch;
-    }
-    if (bytesRead < buffer.length) return [...fields, field];
+    const { fields, complete } = firstCsvRecord(buffer.toString('utf8', 0, bytesRead));
+    if (complete || bytesRead < buffer.length) return fields;
     throw new TributaryError('BATCH_INPUT_INVALID', `${file}: no end of the header line in the first 64 KiB`);
   } finally {
     await handle.close();

@@ -7,6 +7,7 @@
  * count stays right without looking ahead.
  */
 import { createHash, type Hash } from 'node:crypto';
+import { firstCsvRecord } from '../../lake/csv-header.ts';
 
 const QUOTE = 0x22;
 const NEWLINE = 0x0a;
@@ -75,25 +76,5 @@ export class CsvDigest {
 
 /** The fields of one CSV line (the header), unquoted. */
 export function parseHeader(line: string): string[] {
-  const text = line.replace(/\r$/, '').replace(/^\uFEFF/, '');
-  if (text === '') return [];
-  const fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    if (quoted) {
-      if (char === '"' && text[i + 1] === '"') {
-        field += '"';
-        i += 1;
-      } else if (char === '"') quoted = false;
-      else field += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') {
-      fields.push(field);
-      field = '';
-    } else field += char;
-  }
-  fields.push(field);
-  return fields;
+  return firstCsvRecord(line).fields;
 }
