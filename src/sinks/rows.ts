@@ -58,14 +58,38 @@ function kindOf(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-/** SINK_REJECTED worded the same by every sink: `postgres sink: table t refused row 3, column c: why`. */
-export function rejection(sink: string, table: string, problem: string, where: { row?: number | undefined; column?: string | undefined } = {}, cause?: unknown): TributaryError {
-  const place = [where.row === undefined ? '' : ` row ${where.row}`, where.column === undefined ? '' : `${where.row === undefined ? '' : ','} column ${where.column}`].join('');
+/**
+ * SINK_REJECTED worded the same by every sink: `postgres sink: table t refused row 3, column c: why`;
+ * `delete` names an entry of the write's deletes instead of a row.
+ */
+export function rejection(sink: string, table: string, problem: string, where: { row?: number | undefined; delete?: number | undefined; column?: string | undefined } = {}, cause?: unknown): TributaryError {
+  const item = where.row !== undefined ? ` row ${where.row}` : where.delete !== undefined ? ` delete ${where.delete}` : '';
+  const place = item + (where.column === undefined ? '' : `${item === '' ? '' : ','} column ${where.column}`);
   return new TributaryError('SINK_REJECTED', `${sink} sink: table ${table} refused${place || ' the write'}: ${problem}`, { cause });
 }
 
 function rejectedValue(sink: string, table: string, row: number, column: string, problem: string): TributaryError {
   return rejection(sink, table, problem, { row, column });
+}
+
+/**
+ * Throws SINK_REJECTED for the first delete that does not name a row: not an object, a column the
+ * table lacks, a key column missing, null or of the wrong type. Other columns are not looked at.
+ */
+export function checkDeletes(sink: string, spec: TableSpec, deletes: readonly Row[]): void {
+  deletes.forEach((key, index) => {
+    if (typeof key !== 'object' || key === null) throw rejection(sink, spec.name, 'not an object', { delete: index });
+    for (const column of Object.keys(key)) {
+      if (spec.columns[column] === undefined) throw rejection(sink, spec.name, 'the table has no such column', { delete: index, column });
+    }
+    for (const column of spec.key) {
+      const value = key[column];
+      if (value === null || value === undefined) throw rejection(sink, spec.name, 'a key column cannot be null or missing', { delete: index, column });
+      const type = spec.columns[column]!;
+      const expected = expectation(type, value);
+      if (expected) throw rejection(sink, spec.name, `expected ${expected} (${type}), got ${kindOf(value)}`, { delete: index, column });
+    }
+  });
 }
 
 /** Throws SINK_REJECTED for the first row with a value its column cannot hold, naming table, row index and column. */
@@ -98,6 +122,11 @@ export function checkPositions(sink: string, table: string, positions: readonly 
 
 /** A string equal for two rows exactly when their keys are equal in every store (bigint 5 and 5n, the same instant). */
 export function keyOf(spec: TableSpec, row: Row, columns: readonly string[] = spec.key): string {
+  return keyOfColumns(row, columns);
+}
+
+/** `keyOf` for a caller that knows the key columns but not the whole spec. */
+export function keyOfColumns(row: Row, columns: readonly string[]): string {
   return JSON.stringify(columns.map((column) => normalizeKeyPart(row[column])));
 }
 

@@ -18,7 +18,7 @@ async function adminClient(): Promise<cassandra.Client> {
   return client;
 }
 
-describeSinkContract('cassandra', async () => {
+describeSinkContract('cassandra', 'idempotent', async () => {
   const admin = await adminClient();
   const keyspace = uniqueName('sinks');
   const options: CassandraSinkOptions = { ...connection(), keyspace };

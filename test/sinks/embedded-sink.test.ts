@@ -16,7 +16,7 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-describeSinkContract('embedded', async () => {
+describeSinkContract('embedded', 'exactly-once', async () => {
   const dir = await newDir();
   return {
     create: (spec, ctx) => embeddedSink.create(spec, ctx, { dir }),
@@ -25,6 +25,15 @@ describeSinkContract('embedded', async () => {
       for (const suffix of ['', '-wal', '-shm']) await rm(path.join(dir, `${table}.sqlite${suffix}`), { force: true });
     },
     cleanup: () => rm(dir, { recursive: true, force: true }),
+    breakInserts: async (table) => {
+      const db = new DatabaseSync(path.join(dir, `${table}.sqlite`));
+      try {
+        db.exec(`CREATE TRIGGER refuse_inserts BEFORE INSERT ON "${table}" BEGIN SELECT RAISE(ABORT, 'inserts refused by the test'); END`);
+      } finally {
+        db.close();
+      }
+      return Promise.resolve();
+    },
   };
 });
 

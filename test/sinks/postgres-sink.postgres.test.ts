@@ -25,7 +25,7 @@ async function adminSchema(): Promise<{ client: pg.Client; schema: string; drop(
   };
 }
 
-describeSinkContract('postgres', async () => {
+describeSinkContract('postgres', 'exactly-once', async () => {
   const admin = await adminSchema();
   const options: PostgresSinkOptions = { url: endpoint('TRIBUTARY_POSTGRES_URL'), schema: admin.schema };
   return {
@@ -35,6 +35,10 @@ describeSinkContract('postgres', async () => {
       await admin.client.query(`DELETE FROM "${admin.schema}".tributary_sink_positions WHERE tbl = $1`, [table]).catch(() => undefined);
     },
     cleanup: () => admin.drop(),
+    breakInserts: async (table) => {
+      await admin.client.query(`CREATE OR REPLACE FUNCTION "${admin.schema}".refuse_inserts() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'inserts refused by the test'; END$$`);
+      await admin.client.query(`CREATE TRIGGER refuse_inserts BEFORE INSERT ON "${admin.schema}"."${table}" FOR EACH ROW EXECUTE FUNCTION "${admin.schema}".refuse_inserts()`);
+    },
   };
 });
 

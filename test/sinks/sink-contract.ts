@@ -1,8 +1,9 @@
 /**
- * The conformance suite every sink passes: `describeSinkContract(name, makeFixture)`.
+ * The conformance suite every sink passes: `describeSinkContract(name, guarantee, makeFixture)`.
  * A fixture creates sinks over one store (one directory, one schema, one keyspace), so a test can
  * close a sink and create it again as a restarted job would. Every test makes its own table, and
- * drops it (with its positions) when it ends.
+ * drops it (with its positions) when it ends. Exactly-once sinks pass `breakInserts` too, for the
+ * tests of a write that fails inside its transaction.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordPosition } from '../../src/log/log.ts';
@@ -16,6 +17,11 @@ export interface SinkFixture {
   drop(table: string): Promise<void>;
   /** Removes what the fixture made (a directory, a schema, a keyspace). */
   cleanup(): Promise<void>;
+  /**
+   * Exactly-once sinks: makes the store itself refuse every insert into the table from now on (a
+   * trigger), so a write fails in its transaction after its deletes ran.
+   */
+  breakInserts?: (table: string) => Promise<void>;
 }
 
 const byPartition = (a: RecordPosition, b: RecordPosition) => a.topic.localeCompare(b.topic) || a.partition - b.partition;
@@ -47,7 +53,7 @@ const allTypes = (id: string, variant: 'full' | 'edge' | 'nulls'): Row => {
   };
 };
 
-export function describeSinkContract(name: string, makeFixture: () => Promise<SinkFixture>): void {
+export function describeSinkContract(name: string, guarantee: Sink['guarantee'], makeFixture: () => Promise<SinkFixture>): void {
   describe(`${name} sink contract`, () => {
     let fixture: SinkFixture;
     const sinks: Sink[] = [];
@@ -74,6 +80,10 @@ export function describeSinkContract(name: string, makeFixture: () => Promise<Si
       return sink;
     };
     const simple = () => newSpec({ id: 'text', n: 'integer', note: 'text' }, ['id']);
+
+    it(`should have the ${guarantee} guarantee`, async () => {
+      expect((await openSink(simple())).guarantee).toBe(guarantee);
+    });
 
     it('a second write with the same key should replace the row', async () => {
       const sink = await openSink(simple());
@@ -266,6 +276,121 @@ export function describeSinkContract(name: string, makeFixture: () => Promise<Si
       // The sink stays usable after a rejection.
       await sink.write({ rows: [{ id: 'c', n: 3 }], positions: [] });
       expect(await sink.scan()).toEqual([{ id: 'c', n: 3, note: null }]);
+    });
+
+    it('a delete should remove the row with its key and leave the others', async () => {
+      const sink = await openSink(simple());
+      await sink.write({ rows: [{ id: 'a', n: 1 }, { id: 'b', n: 2 }, { id: 'c', n: 3 }], positions: [] });
+      await sink.write({ rows: [], deletes: [{ id: 'b' }], positions: [] });
+      expect(await sink.scan()).toEqual([
+        { id: 'a', n: 1, note: null },
+        { id: 'c', n: 3, note: null },
+      ]);
+      // A delete may carry the row's other columns: only the key is read.
+      await sink.write({ rows: [], deletes: [{ id: 'c', n: 99, note: 'ignored' }], positions: [] });
+      expect(await sink.scan()).toEqual([{ id: 'a', n: 1, note: null }]);
+    });
+
+    it('a delete should match a composite key of every key type by all its columns', async () => {
+      const sink = await openSink(newSpec({ tenant: 'text', day: 'timestamp', seq: 'bigint', ratio: 'double', live: 'boolean', small: 'integer', v: 'text' }, ['tenant', 'day', 'seq', 'ratio', 'live', 'small']));
+      const day = (d: number) => new Date(Date.UTC(2025, 0, d, 12, 0, 0, 7));
+      const row = (tenant: string, d: number, seq: number | bigint, ratio: number, live: boolean, small: number) => ({ tenant, day: day(d), seq, ratio, live, small });
+      const rows = [
+        { ...row("t'1\\\"{,}", 1, 2n ** 62n + 1n, 0.1, true, -1), v: 'quoted tenant, big seq' },
+        { ...row("t'1\\\"{,}", 1, 2n ** 62n + 1n, 0.1, false, -1), v: 'differs in live only' },
+        { ...row('t2', 1, 5, -1.5e300, true, 2147483647), v: 'extreme double' },
+        { ...row('t2', 2, 5, 5e-324, true, 0), v: 'differs in day and ratio' },
+      ];
+      await sink.write({ rows, positions: [] });
+      await sink.write({
+        rows: [],
+        deletes: [
+          row("t'1\\\"{,}", 1, 2n ** 62n + 1n, 0.1, true, -1),
+          // 5 as a bigint names the row written with the number 5.
+          row('t2', 1, 5n, -1.5e300, true, 2147483647),
+          // Matches nothing: one column differs from a row that is there.
+          row('t2', 2, 5, 5e-324, true, 1),
+        ],
+        positions: [],
+      });
+      expect(await sink.scan()).toEqual([
+        { ...row("t'1\\\"{,}", 1, 2n ** 62n + 1n, 0.1, false, -1), v: 'differs in live only' },
+        { ...row('t2', 2, 5, 5e-324, true, 0), v: 'differs in day and ratio' },
+      ]);
+    });
+
+    it('deleting a key that is not there should do nothing, so a replayed delete is harmless', async () => {
+      const sink = await openSink(simple());
+      await sink.write({ rows: [], deletes: [{ id: 'never' }], positions: [] });
+      expect(await sink.scan()).toEqual([]);
+      await sink.write({ rows: [{ id: 'a', n: 1 }, { id: 'b', n: 2 }], positions: [] });
+      const replayed = { rows: [], deletes: [{ id: 'b' }, { id: 'b' }, { id: 'zz' }], positions: [{ topic: 'in', partition: 0, offset: 3 }] };
+      await sink.write(replayed);
+      await sink.write(replayed);
+      expect(await sink.scan()).toEqual([{ id: 'a', n: 1, note: null }]);
+      if (sink.guarantee === 'exactly-once') expect(await sink.positions()).toEqual([{ topic: 'in', partition: 0, offset: 3 }]);
+      else expect(await sink.positions()).toEqual([]);
+    });
+
+    it('a delete and a row for the same key in one write should leave the row, deletes going first', async () => {
+      const sink = await openSink(simple());
+      await sink.write({ rows: [{ id: 'a', n: 1, note: 'old' }, { id: 'b', n: 2 }, { id: 'c', n: 3 }], positions: [] });
+      await sink.write({
+        rows: [{ id: 'a', n: 10 }, { id: 'new', n: 4, note: 'deleted before it existed' }, { id: 'a', n: 11, note: 'last' }],
+        deletes: [{ id: 'a' }, { id: 'b' }, { id: 'new' }],
+        positions: [],
+      });
+      expect(await sink.scan()).toEqual([
+        { id: 'a', n: 11, note: 'last' },
+        { id: 'c', n: 3, note: null },
+        { id: 'new', n: 4, note: 'deleted before it existed' },
+      ]);
+      // Again right away: a write's own upsert wins over its delete however fast writes follow each other.
+      for (let n = 0; n < 20; n++) await sink.write({ rows: [{ id: 'c', n }], deletes: [{ id: 'c' }], positions: [] });
+      expect((await sink.scan()).find((r) => r.id === 'c')).toEqual({ id: 'c', n: 19, note: null });
+    });
+
+    it('a refused delete should fail the write with SINK_REJECTED naming it, and apply none of its rows, deletes or positions', async () => {
+      const spec = simple();
+      const sink = await openSink(spec);
+      await sink.write({ rows: [{ id: 'a', n: 1 }, { id: 'b', n: 2 }], positions: [{ topic: 'in', partition: 0, offset: 1 }] });
+      const error = await rejection(
+        sink.write({ rows: [{ id: 'c', n: 3 }], deletes: [{ id: 'a' }, { id: 5 }], positions: [{ topic: 'in', partition: 0, offset: 2 }] }),
+        'SINK_REJECTED',
+      );
+      expect(error.retryable).toBe(false);
+      expect(error.message).toContain(spec.name);
+      expect(error.message).toContain('delete 1');
+      expect(error.message).toContain('column id');
+      for (const deletes of [[{}], [{ id: null }], [{ id: 'a', unknown: 1 }], [null as unknown as object]]) {
+        await rejection(sink.write({ rows: [{ id: 'c', n: 3 }], deletes, positions: [] }), 'SINK_REJECTED');
+      }
+      expect(await sink.scan()).toEqual([
+        { id: 'a', n: 1, note: null },
+        { id: 'b', n: 2, note: null },
+      ]);
+      expect(await sink.positions()).toEqual(sink.guarantee === 'exactly-once' ? [{ topic: 'in', partition: 0, offset: 1 }] : []);
+    });
+
+    // An idempotent sink promises no atomicity across a write's requests: the test is for the others.
+    const itExactlyOnce = guarantee === 'exactly-once' ? it : () => undefined;
+    itExactlyOnce('a write the store fails after its deletes ran should apply none of its deletes, rows or positions', async () => {
+      const spec = simple();
+      const sink = await openSink(spec);
+      expect(sink.guarantee).toBe('exactly-once');
+      expect(fixture.breakInserts, 'an exactly-once fixture must provide breakInserts').toBeTypeOf('function');
+      await sink.write({ rows: [{ id: 'a', n: 1 }, { id: 'b', n: 2 }], positions: [{ topic: 'in', partition: 0, offset: 1 }] });
+      await fixture.breakInserts!(spec.name);
+      await rejection(sink.write({ rows: [{ id: 'c', n: 3 }], deletes: [{ id: 'a' }, { id: 'b' }], positions: [{ topic: 'in', partition: 0, offset: 9 }] }), 'SINK_REJECTED');
+      expect(await sink.scan()).toEqual([
+        { id: 'a', n: 1, note: null },
+        { id: 'b', n: 2, note: null },
+      ]);
+      expect(await sink.positions()).toEqual([{ topic: 'in', partition: 0, offset: 1 }]);
+      // Deletes alone touch no insert trigger and still go through, with their positions.
+      await sink.write({ rows: [], deletes: [{ id: 'a' }], positions: [{ topic: 'in', partition: 0, offset: 10 }] });
+      expect(await sink.scan()).toEqual([{ id: 'b', n: 2, note: null }]);
+      expect(await sink.positions()).toEqual([{ topic: 'in', partition: 0, offset: 10 }]);
     });
 
     it('opening a table that exists with other columns should fail with SINK_REJECTED', async () => {

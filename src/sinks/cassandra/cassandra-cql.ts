@@ -21,6 +21,8 @@ export interface CassandraStatements {
   createKeyspace: string;
   createTable: string;
   insert: string;
+  /** Binds the key columns in key order. */
+  delete: string;
   scan: string;
 }
 
@@ -39,6 +41,7 @@ export function cassandraStatements(keyspace: string, spec: TableSpec, replicati
     createKeyspace: `CREATE KEYSPACE IF NOT EXISTS ${quote(keyspace)} WITH replication = ${replicationLiteral(replication)}`,
     createTable: `CREATE TABLE IF NOT EXISTS ${table} (${columns.map((c) => `${quote(c)} ${CQL_TYPES[columnType(spec, c)]}`).join(', ')}, PRIMARY KEY (${primaryKey}))`,
     insert: `INSERT INTO ${table} (${list}) VALUES (${columns.map(() => '?').join(', ')})`,
+    delete: `DELETE FROM ${table} WHERE ${spec.key.map((c) => `${quote(c)} = ?`).join(' AND ')}`,
     scan: `SELECT ${list} FROM ${table}`,
   };
 }

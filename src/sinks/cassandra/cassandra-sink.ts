@@ -1,23 +1,30 @@
 /**
- * The Cassandra sink, on cassandra-driver. Idempotent: a write is prepared INSERTs (upserts),
- * deduplicated by key (the last row wins), sent as one request per partition (an UNLOGGED batch
- * when several rows share it), many requests at a time. It keeps no positions: the job commits
- * its log offsets after a write succeeded and replays from there after a crash.
+ * The Cassandra sink, on cassandra-driver. Idempotent: a write is prepared DELETEs by primary key
+ * and INSERTs (upserts), deduplicated by key (the last row wins), sent as one request per partition
+ * (an UNLOGGED batch when several share it), many requests at a time. It keeps no positions: the job
+ * commits its log offsets after a write succeeded and replays from there after a crash.
  *
  * A write that fails may have applied some partitions and not others; replaying it is harmless,
- * since every row is an upsert. Rows replace each other in the order of the client's write
- * timestamps (last write wins), which the driver keeps increasing within one process.
+ * since every row is an upsert and every delete removes a key or finds nothing. Rows replace each
+ * other in the order of the client's write timestamps (last write wins), which the driver keeps
+ * increasing within one process.
+ *
+ * Deletes before upserts: a delete of a key that the same write upserts is left out. The upsert
+ * sets every column (a missing one to null), so the row ends as the delete-then-upsert would leave
+ * it; sending both could not work anyway, since statements of one batch share a write timestamp and
+ * Cassandra lets a delete win a tie. Every other delete is of a key no row of the write touches, so
+ * deletes and upserts may go out together, in any order, grouped by partition.
  */
 import type { Client } from 'cassandra-driver';
 import { TributaryError } from '../../errors.ts';
 import type { RecordPosition } from '../../log/log.ts';
 import { SinkLifecycle } from '../lifecycle.ts';
-import { checkPositions, checkRows, compareByKey, keyOf } from '../rows.ts';
+import { checkDeletes, checkPositions, checkRows, compareByKey, keyOf } from '../rows.ts';
 import type { SinkComponent } from '../sink-component.ts';
 import type { Row, Sink, SinkWrite, TableSpec } from '../sink.ts';
 import { checkContext, checkIdentifier, checkTableSpec, columnType, orderedColumns } from '../table-spec.ts';
 import { partitionBatches, runBounded } from './batches.ts';
-import { CQL_TYPES, cassandraStatements, estimateBytes, fromCassandra, rowToCassandra, tableColumnsCql, type CassandraStatements } from './cassandra-cql.ts';
+import { CQL_TYPES, cassandraStatements, estimateBytes, fromCassandra, rowToCassandra, tableColumnsCql, toCassandra, type CassandraStatements } from './cassandra-cql.ts';
 import { toCassandraSinkError } from './cassandra-errors.ts';
 
 export type CassandraConsistency = 'one' | 'localOne' | 'quorum' | 'localQuorum' | 'all';
@@ -44,6 +51,14 @@ export interface CassandraSinkOptions {
   connectTimeoutMs?: number;
   /** Per request, client side; default 12 s (the driver's). */
   readTimeoutMs?: number;
+}
+
+/** One prepared statement of a write; `row` is the index of the row an upsert came from. */
+interface Statement {
+  query: string;
+  /** Key columns first in both statements, so params[0] is the partition key's value. */
+  params: unknown[];
+  row?: number;
 }
 
 const DEFAULT_REPLICATION = { class: 'SimpleStrategy', replication_factor: 1 };
@@ -145,15 +160,21 @@ class CassandraSink implements Sink {
   async write(batch: SinkWrite): Promise<void> {
     this.life.check('write');
     const client = this.client!;
+    const deletes = batch.deletes ?? [];
+    checkDeletes('cassandra', this.spec, deletes);
     checkRows('cassandra', this.spec, batch.rows);
     checkPositions('cassandra', this.spec.name, batch.positions);
     // The last row per key, remembering where it was in the write so an error can name it.
-    const last = new Map<string, { params: unknown[]; index: number }>();
-    batch.rows.forEach((row, index) => last.set(keyOf(this.spec, row), { params: rowToCassandra(this.spec, this.columns, row), index }));
+    const last = new Map<string, Statement>();
+    batch.rows.forEach((row, index) => last.set(keyOf(this.spec, row), { query: this.cql.insert, params: rowToCassandra(this.spec, this.columns, row), row: index }));
+    const removed = new Map<string, Statement>();
+    for (const key of deletes) {
+      const id = keyOf(this.spec, key);
+      if (!last.has(id)) removed.set(id, { query: this.cql.delete, params: this.spec.key.map((column) => toCassandra(columnType(this.spec, column), key[column])) });
+    }
     const partitionKey = [this.spec.key[0]!];
     const requests = partitionBatches(
-      [...last.values()],
-      // Key columns come first in the parameters, so params[0] is the partition key's value.
+      [...removed.values(), ...last.values()],
       (r) => keyOf(this.spec, { [partitionKey[0]!]: r.params[0] }, partitionKey),
       (r) => estimateBytes(r.params),
       { maxRows: this.options.maxBatchRows ?? 100, maxBytes: this.options.maxBatchBytes ?? 256 * 1024 },
@@ -162,10 +183,10 @@ class CassandraSink implements Sink {
     await runBounded(requests, this.options.concurrency ?? 32, async ({ items }) => {
       const only = items.length === 1 ? items[0]!.item : undefined;
       try {
-        if (only) await client.execute(this.cql.insert, only.params, options);
-        else await client.batch(items.map(({ item }) => ({ query: this.cql.insert, params: item.params })), { ...options, logged: false });
+        if (only) await client.execute(only.query, only.params, options);
+        else await client.batch(items.map(({ item }) => ({ query: item.query, params: item.params })), { ...options, logged: false });
       } catch (error) {
-        throw toCassandraSinkError(error, this.spec.name, 'write', only?.index);
+        throw toCassandraSinkError(error, this.spec.name, 'write', only?.row);
       }
     });
   }

@@ -1,7 +1,7 @@
 /**
  * The embedded sink: one SQLite file per table (`<dir>/<table>.sqlite`, with `dir` normally
- * `<dataDir>/views`), through Node's built-in node:sqlite. Exactly-once: a write upserts its rows
- * and stores its positions in one SQLite transaction.
+ * `<dataDir>/views`), through Node's built-in node:sqlite. Exactly-once: a write deletes its deletes,
+ * upserts its rows and stores its positions in one SQLite transaction.
  *
  * The file is in WAL mode, so the serving layer can read while a job writes, with
  * synchronous=NORMAL: a commit survives the process being killed; a power loss may roll back the
@@ -16,11 +16,11 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { TributaryError } from '../../errors.ts';
 import type { RecordPosition } from '../../log/log.ts';
 import { SinkLifecycle } from '../lifecycle.ts';
-import { checkPositions, checkRows } from '../rows.ts';
+import { checkDeletes, checkPositions, checkRows } from '../rows.ts';
 import type { SinkComponent } from '../sink-component.ts';
 import type { Row, Sink, SinkContext, SinkWrite, TableSpec } from '../sink.ts';
 import { checkContext, checkTableSpec, columnType, orderedColumns } from '../table-spec.ts';
-import { STORAGE, createPositionsSql, createTableSql, readPositionsSql, rowFromSqlite, rowToSqlite, savePositionSql, scanSql, tableInfoSql, upsertSql } from './embedded-sql.ts';
+import { STORAGE, createPositionsSql, createTableSql, deleteSql, readPositionsSql, rowFromSqlite, rowToSqlite, savePositionSql, scanSql, tableInfoSql, upsertSql } from './embedded-sql.ts';
 import { toEmbeddedSinkError } from './sqlite-errors.ts';
 
 export interface EmbeddedSinkOptions {
@@ -32,6 +32,7 @@ export interface EmbeddedSinkOptions {
 
 interface Statements {
   upsert: StatementSync;
+  delete: StatementSync;
   savePosition: StatementSync;
   positions: StatementSync;
   scan: StatementSync;
@@ -84,7 +85,7 @@ class EmbeddedSink implements Sink {
       positions.setReadBigInts(true);
       const scan = db.prepare(scanSql(this.spec));
       scan.setReadBigInts(true);
-      this.statements = { upsert: db.prepare(upsertSql(this.spec)), savePosition: db.prepare(savePositionSql), positions, scan };
+      this.statements = { upsert: db.prepare(upsertSql(this.spec)), delete: db.prepare(deleteSql(this.spec)), savePosition: db.prepare(savePositionSql), positions, scan };
       this.db = db;
       this.life.endOpen(true);
     } catch (error) {
@@ -130,13 +131,17 @@ class EmbeddedSink implements Sink {
 
   write(batch: SinkWrite): Promise<void> {
     return this.run('write', (db, statements) => {
+      const deletes = batch.deletes ?? [];
+      checkDeletes('embedded', this.spec, deletes);
       checkRows('embedded', this.spec, batch.rows);
       const positions = checkPositions('embedded', this.spec.name, batch.positions);
-      if (batch.rows.length === 0 && positions.length === 0) return;
+      if (batch.rows.length === 0 && deletes.length === 0 && positions.length === 0) return;
       let index: number | undefined;
       try {
         // IMMEDIATE takes the write lock up front, so a busy file fails here and not halfway through.
         db.exec('BEGIN IMMEDIATE');
+        // Deletes first, so a row of this write for a deleted key stays.
+        for (const key of deletes) statements.delete.run(...rowToSqlite(this.spec, this.spec.key, key));
         // Upserts in order: the last row for a key wins.
         for (index = 0; index < batch.rows.length; index++) statements.upsert.run(...rowToSqlite(this.spec, this.columns, batch.rows[index]!));
         index = undefined;

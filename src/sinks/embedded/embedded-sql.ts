@@ -39,6 +39,11 @@ export function upsertSql(spec: TableSpec): string {
   return `INSERT INTO ${quote(spec.name)} (${columns.map(quote).join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT (${spec.key.map(quote).join(', ')}) ${onConflict}`;
 }
 
+/** One row out by its key; binds the key columns in key order. */
+export function deleteSql(spec: TableSpec): string {
+  return `DELETE FROM ${quote(spec.name)} WHERE ${spec.key.map((c) => `${quote(c)} = ?`).join(' AND ')}`;
+}
+
 export const savePositionSql = `INSERT INTO ${POSITIONS_TABLE} (job, tbl, topic, partition, next_offset) VALUES (?, ?, ?, ?, ?)
   ON CONFLICT (job, tbl, topic, partition) DO UPDATE SET next_offset = excluded.next_offset`;
 

@@ -1,7 +1,7 @@
 /**
  * The PostgreSQL sink, on node-postgres and pg-copy-streams. Exactly-once: one transaction per
- * write COPYs the rows into a staging table, upserts the last row per key into the table, and
- * upserts the positions into `<schema>.tributary_sink_positions`, keyed by job, table, topic and
+ * write deletes the write's deletes (one statement over unnested key arrays), COPYs the rows into a
+ * staging table, upserts the last row per key into the table, and upserts the positions into `<schema>.tributary_sink_positions`, keyed by job, table, topic and
  * partition.
  *
  * One connection per sink, and one operation at a time on it: a scan queued in the middle of a
@@ -18,13 +18,13 @@ import type { from as copyFromType } from 'pg-copy-streams';
 import { TributaryError } from '../../errors.ts';
 import type { RecordPosition } from '../../log/log.ts';
 import { SinkLifecycle } from '../lifecycle.ts';
-import { checkPositions, checkRows, fromInt64 } from '../rows.ts';
+import { checkDeletes, checkPositions, checkRows, fromInt64 } from '../rows.ts';
 import type { SinkComponent } from '../sink-component.ts';
 import type { ColumnType, Row, Sink, SinkContext, SinkWrite, TableSpec } from '../sink.ts';
 import { checkContext, checkIdentifier, checkTableSpec, columnType, orderedColumns, quote } from '../table-spec.ts';
 import { copyLines } from './copy-text.ts';
 import { toPostgresSinkError } from './postgres-errors.ts';
-import { PG_DATA_TYPES, postgresStatements, primaryKeySql, schemaExistsSql, tableColumnsSql, type PostgresStatements } from './postgres-sql.ts';
+import { PG_DATA_TYPES, deleteParams, postgresStatements, primaryKeySql, schemaExistsSql, tableColumnsSql, type PostgresStatements } from './postgres-sql.ts';
 
 export interface PostgresSinkOptions {
   /** postgres://user@host:port/db (TRIBUTARY_POSTGRES_URL). */
@@ -186,12 +186,16 @@ class PostgresSink implements Sink {
 
   async write(batch: SinkWrite): Promise<void> {
     this.life.check('write');
+    const deletes = batch.deletes ?? [];
+    checkDeletes('postgres', this.spec, deletes);
     checkRows('postgres', this.spec, batch.rows);
     const positions = checkPositions('postgres', this.spec.name, batch.positions);
-    if (batch.rows.length === 0 && positions.length === 0) return;
+    if (batch.rows.length === 0 && deletes.length === 0 && positions.length === 0) return;
     await this.serial('write', async ({ client, copyFrom }) => {
       await client.query('BEGIN');
       try {
+        // Deletes first, so a row of this write for a deleted key stays.
+        if (deletes.length > 0) await client.query(this.sql.delete, deleteParams(this.spec, deletes));
         if (batch.rows.length > 0) {
           await pipeline(Readable.from(copyLines(this.spec, this.columns, batch.rows)), client.query(copyFrom(this.sql.copy)));
           await client.query(this.sql.upsert);

@@ -5,8 +5,9 @@
  * A write stages its rows with COPY in a temporary table that lives as long as the connection and
  * empties itself at each commit (ON COMMIT DELETE ROWS: no catalog churn per write, unlike a
  * temporary table created and dropped per transaction), then upserts the last staged row per key.
+ * Its deletes go first, as one statement: one array parameter per key column, unnested into rows.
  */
-import type { ColumnType, TableSpec } from '../sink.ts';
+import type { ColumnType, Row, TableSpec } from '../sink.ts';
 import { POSITIONS_TABLE, columnType, orderedColumns, quote } from '../table-spec.ts';
 
 export const PG_TYPES: Readonly<Record<ColumnType, string>> = {
@@ -32,6 +33,8 @@ export interface PostgresStatements {
   createStaging: string;
   copy: string;
   upsert: string;
+  /** Binds one array per key column (`deleteParams`). */
+  delete: string;
   savePositions: string;
   readPositions: string;
   scan: string;
@@ -56,6 +59,7 @@ export function postgresStatements(schema: string, spec: TableSpec): PostgresSta
     createStaging: `CREATE TEMP TABLE IF NOT EXISTS tributary_staging (${SEQ} integer NOT NULL, ${typed.join(', ')}) ON COMMIT DELETE ROWS`,
     copy: `COPY ${STAGING} (${SEQ}, ${list}) FROM STDIN`,
     upsert: `INSERT INTO ${table} (${list}) SELECT DISTINCT ON (${key}) ${list} FROM ${STAGING} ORDER BY ${key}, ${SEQ} DESC ON CONFLICT (${key}) ${onConflict}`,
+    delete: `DELETE FROM ${table} WHERE (${key}) IN (SELECT * FROM unnest(${spec.key.map((column, i) => `$${i + 1}::${PG_TYPES[columnType(spec, column)]}[]`).join(', ')}))`,
     savePositions: `INSERT INTO ${positions} (job, tbl, topic, "partition", next_offset)
       SELECT $1, $2, p.topic, p.part, p.next_offset FROM unnest($3::text[], $4::integer[], $5::bigint[]) AS p(topic, part, next_offset)
       ON CONFLICT (job, tbl, topic, "partition") DO UPDATE SET next_offset = EXCLUDED.next_offset`,
@@ -71,3 +75,28 @@ export const tableColumnsSql = 'SELECT column_name, data_type FROM information_s
 export const primaryKeySql = `SELECT k.column_name FROM information_schema.table_constraints c
   JOIN information_schema.key_column_usage k ON k.constraint_schema = c.constraint_schema AND k.constraint_name = c.constraint_name AND k.table_name = c.table_name
   WHERE c.table_schema = $1 AND c.table_name = $2 AND c.constraint_type = 'PRIMARY KEY' ORDER BY k.ordinal_position`;
+
+/**
+ * The delete statement's parameters: per key column, the checked values as the text PostgreSQL
+ * reads for its type (node-postgres quotes each element of the array literal).
+ */
+export function deleteParams(spec: TableSpec, deletes: readonly Row[]): string[][] {
+  return spec.key.map((column) => {
+    const type = columnType(spec, column);
+    return deletes.map((key) => keyText(type, key[column]));
+  });
+}
+
+function keyText(type: ColumnType, value: unknown): string {
+  switch (type) {
+    case 'boolean':
+      return value ? 't' : 'f';
+    case 'timestamp':
+      return (value as Date).toISOString();
+    case 'text':
+      return value as string;
+    default:
+      // integer, bigint, double (a key is never json): the shortest text that reads back as the same number.
+      return (value as number | bigint).toString();
+  }
+}
