@@ -66,6 +66,12 @@ export const configSchema = z
           .describe('Embedded log: when appends reach the disk. always: before each acknowledgement; interval: every log.fsyncIntervalMs, acknowledging after it; never: left to the OS.'),
         fsyncIntervalMs: z.number().int().min(1).default(50).describe('Embedded log: the fsync period for fsync=interval.'),
         segmentBytes: z.number().int().min(4096).default(134_217_728).describe('Embedded log: size at which a partition rolls to a new segment file.'),
+        readCacheBytes: z
+          .number()
+          .int()
+          .min(0)
+          .default(67_108_864)
+          .describe('Embedded log: memory for the latest record batches, shared by all partitions, so consumers keeping up read no files; 0 turns it off.'),
         retentionMs: z.number().int().min(0).optional().describe('Embedded log: delete whole segments whose newest record is older than this; unset keeps everything.'),
         retentionBytes: z.number().int().min(0).optional().describe('Embedded log: per partition, delete the oldest whole segments beyond this size; unset keeps everything.'),
       })

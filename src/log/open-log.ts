@@ -30,6 +30,7 @@ export async function openLog(config: Readonly<Config>, options: OpenLogOptions 
     dir: path.resolve(options.cwd ?? process.cwd(), config.dataDir, 'log'),
     fsync: log.fsync === 'interval' ? { mode: 'interval', ms: log.fsyncIntervalMs } : { mode: log.fsync },
     segmentBytes: log.segmentBytes,
+    readCacheBytes: log.readCacheBytes,
     maxRecordBytes: log.maxRecordBytes,
     autoCreateTopics: log.autoCreateTopics,
     defaultPartitions: log.defaultPartitions,

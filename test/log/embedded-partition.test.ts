@@ -5,10 +5,21 @@ import type { ProducerRecord } from '../../src/log/log.ts';
 import { tempDir } from '../support/cli.ts';
 
 describe('an embedded partition', () => {
-  it('should read every record back whatever the read size, across batch and segment boundaries', async () => {
+  // Without a tail cache every read is a file read; with 8 KiB, reads start in the files and end in
+  // memory; with 1 MiB, everything written is in memory.
+  it.each([
+    ['no tail cache', undefined],
+    ['an 8 KiB tail cache', 8 * 1024],
+    ['a 1 MiB tail cache', 1 << 20],
+  ])('should read every record back whatever the read size, across batch and segment boundaries, with %s', async (_, cacheBytes) => {
     const dir = await tempDir();
     const warnings: string[] = [];
-    const partition = await Partition.open('t', 0, dir, { fsync: { mode: 'never' }, segmentBytes: 16 * 1024, onWarning: (m) => warnings.push(m) });
+    const partition = await Partition.open('t', 0, dir, {
+      fsync: { mode: 'never' },
+      segmentBytes: 16 * 1024,
+      ...(cacheBytes !== undefined && { tailCacheBytes: () => cacheBytes }),
+      onWarning: (m) => warnings.push(m),
+    });
     let seq = 0;
     for (let batch = 0; batch < 200; batch++) {
       const size = 1 + ((batch * 7919) % 23);
@@ -46,6 +57,33 @@ describe('an embedded partition', () => {
     expect(await partition.offsetForTimestamp(1_000_990)).toBe(99);
     expect(await partition.offsetForTimestamp(2_000_000)).toBe(100);
     await partition.close();
+  });
+});
+
+describe('an embedded partition with a tail cache', () => {
+  it('should serve its latest batches from memory and older ones from its files', async () => {
+    const dir = await tempDir();
+    const partition = await Partition.open('t', 0, dir, { fsync: { mode: 'never' }, segmentBytes: 1 << 20, tailCacheBytes: () => 4096, onWarning: () => undefined });
+    for (let i = 0; i < 100; i++) {
+      const records = Array.from({ length: 10 }, (_, j) => ({ topic: 't', value: Buffer.from(`${i * 10 + j}`.padStart(90, '.')) }));
+      await partition.append(records, records.map(recordBytes)).done;
+    }
+    // Take the file away: what the cache holds still reads, what it does not fails.
+    await (partition as unknown as { segments: { close(): Promise<void> }[] }).segments[0]!.close();
+    const tail = await partition.read(995, 1 << 20);
+    expect(tail.records.map((r) => Number(r.value!.toString('utf8').replace(/^\.+/, '')))).toEqual([995, 996, 997, 998, 999]);
+    expect(tail.nextOffset).toBe(1000);
+    // 4 KiB holds the last few batches of about 1 KiB each, not the first.
+    await expect(partition.read(0, 1 << 20)).rejects.toThrow();
+  });
+
+  it('should keep nothing when its limit is 0', async () => {
+    const dir = await tempDir();
+    const partition = await Partition.open('t', 0, dir, { fsync: { mode: 'never' }, segmentBytes: 1 << 20, tailCacheBytes: () => 0, onWarning: () => undefined });
+    const record = { topic: 't', value: Buffer.from('x') };
+    await partition.append([record], [recordBytes(record)]).done;
+    await (partition as unknown as { segments: { close(): Promise<void> }[] }).segments[0]!.close();
+    await expect(partition.read(0, 1 << 20)).rejects.toThrow();
   });
 });
 

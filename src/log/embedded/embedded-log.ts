@@ -17,6 +17,12 @@ export interface EmbeddedLogOptions {
   dir: string;
   fsync?: FsyncPolicy;
   segmentBytes?: number;
+  /**
+   * Memory for the latest record batches of every partition, shared equally among the open
+   * partitions, so readers keeping up with the head read no files (tail-cache.ts). Default 64 MiB;
+   * 0 turns it off.
+   */
+  readCacheBytes?: number;
   maxRecordBytes?: number;
   autoCreateTopics?: boolean;
   defaultPartitions?: number;
@@ -51,6 +57,7 @@ export async function openEmbeddedLog(options: EmbeddedLogOptions): Promise<Log>
 class EmbeddedLog implements Log {
   readonly backend = 'embedded';
   private readonly topics = new Map<string, Partition[]>();
+  private cacheShare: number | undefined;
   private readonly creating = new Map<string, Promise<Partition[]>>();
   readonly groups: Groups;
   private readonly options: Required<Omit<EmbeddedLogOptions, 'retentionMs' | 'retentionBytes'>> & Pick<EmbeddedLogOptions, 'retentionMs' | 'retentionBytes'>;
@@ -63,6 +70,7 @@ class EmbeddedLog implements Log {
     this.options = {
       fsync: { mode: 'interval', ms: 50 },
       segmentBytes: 128 * 1024 * 1024,
+      readCacheBytes: 64 * 1024 * 1024,
       maxRecordBytes: 1024 * 1024,
       autoCreateTopics: true,
       defaultPartitions: 4,
@@ -85,6 +93,7 @@ class EmbeddedLog implements Log {
       if (meta === undefined) continue; // a topic whose creation or deletion was cut short
       const { partitions } = JSON.parse(meta) as { partitions: number };
       this.topics.set(name, await this.openPartitions(name, partitions));
+      this.cacheShare = undefined;
     }
     await this.groups.load();
     await this.enforceRetention();
@@ -117,8 +126,18 @@ class EmbeddedLog implements Log {
     }
   }
 
+  /** Each partition's share of the read cache; recomputed when the first partition asks after a topic came or went. */
+  private tailCacheBytes(): number {
+    if (this.cacheShare === undefined) {
+      let partitions = 0;
+      for (const topic of this.topics.values()) partitions += topic.length;
+      this.cacheShare = Math.floor(this.options.readCacheBytes / Math.max(1, partitions));
+    }
+    return this.cacheShare;
+  }
+
   private openPartitions(topic: string, count: number): Promise<Partition[]> {
-    const options = { fsync: this.options.fsync, segmentBytes: this.options.segmentBytes, onWarning: this.options.onWarning };
+    const options = { fsync: this.options.fsync, segmentBytes: this.options.segmentBytes, tailCacheBytes: () => this.tailCacheBytes(), onWarning: this.options.onWarning };
     return Promise.all(Array.from({ length: count }, (_, p) => Partition.open(topic, p, path.join(this.topicsDir, topic, String(p)), options)));
   }
 
@@ -146,6 +165,7 @@ class EmbeddedLog implements Log {
       await writeFile(path.join(dir, 'topic.json.tmp'), JSON.stringify({ partitions }));
       await rename(path.join(dir, 'topic.json.tmp'), path.join(dir, 'topic.json'));
       this.topics.set(name, opened);
+      this.cacheShare = undefined;
       this.groups.topicsChanged();
       return opened;
     })();
@@ -208,6 +228,7 @@ class EmbeddedLog implements Log {
     const partitions = this.topics.get(name);
     if (!partitions) throw new TributaryError('TOPIC_NOT_FOUND', `topic ${name} does not exist`);
     this.topics.delete(name);
+    this.cacheShare = undefined;
     this.groups.dropTopic(name);
     this.groups.topicsChanged();
     // Rename first so a crash mid-delete never leaves a half topic that looks whole.

@@ -7,12 +7,15 @@ import { TributaryError } from '../../errors.ts';
 import type { LogRecord, ProducerRecord } from '../log.ts';
 import { decodeBatch, encodeBatch, plausible, readHeader, crcMatches, BATCH_HEADER_BYTES } from './batch.ts';
 import { Segment } from './segment.ts';
+import { TailCache } from './tail-cache.ts';
 
 export type FsyncPolicy = { mode: 'always' } | { mode: 'interval'; ms: number } | { mode: 'never' };
 
 export interface PartitionOptions {
   fsync: FsyncPolicy;
   segmentBytes: number;
+  /** Bytes of the latest batches this partition keeps in memory for readers at the head (tail-cache.ts); asked on every write. Without: none. */
+  tailCacheBytes?: () => number;
   onWarning: (message: string, details: Record<string, unknown>) => void;
 }
 
@@ -44,6 +47,7 @@ export class Partition {
   private closed = false;
   /** Set by a failed write: every later append is refused (see drain). */
   private failed: TributaryError | undefined;
+  private readonly tail: TailCache;
 
   readonly topic: string;
   readonly id: number;
@@ -55,6 +59,7 @@ export class Partition {
     this.id = id;
     this.dir = dir;
     this.options = options;
+    this.tail = new TailCache(options.tailCacheBytes ?? (() => 0));
   }
 
   static async open(topic: string, id: number, dir: string, options: PartitionOptions): Promise<Partition> {
@@ -123,6 +128,7 @@ export class Partition {
           for (const p of [...group, ...this.pending.splice(0)]) p.reject(failure);
           continue;
         }
+        for (const p of group) this.tail.add(p.batch, p.offset, p.count);
         this.wake();
         this.acknowledge(group);
       }
@@ -197,6 +203,8 @@ export class Partition {
   async read(fromOffset: number, maxBytes: number): Promise<ReadResult> {
     const records: LogRecord[] = [];
     let offset = Math.max(fromOffset, this.startOffset);
+    const cached = this.tail.read(offset, maxBytes, this.topic, this.id, records);
+    if (cached !== undefined) return { records, nextOffset: cached };
     const index = this.segmentIndexFor(offset);
     if (index < 0) return { records, nextOffset: offset };
     for (let s = index; s < this.segments.length && records.length === 0; s++) {
