@@ -9,7 +9,9 @@
  *   that race for the same range (a rebalance, a restart while the old process still commits) make
  *   the same run id, and the catalog lets exactly one of them commit it.
  * - files: `raw/<dataset>/dt=YYYY-MM-DD/hr=HH/part-p<partition>-<from>-<to>-<writer>.parquet`, one per
- *   event-time hour the range touches; `to` is the range's last offset (inclusive), `writer` a random
+ *   event-time hour the range touches; `from` is the first offset the range covers (one past the
+ *   previous range's `to`, which on Kafka may be an offset with no record), `to` the offset of its
+ *   last record (inclusive), `writer` a random
  *   tag of the process, so a writer never replaces a file another one committed.
  *
  * The catalog is the source of truth for what is archived: a partition's next offset is one past the

@@ -24,7 +24,13 @@ export class ArchiveBuffer {
   readonly openedAt: number;
   /** The partition's epoch when the range opened (archiver.ts). */
   readonly epoch: number;
-  from = -1;
+  /**
+   * The first offset the range covers: where the previous range ended, or where reading started.
+   * The log may have no record there (Kafka: transaction markers, aborted or compacted records), so
+   * it can be below the first row's offset; ranges of a partition still follow each other exactly.
+   */
+  readonly from: number;
+  /** The last row's offset; -1 while empty. */
   to = -1;
   rows = 0;
   /** Key, value and header bytes appended: what `rollBytes` is compared with. */
@@ -32,9 +38,10 @@ export class ArchiveBuffer {
   private readonly appender: DuckDBAppender;
   private sealed = false;
 
-  constructor(topic: string, partition: number, table: string, appender: DuckDBAppender, now: number, epoch: number) {
+  constructor(topic: string, partition: number, table: string, appender: DuckDBAppender, now: number, epoch: number, from: number) {
     this.topic = topic;
     this.epoch = epoch;
+    this.from = from;
     this.partition = partition;
     this.table = table;
     this.appender = appender;
@@ -58,7 +65,6 @@ export class ArchiveBuffer {
     if (headers === undefined) a.appendNull();
     else a.appendVarchar(JSON.stringify(headers));
     a.endRow();
-    if (this.from < 0) this.from = record.offset;
     this.to = record.offset;
     this.rows++;
     this.bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0) + headerBytes + 16;
@@ -114,10 +120,10 @@ export class ArchiveWriter {
     return new ArchiveWriter(instance, await instance.connect(), await instance.connect(), stagingDir, writer);
   }
 
-  async buffer(topic: string, partition: number, now: number, epoch: number): Promise<ArchiveBuffer> {
+  async buffer(topic: string, partition: number, now: number, epoch: number, from: number): Promise<ArchiveBuffer> {
     const table = `range_${++this.seq}`;
     await this.fill.run(`CREATE TABLE ${table} ("offset" DOUBLE, ts DOUBLE, key BLOB, value BLOB, headers VARCHAR)`);
-    return new ArchiveBuffer(topic, partition, table, await this.fill.createAppender(table), now, epoch);
+    return new ArchiveBuffer(topic, partition, table, await this.fill.createAppender(table), now, epoch, from);
   }
 
   /** Write a sealed buffer's rows to Parquet files under the staging directory; drops its table. */

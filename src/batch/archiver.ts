@@ -5,7 +5,10 @@
  * Glossary:
  * - range: consecutive records of one partition that go into the lake together: one catalog commit
  *   (run) and one file per event-time hour they touch. A range rolls when its key, value and header
- *   bytes reach `rollBytes`, when it has been open `rollMs`, and when the archiver stops.
+ *   bytes reach `rollBytes`, when it has been open `rollMs`, and when the archiver stops. It covers
+ *   offsets `from` to `to`: `from` is where the partition's previous range ended (or reading
+ *   started), `to` its last record. Offsets in between with no record (Kafka's transaction markers,
+ *   aborted and compacted records) belong to the range too, so ranges follow each other exactly.
  * - archived position: per partition, one past the last offset a committed range holds
  *   (archiver-layout.ts). The catalog is the source of truth for it, not the consumer group.
  *
@@ -97,6 +100,11 @@ export async function runArchiver(options: ArchiverOptions): Promise<ArchiverTot
   let owned = new Set<string>();
   /** Per partition, bumped when a range is lost to another writer: queued ranges of an older epoch are dropped. */
   const epochs = new Map<string, number>();
+  /**
+   * Per partition, where its next range starts: the archived position it was sought to, then one past
+   * each rolled range. Absent for a partition the catalog has nothing of: its first record's offset.
+   */
+  const starts = new Map<string, number>();
   const pending: Promise<void>[] = [];
   let chain: Promise<void> = Promise.resolve();
   let failure: { error: unknown } | undefined;
@@ -149,6 +157,8 @@ export async function runArchiver(options: ArchiverOptions): Promise<ArchiverTot
       if (!archived) positions.set(tp.topic, (archived = await archivedPositions(lake, tp.topic)));
       const at = archived.get(tp.partition);
       await c.seek(tp.topic, tp.partition, at === undefined ? 'earliest' : { offset: at });
+      if (at === undefined) starts.delete(`${tp.topic}/${tp.partition}`);
+      else starts.set(`${tp.topic}/${tp.partition}`, at);
       sought.add(`${tp.topic}/${tp.partition}`);
       logger?.debug({ topic: tp.topic, partition: tp.partition, offset: at ?? 'earliest' }, 'archiver:partition:assigned');
     }
@@ -159,8 +169,17 @@ export async function runArchiver(options: ArchiverOptions): Promise<ArchiverTot
     for (const record of records) {
       const tp = `${record.topic}/${record.partition}`;
       if (sought.has(tp) || !owned.has(tp)) continue;
+      const start = starts.get(tp);
+      // Already in a range (none is expected after a seek; this keeps a log that repeats one out).
+      if (start !== undefined && record.offset < start) continue;
       let buffer = buffers.get(tp);
-      if (!buffer) buffers.set(tp, (buffer = await writer.buffer(record.topic, record.partition, Date.now(), epochs.get(tp) ?? 0)));
+      if (!buffer) {
+        // The range starts where the last one ended, not at this record: on Kafka the offsets between
+        // may hold no record (transaction markers, aborted or compacted records), and the catalog's
+        // ranges must still follow each other (archiver-publish.ts).
+        buffer = await writer.buffer(record.topic, record.partition, Date.now(), epochs.get(tp) ?? 0, start ?? record.offset);
+        buffers.set(tp, buffer);
+      }
       buffer.append(record);
       if (buffer.bytes >= rollBytes) await roll(buffer);
     }
@@ -169,6 +188,7 @@ export async function runArchiver(options: ArchiverOptions): Promise<ArchiverTot
   /** Close a range and queue its publication behind the earlier ones; waits while too many are queued. */
   async function roll(buffer: ArchiveBuffer): Promise<void> {
     buffers.delete(`${buffer.topic}/${buffer.partition}`);
+    starts.set(`${buffer.topic}/${buffer.partition}`, buffer.to + 1);
     buffer.seal();
     const dataset = datasets.get(buffer.topic)!;
     const tp = `${buffer.topic}/${buffer.partition}`;
