@@ -247,4 +247,59 @@ describe('runArchiver on Kafka', () => {
     // Ranges still follow each other: each starts where the one before ended, gaps included.
     expect(await expectContiguousRanges(lake, topic)).toBeGreaterThan(8);
   });
+  it('should archive every record once while a second archiver joins the group and the first one leaves', async () => {
+    const { log, lake, topic, group } = await setUp(4);
+    const owners = { a: new Set<number>(), b: new Set<number>() };
+    let rows = 0;
+    let target = Infinity;
+    let reached!: () => void;
+    const done = new Promise<void>((resolve) => (reached = resolve));
+    const start = (name: 'a' | 'b') => {
+      const controller = new AbortController();
+      const running = runArchiver({
+        log, lake, topics: [topic], group, rollBytes: 8_000, rollMs: 150, signal: controller.signal,
+        onFile: (f) => {
+          owners[name].add(f.partition);
+          if ((rows += f.rows) >= target) reached();
+        },
+      });
+      return { stop: async () => { controller.abort(); return running; } };
+    };
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 150));
+    const sent = await send(log, mixed(topic, 800));
+    const a = start('a');
+    // B joins: the group rebalances while A holds open ranges and commits; records keep coming.
+    const b = start('b');
+    // Until both have committed ranges since B joined (the rebalance takes a heartbeat or two).
+    const joined = Date.now();
+    let next = 800;
+    for (let i = 0; i < 8 || owners.b.size === 0; i++) {
+      expect(Date.now() - joined).toBeLessThan(30_000);
+      sent.push(...(await send(log, mixed(topic, 150, next))));
+      next += 150;
+      await pause();
+    }
+    // Both held partitions at once: the group was split between them.
+    expect(owners.a.size).toBeGreaterThan(0);
+    // A leaves: B takes its partitions over from the catalog's positions.
+    const totalsA = await a.stop();
+    for (let i = 0; i < 4; i++) {
+      sent.push(...(await send(log, mixed(topic, 150, next))));
+      next += 150;
+      await pause();
+    }
+    target = sent.length;
+    if (rows >= target) reached();
+    const timer = setTimeout(reached, 60_000);
+    await done;
+    clearTimeout(timer);
+    const totalsB = await b.stop();
+    expect(totalsA.records + totalsB.records).toBe(sent.length);
+    // After A left, B held every partition.
+    expect(owners.b).toEqual(new Set([0, 1, 2, 3]));
+    const archive = await readArchive(lake, topic);
+    expectUnique(archive.rows);
+    expect(archive.rows).toEqual(sortSent(sent));
+    await expectContiguousRanges(lake, topic);
+  });
 });
