@@ -33,13 +33,16 @@
  * - Ranges of one partition commit in offset order, one at a time.
  *
  * Errors: what the log, the lake and DuckDB raise (LOG_*, LAKE_*; INTERNAL for a failed COPY, with
- * the range and staging path); TOPIC_INVALID when two topics map to one dataset. A failed group
+ * the range and staging path); TOPIC_INVALID when two topics map to one dataset, and when a
+ * partition keeps returning offsets below what the raw zone holds of it (a topic deleted and
+ * created again under an archived name). A failed group
  * offset commit is only logged: the catalog already holds the range.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { TributaryError } from '../errors.ts';
 import type { Lake } from '../lake/lake.ts';
 import type { Log, LogConsumer, LogRecord } from '../log/log.ts';
 import type { Logger } from '../logger.ts';
@@ -85,6 +88,8 @@ export interface ArchiverOptions {
 
 /** Ranges rolled but not yet committed while reading goes on; then reading waits. */
 const MAX_PENDING = 2;
+/** Times in a row a partition may go back below its range start, with nothing committed between, before that is an error. */
+const MAX_REWINDS = 3;
 
 export async function runArchiver(options: ArchiverOptions): Promise<ArchiverTotals> {
   const { log, lake, logger } = options;
@@ -105,6 +110,8 @@ export async function runArchiver(options: ArchiverOptions): Promise<ArchiverTot
    * each rolled range. Absent for a partition the catalog has nothing of: its first record's offset.
    */
   const starts = new Map<string, number>();
+  /** Per partition, times in a row it went back below its range start (rewind) with no range committed since. */
+  const rewinds = new Map<string, number>();
   const pending: Promise<void>[] = [];
   let chain: Promise<void> = Promise.resolve();
   let failure: { error: unknown } | undefined;
@@ -156,7 +163,7 @@ export async function runArchiver(options: ArchiverOptions): Promise<ArchiverTot
       let archived = positions.get(tp.topic);
       if (!archived) positions.set(tp.topic, (archived = await archivedPositions(lake, tp.topic)));
       const at = archived.get(tp.partition);
-      await c.seek(tp.topic, tp.partition, at === undefined ? 'earliest' : { offset: at });
+      await c.seek(tp.topic, tp.partition, at === undefined ? 'earliest' : { offset: await readableFrom(tp.topic, tp.partition, at) });
       if (at === undefined) starts.delete(`${tp.topic}/${tp.partition}`);
       else starts.set(`${tp.topic}/${tp.partition}`, at);
       sought.add(`${tp.topic}/${tp.partition}`);
@@ -165,13 +172,41 @@ export async function runArchiver(options: ArchiverOptions): Promise<ArchiverTot
     return sought;
   }
 
+  /**
+   * Where to read a partition archived up to `at`: there, unless retention has deleted records the
+   * archiver never saw (then from the log's start: the next range covers the deleted offsets with no
+   * rows). A partition that ends before `at` is not the one archived: the topic was deleted and
+   * created again (TOPIC_INVALID). Asked of the log, not left to the consumer: Kafka answers a fetch
+   * outside the log with an error, not a position.
+   */
+  async function readableFrom(topic: string, partition: number, at: number): Promise<number> {
+    const admin = log.admin();
+    const info = await admin.describeTopic(topic).finally(() => admin.close());
+    const bounds = info.partitions.find((p) => p.partition === partition);
+    if (!bounds || at <= bounds.startOffset) {
+      if (bounds && at < bounds.startOffset) logger?.warn({ topic, partition, archived: at, logStart: bounds.startOffset, lost: bounds.startOffset - at }, 'archiver:partition:deleted-before-archived');
+      return bounds?.startOffset ?? at;
+    }
+    if (at > bounds.endOffset) {
+      const dataset = datasets.get(topic)!;
+      throw new TributaryError(
+        'TOPIC_INVALID',
+        `Archiver: raw/${dataset} holds ${topic}[${partition}] up to offset ${at}, but the log's partition ends at ${bounds.endOffset}: ` +
+          `the topic was deleted and created again, or the log was replaced. Archive it under another topic name, or move raw/${dataset} away`,
+      );
+    }
+    return at;
+  }
+
   async function take(records: readonly LogRecord[], sought: Set<string>): Promise<void> {
     for (const record of records) {
       const tp = `${record.topic}/${record.partition}`;
       if (sought.has(tp) || !owned.has(tp)) continue;
       const start = starts.get(tp);
-      // Already in a range (none is expected after a seek; this keeps a log that repeats one out).
-      if (start !== undefined && record.offset < start) continue;
+      if (start !== undefined && record.offset < start) {
+        await rewind(record, start);
+        continue;
+      }
       let buffer = buffers.get(tp);
       if (!buffer) {
         // The range starts where the last one ended, not at this record: on Kafka the offsets between
@@ -182,6 +217,36 @@ export async function runArchiver(options: ArchiverOptions): Promise<ArchiverTot
       }
       buffer.append(record);
       if (buffer.bytes >= rollBytes) await roll(buffer);
+    }
+  }
+
+  /**
+   * The log returned a record below where the partition's next range starts, so the consumer moved
+   * without this archiver seeking it: the group restarted the partition at its committed offset
+   * (behind the catalog) between two polls, or the topic was deleted and created again (Kafka then
+   * reads from the new topic's start). Take the partition up again from the catalog, as after a lost
+   * range. When that keeps happening with nothing committed between, the log's partition is behind the
+   * raw zone for good: fail rather than archive a new topic's records under the old one's offsets.
+   */
+  async function rewind(record: LogRecord, start: number): Promise<void> {
+    const tp = `${record.topic}/${record.partition}`;
+    const times = (rewinds.get(tp) ?? 0) + 1;
+    rewinds.set(tp, times);
+    if (times > MAX_REWINDS) {
+      const dataset = datasets.get(record.topic)!;
+      throw new TributaryError(
+        'TOPIC_INVALID',
+        `Archiver: ${record.topic}[${record.partition}] returns offset ${record.offset} again after ${MAX_REWINDS} seeks to offset ${start}, up to which raw/${dataset} already holds that partition: ` +
+          `the topic was deleted and created again, or the log was replaced. Archive it under another topic name, or move raw/${dataset} away`,
+      );
+    }
+    logger?.warn({ topic: record.topic, partition: record.partition, offset: record.offset, start }, 'archiver:partition:rewound');
+    epochs.set(tp, (epochs.get(tp) ?? 0) + 1);
+    owned.delete(tp);
+    const buffer = buffers.get(tp);
+    if (buffer) {
+      buffers.delete(tp);
+      await writer.discard(buffer);
     }
   }
 
@@ -211,6 +276,7 @@ export async function runArchiver(options: ArchiverOptions): Promise<ArchiverTot
       } catch (error) {
         logger?.warn({ topic: buffer.topic, partition: buffer.partition, error: (error as Error).message }, 'archiver:offsets:commit-failed');
       }
+      rewinds.delete(tp);
       totals.records += buffer.rows;
       totals.ranges++;
       for (const file of outcome.files) {

@@ -7,6 +7,7 @@ import type { Log, ProducerRecord } from '../../src/log/log.ts';
 import { openKafkaLog } from '../../src/log/kafka/kafka-log.ts';
 import { toDriverMessage } from '../../src/log/kafka/kafka-records.ts';
 import { tempDir } from '../support/cli.ts';
+import { rejection } from '../support/errors.ts';
 import { endpoint, uniqueName } from '../support/services.ts';
 import { archiveUntil, expectContiguousRanges, readArchive, records, send, sortSent, type Sent } from './archiver-support.ts';
 
@@ -304,6 +305,51 @@ describe('runArchiver on Kafka', () => {
     const archive = await readArchive(lake, topic);
     expectUnique(archive.rows);
     expect(archive.rows).toEqual(sortSent(sent));
+    await expectContiguousRanges(lake, topic);
+  });
+  it('should refuse a topic deleted and created again under an archived name rather than mix its offsets into the old ones', async () => {
+    const { log, lake, topic, group } = await setUp(2);
+    await send(log, mixed(topic, 400));
+    await archiveUntil({ log, lake, topics: [topic], group }, 400);
+    const admin = log.admin();
+    await admin.deleteTopic(topic);
+    // Kafka deletes a topic in the background: creating it again fails until that is done.
+    for (let i = 0; ; i++) {
+      try {
+        await admin.createTopic(topic, { partitions: 2 });
+        break;
+      } catch (error) {
+        if (i >= 50) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+    await admin.close();
+    const fresh = await send(log, mixed(topic, 40));
+    expect(Math.max(...fresh.map((s) => s.offset))).toBeLessThan(100);
+    // The catalog says ~200 per partition; the new topic's partitions read from 0 after each seek there.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 60_000);
+    const error = await rejection(runArchiver({ log, lake, topics: [topic], group: uniqueName('archiver'), signal: controller.signal }), 'TOPIC_INVALID');
+    clearTimeout(timer);
+    expect(error.message).toContain(`raw/${topic.toLowerCase().replaceAll('.', '_')}`);
+    // Nothing of the new topic went into the old dataset.
+    expect((await readArchive(lake, topic)).rows).toHaveLength(400);
+  });
+  it('should go on from the log start when retention deleted records before they were archived', async () => {
+    const { log, lake, topic, group } = await setUp(1);
+    const first = await send(log, mixed(topic, 300));
+    await archiveUntil({ log, lake, topics: [topic], group }, 300);
+    const second = await send(log, mixed(topic, 200, 300));
+    // What retention does: the log start moves past records the archiver has not read (300-349).
+    const { Admin } = await import('@platformatic/kafka');
+    const raw = new Admin({ bootstrapBrokers: brokers(), clientId: 'archiver-test-retention' });
+    await raw.deleteRecords({ topics: [{ name: topic, partitions: [{ partition: 0, offset: 350n }] }] }).finally(() => raw.close());
+    const again = await archiveUntil({ log, lake, topics: [topic], group }, 150);
+    expect(again.totals.records).toBe(150);
+    // The first range after the gap starts where the archive ended, its first row at the log start.
+    expect(again.files[0]!.from).toBe(300);
+    const archive = await readArchive(lake, topic);
+    expect(archive.rows).toEqual(sortSent([...first, ...second.filter((s) => s.offset >= 350)]));
     await expectContiguousRanges(lake, topic);
   });
 });

@@ -1,8 +1,11 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { archivedPositions } from '../../src/batch/archiver-layout.ts';
 import { runArchiver } from '../../src/batch/archiver.ts';
 import { openFsLake } from '../../src/lake/fs/fs-lake.ts';
 import { openEmbeddedLog } from '../../src/log/embedded/embedded-log.ts';
+import type { Log } from '../../src/log/log.ts';
+import { createLogger } from '../../src/logger.ts';
 import { rejection } from '../support/errors.ts';
 import { tempDir } from '../support/cli.ts';
 import { archiveUntil, expectContiguousRanges, readArchive, records, send, sortSent } from './archiver-support.ts';
@@ -112,6 +115,49 @@ describe('runArchiver', () => {
     expect(totals.records).toBe(60);
     expect(new Set(ranges).size).toBeGreaterThanOrEqual(4);
     expect((await readArchive(lake, 'pins')).rows).toEqual(sortSent(sent));
+    await close();
+  });
+
+  it('should take a partition up again from the catalog when the log moves it back without a seek', async () => {
+    const { log, lake, close } = await setUp(2);
+    const sent = await send(log, records('pins', 2000));
+    // The consumer goes back to offset 0 on its own once the records were read, as a group that
+    // restarts a partition at its committed offset between two polls would.
+    let nonEmpty = 0;
+    let moved = false;
+    const moving: Log = {
+      backend: log.backend, admin: () => log.admin(), producer: () => log.producer(), close: () => log.close(),
+      consumer(options) {
+        const inner = log.consumer(options);
+        return {
+          async poll(timeoutMs) {
+            if (nonEmpty >= 2 && !moved) {
+              moved = true;
+              for (const tp of inner.assignment()) await inner.seek(tp.topic, tp.partition, { offset: 0 });
+            }
+            const polled = await inner.poll(timeoutMs);
+            if (polled.length > 0) nonEmpty++;
+            return polled;
+          },
+          commit: (positions) => inner.commit(positions), seek: (t, p, at) => inner.seek(t, p, at), assignment: () => inner.assignment(), close: () => inner.close(),
+        };
+      },
+    };
+    const lines: string[] = [];
+    const logger = await createLogger({ level: 'warn', pretty: false, destination: new Writable({ write: (chunk: Buffer, _e, done) => { lines.push(chunk.toString()); done(); } }) });
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 30_000);
+    let rows = 0;
+    const rewound = () => lines.some((l) => l.includes('archiver:partition:rewound'));
+    const totals = await runArchiver({
+      log: moving, lake, topics: ['pins'], rollBytes: 20_000, rollMs: 100, logger, signal: controller.signal,
+      onFile: (f) => void ((rows += f.rows) >= 2000 && moved && controller.abort()),
+    });
+    clearTimeout(timer);
+    expect(moved && rewound()).toBe(true);
+    expect(totals.records).toBe(2000);
+    expect((await readArchive(lake, 'pins')).rows).toEqual(sortSent(sent));
+    await expectContiguousRanges(lake, 'pins');
     await close();
   });
 
