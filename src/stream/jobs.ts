@@ -28,7 +28,8 @@ export interface StatelessJobDefinition<T> extends Omit<StreamJob<T>, 'output'> 
   output: TableOutput<T> | TopicOutput<T>;
 }
 
-export interface WindowedJobDefinition<T, A, R> extends Omit<WindowedJob<T, A, R>, 'sink'> {
+/** The worker makes the sink from `table` and takes the key columns (for deleting merged sessions' rows) from it. */
+export interface WindowedJobDefinition<T, A, R> extends Omit<WindowedJob<T, A, R>, 'sink' | 'key'> {
   kind: 'windowed';
   table: TableSpec;
 }

@@ -46,7 +46,7 @@ export async function runJobs(jobs: readonly JobDefinition[], options: RunJobsOp
     try {
       if (job.kind === 'windowed') {
         const { kind: _kind, table, ...rest } = job;
-        const counts = await runWindowedJob({ ...rest, sink: sinkFor(job.name, table) }, {
+        const counts = await runWindowedJob({ ...rest, sink: sinkFor(job.name, table), key: table.key }, {
           ...common,
           state: options.state,
           onCheckpoint: (counts) => progress.set(job.name, { job: job.name, kind: 'windowed', counts }),

@@ -13,6 +13,14 @@
  * restart or a rebalance) restores its operator from that checkpoint and replays the records after
  * it; the results it emits again are the same rows, upserted, so the sink ends up exact.
  *
+ * Sessions that merge: a session window that was emitted and then grew or merged lives on as a new
+ * window whose result lists the old ones in `supersedes`. Their rows are deleted in the same
+ * checkpoint write that upserts the new row, so the table holds exactly the current sessions. The
+ * delete of a window is `row({ ...result, window })` reduced to the table's key columns, which the
+ * job gives as `key`. Between checkpoints changes are collected by key, the last one winning
+ * (sinks/pending-write.ts): a row emitted and superseded before a checkpoint is only deleted, a key
+ * deleted and emitted again only upserted.
+ *
  * Early results: with `earlyFiringMs`, a key whose open windows took records gets their current
  * results emitted (`final: false`) at most every `earlyFiringMs` of processing time, before the
  * watermark reaches them. The first record of a key after its last early emission registers a
@@ -25,6 +33,7 @@
 import { TributaryError } from '../errors.ts';
 import type { Log, LogRecord, ProducerRecord } from '../log/log.ts';
 import { LATENCY_SAMPLE_EVERY, type StreamMetrics } from '../metrics/stream-metrics.ts';
+import { PendingWrite } from '../sinks/pending-write.ts';
 import type { Row, Sink } from '../sinks/sink.ts';
 import type { StateStore } from '../state/state.ts';
 import type { Pipeline, RecordContext } from './pipeline.ts';
@@ -48,6 +57,11 @@ export interface WindowedJob<T, A, R> {
   sink: Sink;
   /** The row a window result becomes; its key columns must include the window key and the window. */
   row: (result: WindowResult<R>) => Row;
+  /**
+   * The sink table's key columns (a worker passes its TableSpec's), by which the rows of superseded
+   * session windows are deleted. Required for session windows.
+   */
+  key?: readonly string[];
   checkpointMs?: number;
   /**
    * Emit the results of windows still open, per key, at most this often in processing time (off by
@@ -80,6 +94,9 @@ export async function runWindowedJob<T, A, R>(job: WindowedJob<T, A, R>, options
   const early = job.earlyFiringMs;
   if (early !== undefined && (!Number.isSafeInteger(early) || early <= 0)) {
     throw new TributaryError('CONFIG_INVALID', `stream job "${job.name}": earlyFiringMs must be a positive integer of milliseconds: got ${String(early)}`);
+  }
+  if (job.window.kind === 'session' && !(Array.isArray(job.key) && job.key.length > 0)) {
+    throw new TributaryError('CONFIG_INVALID', `stream job "${job.name}": session windows need \`key\`, the sink table's key columns, to delete the rows of sessions that merge`);
   }
   const topic = repartitionTopic(job.name);
   const source = await options.log.admin().describeTopic(job.pipeline.topic);
@@ -222,7 +239,7 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, inp
   const consumer = options.log.consumer({ group: `job.${job.name}.windows`, topics: [topic] });
   const producer = options.log.producer();
   await job.sink.open();
-  let rows: Row[] = [];
+  const pending = new PendingWrite(job.key);
   let late: ProducerRecord[] = [];
   let lastCheckpoint = now();
   /** Append timestamps of sampled records whose results the next checkpoint makes durable. */
@@ -235,7 +252,7 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, inp
 
   const checkpoint = async () => {
     if (late.length > 0) await producer.send(late);
-    if (rows.length > 0) await job.sink.write({ rows, positions: [] });
+    if (pending.size > 0) await job.sink.write({ ...pending.take(), positions: [] });
     const owned = new Set(consumer.assignment().map((tp) => tp.partition));
     const changes = new Map<string, Buffer | undefined>();
     for (const [partition, operator] of operators) {
@@ -247,7 +264,6 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, inp
     if (changes.size > 0) await options.state.commit(namespace, changes);
     await consumer.commit([...positions].filter(([p]) => owned.has(p)).map(([partition, offset]) => ({ topic, partition, offset })));
     options.metrics?.observeDurable(job.name, sampled);
-    rows = [];
     late = [];
     sampled = [];
     lastCheckpoint = now();
@@ -357,7 +373,9 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, inp
 
   function emit(results: WindowResult<R>[]): void {
     for (const result of results) {
-      rows.push(job.row(result));
+      // Deletes first: under a key of the window start alone, the new row may take an old one's key.
+      for (const window of result.supersedes) pending.delete(job.row({ ...result, window }));
+      pending.upsert(job.row(result));
       counts.results++;
     }
   }
