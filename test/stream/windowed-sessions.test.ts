@@ -80,7 +80,7 @@ describe('session windows in the sink', () => {
     );
     // The streams did merge sessions that had already been emitted.
     expect(superseded).toBeGreaterThan(50);
-  });
+  }, 60_000);
 
   it('a job should refuse session windows without the key columns', async () => {
     const dir = await tempDir();
