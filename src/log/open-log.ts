@@ -20,6 +20,7 @@ export async function openLog(config: Readonly<Config>, options: OpenLogOptions 
       autoCreateTopics: log.autoCreateTopics,
       defaultPartitions: log.defaultPartitions,
       maxRecordBytes: log.maxRecordBytes,
+      onWarning: options.onWarning,
       ...(kafka.saslMechanism && kafka.saslUsername && kafka.saslPassword
         ? { sasl: { mechanism: kafka.saslMechanism, username: kafka.saslUsername, password: kafka.saslPassword } }
         : {}),

@@ -9,9 +9,21 @@ import { describeLogContract, pollUntil } from './log-contract.ts';
 const brokers = () => endpoint('TRIBUTARY_KAFKA_BROKERS').split(',');
 const topicName = (prefix: string) => uniqueName(prefix).replace(/_/g, '-');
 
+/** What retention does: the partition's log start moves to `before`. */
+async function deleteRecords(topic: string, partition: number, before: number): Promise<void> {
+  const { Admin } = await import('@platformatic/kafka');
+  const admin = new Admin({ bootstrapBrokers: brokers(), clientId: 'kafka-log-test-retention' });
+  try {
+    await admin.deleteRecords({ topics: [{ name: topic, partitions: [{ partition, offset: BigInt(before) }] }] });
+  } finally {
+    await admin.close();
+  }
+}
+
 describeLogContract('kafka', () =>
   Promise.resolve({
     open: (options) => openKafkaLog({ brokers: brokers(), ...options }),
+    deleteOldRecords: (_log, topic, partition, before) => deleteRecords(topic, partition, before),
     // Nothing to remove: the tests delete their topics, and groups expire on the broker.
     cleanup: () => Promise.resolve(),
   }),
@@ -139,6 +151,40 @@ describe('kafka log', () => {
     const got = await pollUntil(consumer, (all) => all.length >= 1);
     expect(got.map((r) => [r.partition, r.offset, r.value?.toString()])).toEqual([[1, 0, 'new']]);
     await Promise.all([consumer.close(), producer.close(), admin.close()]);
+  });
+
+  it('should warn, naming the partition and both offsets, when a group commit or a seek lies below the log start', async () => {
+    const warnings: { message: string; details: Record<string, unknown> }[] = [];
+    const log = await open({ onWarning: (message, details) => warnings.push({ message, details }) });
+    const topic = await newTopic(log, 1);
+    const group = topicName('g');
+    const producer = log.producer();
+    await producer.send(Array.from({ length: 10 }, (_, seq) => ({ topic, value: Buffer.from(String(seq)) })));
+    const first = log.consumer({ group, topics: [topic] });
+    await pollUntil(first, (all) => all.length >= 10);
+    await first.commit();
+    await first.close();
+    // While the group is away, records it has not read are appended and deleted.
+    await producer.send(Array.from({ length: 30 }, (_, i) => ({ topic, value: Buffer.from(String(10 + i)) })));
+    await deleteRecords(topic, 0, 30);
+    const second = log.consumer({ group, topics: [topic] });
+    const got = await pollUntil(second, (all) => all.length >= 10);
+    expect(got.map((r) => r.offset)).toEqual(Array.from({ length: 10 }, (_, i) => 30 + i));
+    expect(warnings).toEqual([
+      {
+        message: expect.stringContaining('below the log start') as string,
+        details: { group, topic, partition: 0, requestedOffset: 10, resumedAt: 30, logStartOffset: 30, logEndOffset: 40 },
+      },
+    ]);
+    await second.seek(topic, 0, { offset: 3 });
+    expect(warnings[1]?.details).toMatchObject({ topic, partition: 0, requestedOffset: 3, resumedAt: 30 });
+    await second.seek(topic, 0, { offset: 45 });
+    expect(warnings[2]?.message).toContain('past the log end');
+    expect(warnings[2]?.details).toMatchObject({ topic, partition: 0, requestedOffset: 45, resumedAt: 40 });
+    await producer.send([{ topic, value: Buffer.from('40') }]);
+    expect((await pollUntil(second, (all) => all.length >= 1)).map((r) => r.offset)).toEqual([40]);
+    expect(warnings).toHaveLength(3);
+    await Promise.all([second.close(), producer.close()]);
   });
 
   it('should list only user topics and report unknown topics as TOPIC_NOT_FOUND', async () => {

@@ -4,7 +4,7 @@
  * open it again as a restarted process would.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Log, LogConsumer, LogRecord } from '../../src/log/log.ts';
+import type { Log, LogConsumer, LogRecord, PartitionInfo } from '../../src/log/log.ts';
 import { partitionForKey } from '../../src/log/partitioner.ts';
 import { rejection } from '../support/errors.ts';
 import { uniqueName } from '../support/services.ts';
@@ -12,10 +12,17 @@ import { uniqueName } from '../support/services.ts';
 export interface LogOpenOptions {
   autoCreateTopics?: boolean;
   maxRecordBytes?: number;
+  /** Embedded: the segment size, so that retention can remove part of a small topic. Kafka ignores it. */
+  segmentBytes?: number;
 }
 
 export interface LogFixture {
   open(options?: LogOpenOptions): Promise<Log>;
+  /**
+   * Removes the oldest records of a partition as retention does, keeping the newest: those below
+   * `before` (Kafka: DeleteRecords), or the whole segments before the newest one (embedded).
+   */
+  deleteOldRecords(log: Log, topic: string, partition: number, before: number): Promise<void>;
   /** Removes what the fixture made (directories); topics are deleted by the tests themselves. */
   cleanup(): Promise<void>;
 }
@@ -179,6 +186,38 @@ export function describeLogContract(name: string, makeFixture: () => Promise<Log
       const fresh = await pollUntil(late, (all) => all.length >= 1);
       expect(fresh.map((r) => parse<{ seq: number }>(r).seq)).toEqual([10]);
       await Promise.all([consumer.close(), late.close(), producer.close()]);
+    });
+
+    it('should resume at the log start when sought below it or committed below it, and at the end when sought past it', async () => {
+      const log = await openLog({ segmentBytes: 1024 });
+      const topic = await newTopic(log, 1);
+      const producer = log.producer();
+      // One send per record: the embedded log rolls segments between batches only.
+      for (let seq = 0; seq < 40; seq++) await producer.send([{ topic, value: json({ seq, pad: 'x'.repeat(100) }) }]);
+      await fixture.deleteOldRecords(log, topic, 0, 20);
+      const [{ startOffset: start, endOffset: end }] = (await log.admin().describeTopic(topic)).partitions as [PartitionInfo];
+      expect(start).toBeGreaterThan(0);
+      expect(end).toBe(40);
+      const held = Array.from({ length: end - start }, (_, i) => start + i);
+
+      const group = uniqueName('g');
+      const consumer = log.consumer({ group, topics: [topic] });
+      expect((await pollUntil(consumer, (all) => all.length >= held.length)).map((r) => r.offset)).toEqual(held);
+      // Below the start: the records there are gone; reading goes on with every record still held.
+      await consumer.seek(topic, 0, { offset: 0 });
+      expect((await pollUntil(consumer, (all) => all.length >= held.length)).map((r) => r.offset)).toEqual(held);
+      // Past the end: nothing to read, and records appended later are read from the end on.
+      await consumer.seek(topic, 0, { offset: end + 100 });
+      expect(await consumer.poll(500)).toEqual([]);
+      await producer.send([40, 41].map((seq) => ({ topic, value: json({ seq }) })));
+      const later = await pollUntil(consumer, (all) => all.length >= 2);
+      expect(later.map((r) => [r.offset, parse<{ seq: number }>(r).seq])).toEqual([[40, 40], [41, 41]]);
+      // A group whose commit is below the start resumes at the start.
+      await consumer.commit([{ topic, partition: 0, offset: 1 }]);
+      await consumer.close();
+      const next = log.consumer({ group, topics: [topic] });
+      expect((await pollUntil(next, (all) => all.length >= held.length + 2)).map((r) => r.offset)).toEqual([...held, 40, 41]);
+      await Promise.all([next.close(), producer.close()]);
     });
 
     it('should carry headers, null and empty values, unicode keys and 1 MB records', async () => {

@@ -6,9 +6,16 @@
  * below its low-water mark, so the next fetch overlaps the caller's processing of the last batch.
  * A seek or a rebalance bumps a partition's version; data fetched for an older version or offset
  * is dropped when it arrives.
+ *
+ * A position outside the log (below its start once retention or DeleteRecords removed records, or
+ * past its end) gets OFFSET_OUT_OF_RANGE, with -1 for both of the partition's ends; the ends are
+ * then asked with ListOffsets and reading resumes at the nearer one, as on the embedded log: below
+ * the start at the start (every record still held is read), past the end at the end. Each move is
+ * reported through `onWarning`.
  */
 import type { ConnectionPool, Consumer } from '@platformatic/kafka';
 import type { LogRecord } from '../log.ts';
+import { insideLog, partitionBounds } from './consumer-offsets.ts';
 import { findDriverError } from './kafka-errors.ts';
 import { appendLogRecords } from './kafka-records.ts';
 
@@ -33,9 +40,14 @@ export interface PartitionState {
 }
 
 export interface FetcherSettings {
-  from: 'earliest' | 'latest';
   maxBytes: number;
   partitionMaxBytes: number;
+  onWarning: (message: string, details: Record<string, unknown>) => void;
+}
+
+interface Request {
+  version: number;
+  position: number;
 }
 
 interface Chunk {
@@ -146,7 +158,8 @@ export class Fetcher {
     const topicNames = new Map<string, string>();
     // Per leader, per topic id, the partitions to read, and what each request asked for.
     const requests = new Map<number, Map<string, FetchRequestPartition[]>>();
-    const asked = new Map<PartitionState, { version: number; position: number }>();
+    const asked = new Map<PartitionState, Request>();
+    const outOfRange: [PartitionState, Request][] = [];
     for (const state of states) {
       const topic = metadata.topics.get(state.topic);
       const leader = topic?.partitions[state.partition]?.leader ?? -1;
@@ -186,17 +199,16 @@ export class Fetcher {
             const state = byKey.get(partitionKey(topic, p.partitionIndex));
             const request = state && asked.get(state);
             // Stale: the partition was revoked, sought or read on since this request left.
-            if (!state || !request || !owns(state) || state.version !== request.version || state.position !== request.position) continue;
+            if (!state || !request || !isCurrent(state, request, owns)) continue;
             if (p.errorCode === OFFSET_OUT_OF_RANGE) {
-              state.position = Number(this.#settings.from === 'earliest' ? p.logStartOffset : p.highWatermark);
-              state.version++;
+              outOfRange.push([state, request]);
               continue;
             }
             // Other partition errors (leadership moving, a topic being deleted) are retried by the
             // next round once the driver's metadata is refreshed.
             if (p.errorCode !== 0 || !p.records || p.records.length === 0) continue;
             const records: LogRecord[] = [];
-            state.position = appendLogRecords(topic, p.partitionIndex, p.records, request.position, records);
+            state.position = appendLogRecords(topic, p.partitionIndex, p.records, p.abortedTransactions, request.position, records);
             if (records.length > 0) {
               this.#chunks.push({ state, records, next: 0 });
               this.#buffered += records.length;
@@ -206,10 +218,23 @@ export class Fetcher {
         }
       }),
     );
+    await Promise.all(outOfRange.map(([state, request]) => this.#resumeInRange(state, request, owns)));
     // A broker answering at once with nothing (a partition in error, a fetch session being reset)
     // would otherwise have poll send fetch after fetch; wait as a fetch at the broker would have.
     const early = Math.min(maxWaitMs - (Date.now() - started), EMPTY_ROUND_PAUSE_MS);
     if (added === 0 && early > 0) await new Promise((resolve) => setTimeout(resolve, early));
+  }
+
+  /** Moves a position the broker called out of range to the nearer end of the partition. */
+  async #resumeInRange(state: PartitionState, request: Request, owns: (state: PartitionState) => boolean): Promise<void> {
+    const { topic, partition } = state;
+    const bounds = await partitionBounds(this.#client, topic, partition);
+    if (!isCurrent(state, request, owns)) return;
+    const resumed = insideLog(request.position, bounds, { group: this.#client.groupId, topic, partition }, this.#settings.onWarning);
+    // Inside by now (records were appended up to it): the next round reads there.
+    if (resumed === request.position) return;
+    state.position = resumed;
+    state.version++;
   }
 
   /** One fetch; a response whose only errors are per partition is still returned, for its good partitions. */
@@ -235,6 +260,11 @@ export class Fetcher {
       throw error;
     }
   }
+}
+
+/** The partition is still this member's, and neither sought nor read on since `request`. */
+function isCurrent(state: PartitionState, request: Request, owns: (state: PartitionState) => boolean): boolean {
+  return owns(state) && state.version === request.version && state.position === request.position;
 }
 
 function isFetchResponse(value: unknown): value is FetchResponse {

@@ -12,6 +12,37 @@ export async function endOffsets(client: Consumer, topic: string, partitions: re
   return new Map(partitions.map((p) => [p, Number(offsets[p] ?? 0n)]));
 }
 
+/** A partition's first offset still held and the offset its next record will get. */
+export interface PartitionBounds {
+  start: number;
+  end: number;
+}
+
+export async function partitionBounds(client: Consumer, topic: string, partition: number): Promise<PartitionBounds> {
+  const [starts, ends] = await Promise.all([endOffsets(client, topic, [partition], 'earliest'), endOffsets(client, topic, [partition], 'latest')]);
+  return { start: starts.get(partition)!, end: ends.get(partition)! };
+}
+
+/**
+ * Where reading goes on from `requested` in a partition with `bounds`: there when it is inside,
+ * else at the nearer end, as on the embedded log. Below the start every record still held is read;
+ * past the end, the records appended from now on. A move is reported through `onWarning`.
+ */
+export function insideLog(requested: number, bounds: PartitionBounds, where: { group: string; topic: string; partition: number }, onWarning: (message: string, details: Record<string, unknown>) => void): number {
+  const { start, end } = bounds;
+  if (requested >= start && requested <= end) return requested;
+  const below = requested < start;
+  const resumedAt = below ? start : end;
+  onWarning(below ? 'consumer position is below the log start (its records were deleted); reading resumes at the log start' : 'consumer position is past the log end; reading resumes at the end', {
+    ...where,
+    requestedOffset: requested,
+    resumedAt,
+    logStartOffset: start,
+    logEndOffset: end,
+  });
+  return resumedAt;
+}
+
 /** The group's committed offsets (the next offset to read) for some partitions of one topic; absent when none. */
 export async function committedOffsets(client: Consumer, topic: string, partitions: readonly number[]): Promise<Map<number, number>> {
   const listed = await client.listCommittedOffsets({ topics: [{ topic, partitions: [...partitions] }] });

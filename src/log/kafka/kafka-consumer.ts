@@ -16,7 +16,7 @@
 import type { ConnectionPool, Consumer, GroupAssignment } from '@platformatic/kafka';
 import { TributaryError } from '../../errors.ts';
 import type { ConsumerOptions, LogConsumer, LogRecord, RecordPosition, SeekPosition, TopicPartition } from '../log.ts';
-import { committedOffsets, endOffsets, seekOffset } from './consumer-offsets.ts';
+import { committedOffsets, endOffsets, insideLog, partitionBounds, seekOffset } from './consumer-offsets.ts';
 import { Fetcher, partitionKey, type PartitionState } from './consumer-fetcher.ts';
 import { isUnknownTopic, toLogError } from './kafka-errors.ts';
 import { lookupTopic } from './kafka-topics.ts';
@@ -35,6 +35,7 @@ export interface KafkaConsumerSettings {
   fetchPool: ConnectionPool;
   maxBytes: number;
   partitionMaxBytes: number;
+  onWarning: (message: string, details: Record<string, unknown>) => void;
   onClose: () => void;
 }
 
@@ -68,7 +69,7 @@ export class KafkaConsumer implements LogConsumer {
     this.#from = options.from ?? 'earliest';
     this.#maxRecords = Math.max(1, options.maxRecords ?? DEFAULT_MAX_RECORDS);
     this.#missing = new Set(options.topics);
-    this.#fetcher = new Fetcher(client, settings.fetchPool, { from: this.#from, maxBytes: settings.maxBytes, partitionMaxBytes: settings.partitionMaxBytes });
+    this.#fetcher = new Fetcher(client, settings.fetchPool, { maxBytes: settings.maxBytes, partitionMaxBytes: settings.partitionMaxBytes, onWarning: settings.onWarning });
     client.on('consumer:group:join', (payload) => this.#onAssignment(payload.assignments ?? []));
     // A background rejoin that failed for good: no more heartbeats; the next poll joins again.
     client.on('error', (error: unknown) => {
@@ -129,11 +130,23 @@ export class KafkaConsumer implements LogConsumer {
     }
     let offset: number;
     try {
-      offset = await seekOffset(this.#client, topic, partition, position);
+      offset = await this.#seekTarget(topic, partition, position);
     } catch (error) {
       throw toLogError(error, `seek in ${topic}[${partition}]`);
     }
     if (this.#partitions.get(key) === state) this.#moveTo(state, offset);
+  }
+
+  /**
+   * The offset a seek moves to. An offset outside the log is brought inside now, as the embedded
+   * log does: left to the fetch, a seek past the end would land at an end that records appended in
+   * the meantime had already moved, and skip them.
+   */
+  async #seekTarget(topic: string, partition: number, position: SeekPosition): Promise<number> {
+    const offset = await seekOffset(this.#client, topic, partition, position);
+    if (typeof position !== 'object' || !('offset' in position)) return offset;
+    const bounds = await partitionBounds(this.#client, topic, partition);
+    return insideLog(offset, bounds, { group: this.#client.groupId, topic, partition }, this.#settings.onWarning);
   }
 
   assignment(): TopicPartition[] {
@@ -314,7 +327,7 @@ export class KafkaConsumer implements LogConsumer {
         if (!this.#assigned.has(key) || this.#partitions.has(key)) continue;
         const pending = this.#pendingSeeks.get(key);
         this.#pendingSeeks.delete(key);
-        const position = pending === undefined ? starts.get(partition)! : await seekOffset(this.#client, topic, partition, pending);
+        const position = pending === undefined ? starts.get(partition)! : await this.#seekTarget(topic, partition, pending);
         if (!this.#assigned.has(key) || this.#partitions.has(key)) continue;
         this.#partitions.set(key, { topic, partition, key, topicId: metadata.id, position, version: 0, polled: undefined });
       }

@@ -29,6 +29,8 @@ export interface KafkaLogOptions {
   /** Per fetch request, and per partition in it: how much a consumer reads at once. */
   fetchMaxBytes?: number;
   fetchPartitionMaxBytes?: number;
+  /** Hears of what the log handled on its own but a reader should know, e.g. a consumer moved back inside the log. */
+  onWarning?: (message: string, details: Record<string, unknown>) => void;
 }
 
 const DEFAULT_MAX_RECORD_BYTES = 1_048_576;
@@ -114,6 +116,7 @@ export async function openKafkaLog(options: KafkaLogOptions): Promise<Log> {
         fetchPool,
         maxBytes: options.fetchMaxBytes ?? DEFAULT_FETCH_MAX_BYTES,
         partitionMaxBytes: options.fetchPartitionMaxBytes ?? DEFAULT_FETCH_PARTITION_MAX_BYTES,
+        onWarning: options.onWarning ?? (() => undefined),
         onClose: () => open.delete(consumer),
       });
       open.add(consumer);
