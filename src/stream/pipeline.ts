@@ -124,10 +124,13 @@ export class Pipeline<T> {
 
   private decode(value: Buffer | null): unknown {
     if (value === null) throw new TributaryError('SCHEMA_VALIDATION', `record of topic ${this.topic} has no value`);
-    const parsed = jsonCodec().decode(value, this.topic);
+    const parsed = json.decode(value, this.topic);
     return this.schema ? validate(this.schema, parsed, this.topic) : parsed;
   }
 }
+
+/** Schema-less: the step's schema checks the parsed value. */
+const json = jsonCodec();
 
 function counter(counts: Map<string, StepCounts>, name: string): StepCounts {
   let c = counts.get(name);

@@ -242,6 +242,7 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, inp
   const pending = new PendingWrite(job.key);
   let late: ProducerRecord[] = [];
   let lastCheckpoint = now();
+  const checkpointMs = job.checkpointMs ?? 1000;
   /** Append timestamps of sampled records whose results the next checkpoint makes durable. */
   let sampled: number[] = [];
   const unregister = options.metrics?.register(job.name, {
@@ -273,14 +274,15 @@ async function runWindows<T, A, R>(job: WindowedJob<T, A, R>, topic: string, inp
 
   try {
     while (!options.signal?.aborted) {
-      const records = await consumer.poll(100);
+      // Wait no longer than the next checkpoint is due, so that it is taken on time when input pauses.
+      const records = await consumer.poll(Math.max(1, Math.min(100, checkpointMs - (now() - lastCheckpoint))));
       const sought = await adoptPartitions();
       for (const record of records) if (!sought.has(record.partition)) take(record);
       // Each partition's watermark is its own: the least progress of the input partitions feeding it,
       // as its records and markers show, so a partition taken over and replayed catches up by itself.
       for (const [partition, operator] of operators) emit(operator.advanceWatermark(marks.get(partition)!.current()));
       if (job.earlyFiringMs !== undefined) fireEarly(now());
-      if (now() - lastCheckpoint >= (job.checkpointMs ?? 1000)) await checkpoint();
+      if (now() - lastCheckpoint >= checkpointMs) await checkpoint();
     }
     await checkpoint();
   } finally {

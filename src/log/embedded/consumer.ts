@@ -13,6 +13,12 @@ export interface ConsumerHost {
 
 const READ_BYTES = 1024 * 1024;
 
+/**
+ * Reads at the head come from memory (tail-cache.ts) and resolve without a trip through the event
+ * loop; a caller polling in a loop would then starve timers and I/O. Every poll lets them run first.
+ */
+const yieldToLoop = () => new Promise((resolve) => setImmediate(resolve));
+
 export class EmbeddedConsumer implements LogConsumer, GroupMember {
   readonly topics: readonly string[];
   private readonly host: ConsumerHost;
@@ -67,6 +73,7 @@ export class EmbeddedConsumer implements LogConsumer, GroupMember {
       throw error;
     }
     const deadline = Date.now() + timeoutMs;
+    await yieldToLoop();
     for (;;) {
       const records = await this.readAvailable();
       if (records.length > 0 || this.pendingError) {
