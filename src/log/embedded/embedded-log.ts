@@ -12,6 +12,7 @@ import { recordBytes } from './batch.ts';
 import { EmbeddedConsumer } from './consumer.ts';
 import { Groups } from './groups.ts';
 import { Partition, type FsyncPolicy } from './partition.ts';
+import { syncGate } from './sync-gate.ts';
 
 export interface EmbeddedLogOptions {
   dir: string;
@@ -58,6 +59,8 @@ class EmbeddedLog implements Log {
   readonly backend = 'embedded';
   private readonly topics = new Map<string, Partition[]>();
   private cacheShare: number | undefined;
+  /** Two fsyncs at a time across the partitions: the other thread-pool threads stay free for writes and reads. */
+  private readonly syncGate = syncGate(2);
   private readonly creating = new Map<string, Promise<Partition[]>>();
   readonly groups: Groups;
   private readonly options: Required<Omit<EmbeddedLogOptions, 'retentionMs' | 'retentionBytes'>> & Pick<EmbeddedLogOptions, 'retentionMs' | 'retentionBytes'>;
@@ -137,7 +140,7 @@ class EmbeddedLog implements Log {
   }
 
   private openPartitions(topic: string, count: number): Promise<Partition[]> {
-    const options = { fsync: this.options.fsync, segmentBytes: this.options.segmentBytes, tailCacheBytes: () => this.tailCacheBytes(), onWarning: this.options.onWarning };
+    const options = { fsync: this.options.fsync, segmentBytes: this.options.segmentBytes, tailCacheBytes: () => this.tailCacheBytes(), syncGate: this.syncGate, onWarning: this.options.onWarning };
     return Promise.all(Array.from({ length: count }, (_, p) => Partition.open(topic, p, path.join(this.topicsDir, topic, String(p)), options)));
   }
 

@@ -7,6 +7,7 @@ import { TributaryError } from '../../errors.ts';
 import type { LogRecord, ProducerRecord } from '../log.ts';
 import { decodeBatch, encodeBatch, plausible, readHeader, crcMatches, BATCH_HEADER_BYTES } from './batch.ts';
 import { Segment } from './segment.ts';
+import type { SyncGate } from './sync-gate.ts';
 import { TailCache } from './tail-cache.ts';
 
 export type FsyncPolicy = { mode: 'always' } | { mode: 'interval'; ms: number } | { mode: 'never' };
@@ -16,6 +17,8 @@ export interface PartitionOptions {
   segmentBytes: number;
   /** Bytes of the latest batches this partition keeps in memory for readers at the head (tail-cache.ts); asked on every write. Without: none. */
   tailCacheBytes?: () => number;
+  /** Shared by the log's partitions: how many fsyncs run at once (sync-gate.ts). Without: no limit. */
+  syncGate?: SyncGate;
   onWarning: (message: string, details: Record<string, unknown>) => void;
 }
 
@@ -166,7 +169,7 @@ export class Partition {
     if (policy.mode === 'never') {
       for (const p of group) p.resolve();
     } else if (policy.mode === 'always') {
-      this.active.sync().then(
+      this.sync().then(
         () => group.forEach((p) => p.resolve()),
         (error: unknown) => group.forEach((p) => p.reject(error)),
       );
@@ -176,13 +179,18 @@ export class Partition {
     }
   }
 
+  private sync(): Promise<void> {
+    const segment = this.active;
+    return this.options.syncGate ? this.options.syncGate(() => segment.sync()) : segment.sync();
+  }
+
   /** fsync=interval: one fsync acknowledges every batch written since the last one. */
   private async syncNow(): Promise<void> {
     this.syncTimer = undefined;
     const group = this.unsynced;
     this.unsynced = [];
     try {
-      await this.active.sync();
+      await this.sync();
       for (const p of group) p.resolve();
     } catch (error) {
       for (const p of group) p.reject(error);
