@@ -117,7 +117,10 @@ export interface LogConsumer {
   poll(timeoutMs?: number): Promise<LogRecord[]>;
   /** Commit positions (next offset to read) for the group; without an argument, everything polled so far. */
   commit(positions?: readonly RecordPosition[]): Promise<void>;
-  /** Move the read position of an assigned partition. */
+  /**
+   * Move the read position of an assigned partition. An offset outside the partition (below its
+   * start after retention, or past its end) reads from the nearer end instead.
+   */
   seek(topic: string, partition: number, position: SeekPosition): Promise<void>;
   /** The partitions this member owns now; changes when members join or leave. */
   assignment(): TopicPartition[];
