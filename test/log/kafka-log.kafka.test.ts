@@ -1,13 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TributaryError } from '../../src/errors.ts';
-import type { Log, LogRecord } from '../../src/log/log.ts';
-import { openKafkaLog, type KafkaLogOptions } from '../../src/log/kafka/kafka-log.ts';
-import { endpoint, uniqueName } from '../support/services.ts';
+import type { LogRecord } from '../../src/log/log.ts';
+import { openKafkaLog } from '../../src/log/kafka/kafka-log.ts';
+import { brokers, kafkaLogs, kafkaName } from '../support/kafka.ts';
 import { rejection } from '../support/errors.ts';
 import { describeLogContract, pollUntil } from './log-contract.ts';
 
-const brokers = () => endpoint('TRIBUTARY_KAFKA_BROKERS').split(',');
-const topicName = (prefix: string) => uniqueName(prefix).replace(/_/g, '-');
 
 /** What retention does: the partition's log start moves to `before`. */
 async function deleteRecords(topic: string, partition: number, before: number): Promise<void> {
@@ -30,30 +28,10 @@ describeLogContract('kafka', () =>
 );
 
 describe('kafka log', () => {
-  const logs: Log[] = [];
-  const topics: string[] = [];
-  const open = async (options: Partial<KafkaLogOptions> = {}) => {
-    const log = await openKafkaLog({ brokers: brokers(), ...options });
-    logs.push(log);
-    return log;
-  };
-  const newTopic = async (log: Log, partitions: number) => {
-    const topic = topicName('kafka-log');
-    const admin = log.admin();
-    await admin.createTopic(topic, { partitions });
-    await admin.close();
-    topics.push(topic);
-    return topic;
-  };
+  const { open, newTopic, cleanup } = kafkaLogs('kafka-log');
 
   afterEach(async () => {
-    const log = logs.at(-1);
-    if (log && topics.length > 0) {
-      const admin = log.admin();
-      for (const topic of topics.splice(0)) await admin.deleteTopic(topic).catch(() => undefined);
-      await admin.close();
-    }
-    for (const l of logs.splice(0).reverse()) await l.close();
+    await cleanup();
   });
 
   it('should split a send larger than one batch per partition and return consecutive offsets', async () => {
@@ -83,7 +61,7 @@ describe('kafka log', () => {
   it('should return no more than maxRecords per poll and commit everything polled without an argument', async () => {
     const log = await open();
     const topic = await newTopic(log, 2);
-    const group = topicName('g');
+    const group = kafkaName('g');
     const producer = log.producer();
     await producer.send(Array.from({ length: 50 }, (_, seq) => ({ topic, key: Buffer.from(`k${seq}`), value: Buffer.from(String(seq)) })));
     const consumer = log.consumer({ group, topics: [topic], maxRecords: 7 });
@@ -112,7 +90,7 @@ describe('kafka log', () => {
     const topic = await newTopic(log, 1);
     const producer = log.producer();
     await producer.send(Array.from({ length: 10 }, (_, seq) => ({ topic, value: Buffer.from(String(seq)) })));
-    const consumer = log.consumer({ group: topicName('g'), topics: [topic] });
+    const consumer = log.consumer({ group: kafkaName('g'), topics: [topic] });
     await consumer.seek(topic, 0, { offset: 6 });
     const got = await pollUntil(consumer, (all) => all.length >= 4);
     expect(got.map((r) => r.offset)).toEqual([6, 7, 8, 9]);
@@ -122,7 +100,7 @@ describe('kafka log', () => {
   it('should start a partition left by another member at the group commit', async () => {
     const log = await open();
     const topic = await newTopic(log, 1);
-    const group = topicName('g');
+    const group = kafkaName('g');
     const producer = log.producer();
     await producer.send(Array.from({ length: 10 }, (_, seq) => ({ topic, value: Buffer.from(String(seq)) })));
     const first = log.consumer({ group, topics: [topic] });
@@ -141,7 +119,7 @@ describe('kafka log', () => {
     const admin = log.admin();
     const producer = log.producer();
     await producer.send([0, 1].map((partition) => ({ topic, partition, value: Buffer.from('old') })));
-    const consumer = log.consumer({ group: topicName('g'), topics: [topic] });
+    const consumer = log.consumer({ group: kafkaName('g'), topics: [topic] });
     await pollUntil(consumer, (all) => all.length >= 2);
     await admin.deleteTopic(topic);
     expect(await consumer.poll(500)).toEqual([]);
@@ -157,7 +135,7 @@ describe('kafka log', () => {
     const warnings: { message: string; details: Record<string, unknown> }[] = [];
     const log = await open({ onWarning: (message, details) => warnings.push({ message, details }) });
     const topic = await newTopic(log, 1);
-    const group = topicName('g');
+    const group = kafkaName('g');
     const producer = log.producer();
     await producer.send(Array.from({ length: 10 }, (_, seq) => ({ topic, value: Buffer.from(String(seq)) })));
     const first = log.consumer({ group, topics: [topic] });
@@ -190,7 +168,7 @@ describe('kafka log', () => {
   it('should list only user topics and report unknown topics as TOPIC_NOT_FOUND', async () => {
     const log = await open();
     const admin = log.admin();
-    const group = topicName('g');
+    const group = kafkaName('g');
     const topic = await newTopic(log, 1);
     // A committed offset makes the broker create __consumer_offsets, which must not be listed.
     const consumer = log.consumer({ group, topics: [topic] });
@@ -199,10 +177,10 @@ describe('kafka log', () => {
     const listed = await admin.listTopics();
     expect(listed).toContain(topic);
     expect(listed.filter((t) => t.startsWith('__'))).toEqual([]);
-    const missing = topicName('missing');
+    const missing = kafkaName('missing');
     expect((await rejection(admin.describeTopic(missing))).code).toBe('TOPIC_NOT_FOUND');
     expect((await rejection(admin.deleteTopic(missing))).code).toBe('TOPIC_NOT_FOUND');
-    expect(await admin.groupLag(topicName('nobody'))).toEqual([]);
+    expect(await admin.groupLag(kafkaName('nobody'))).toEqual([]);
     await admin.close();
   });
 
@@ -221,7 +199,7 @@ describe('kafka log', () => {
     const topic = await newTopic(log, 1);
     const admin = log.admin();
     const producer = log.producer();
-    const consumer = log.consumer({ group: topicName('g'), topics: [topic] });
+    const consumer = log.consumer({ group: kafkaName('g'), topics: [topic] });
     await log.close();
     expect((await rejection(admin.listTopics())).code).toBe('LOG_CLOSED');
     expect((await rejection(producer.send([{ topic, value: null }]))).code).toBe('LOG_CLOSED');

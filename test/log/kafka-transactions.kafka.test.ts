@@ -5,32 +5,16 @@
  */
 import type { Producer } from '@platformatic/kafka';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Log, LogRecord } from '../../src/log/log.ts';
-import { openKafkaLog, type KafkaLogOptions } from '../../src/log/kafka/kafka-log.ts';
-import { endpoint, uniqueName } from '../support/services.ts';
+import type { LogRecord } from '../../src/log/log.ts';
+import { brokers, kafkaLogs, kafkaName } from '../support/kafka.ts';
+import { uniqueName } from '../support/services.ts';
 import { pollUntil } from './log-contract.ts';
 
-const brokers = () => endpoint('TRIBUTARY_KAFKA_BROKERS').split(',');
-const topicName = (prefix: string) => uniqueName(prefix).replace(/_/g, '-');
 const values = (records: readonly LogRecord[]) => records.map((r) => r.value?.toString());
 
 describe('kafka log transactions', () => {
-  const logs: Log[] = [];
-  const topics: string[] = [];
+  const { open, newTopic, cleanup } = kafkaLogs('kafka-tx');
   const producers: Producer[] = [];
-  const open = async (options: Partial<KafkaLogOptions> = {}) => {
-    const log = await openKafkaLog({ brokers: brokers(), ...options });
-    logs.push(log);
-    return log;
-  };
-  const newTopic = async (log: Log, partitions: number) => {
-    const topic = topicName('kafka-tx');
-    const admin = log.admin();
-    await admin.createTopic(topic, { partitions });
-    await admin.close();
-    topics.push(topic);
-    return topic;
-  };
   const transactional = async (name: string) => {
     const { Producer, ProduceAcks } = await import('@platformatic/kafka');
     const producer = new Producer({ bootstrapBrokers: brokers(), clientId: 'kafka-tx-test', transactionalId: uniqueName(name), idempotent: true, acks: ProduceAcks.ALL, autocreateTopics: false });
@@ -46,13 +30,7 @@ describe('kafka log transactions', () => {
 
   afterEach(async () => {
     for (const producer of producers.splice(0)) await producer.close();
-    const log = logs.at(-1);
-    if (log && topics.length > 0) {
-      const admin = log.admin();
-      for (const topic of topics.splice(0)) await admin.deleteTopic(topic).catch(() => undefined);
-      await admin.close();
-    }
-    for (const l of logs.splice(0).reverse()) await l.close();
+    await cleanup();
   });
 
   it('should return only the committed records of one producer that commits, aborts three times and commits', async () => {
@@ -66,7 +44,7 @@ describe('kafka log transactions', () => {
     // an aborted transaction's records and its marker arrive in different responses.
     for (const fetchPartitionMaxBytes of [undefined, 1]) {
       const reader = fetchPartitionMaxBytes === undefined ? log : await open({ fetchPartitionMaxBytes });
-      const consumer = reader.consumer({ group: topicName('g'), topics: [topic] });
+      const consumer = reader.consumer({ group: kafkaName('g'), topics: [topic] });
       const got = await pollUntil(consumer, (all) => all.length >= committed.length);
       // Nothing else follows: no aborted record and no marker, however long we wait.
       got.push(...(await consumer.poll(1_000)));
@@ -107,7 +85,7 @@ describe('kafka log transactions', () => {
     await plain.send([{ topic, partition: 0, value: Buffer.from('n3') }]);
     const expected = ['n1', 'c1-committed', 'n2', 'c1-committed', 'a2-committed', 'c2-committed', 'n3'];
 
-    const consumer = log.consumer({ group: topicName('g'), topics: [topic] });
+    const consumer = log.consumer({ group: kafkaName('g'), topics: [topic] });
     const got = await pollUntil(consumer, (all) => all.length >= expected.length);
     got.push(...(await consumer.poll(1_000)));
     expect(values(got)).toEqual(expected);
@@ -121,7 +99,7 @@ describe('kafka log transactions', () => {
     const topic = await newTopic(log, 1);
     const producer = await transactional('open');
     const plain = log.producer();
-    const consumer = log.consumer({ group: topicName('g'), topics: [topic] });
+    const consumer = log.consumer({ group: kafkaName('g'), topics: [topic] });
     const tx = await producer.beginTransaction();
     await tx.send({ messages: [{ topic, partition: 0, value: Buffer.from('in-tx') }] });
     await plain.send([{ topic, partition: 0, value: Buffer.from('after-tx') }]);
@@ -144,7 +122,7 @@ describe('kafka log transactions', () => {
     await transaction(producer, topic, 1, 'commit', [['p1-committed']]);
     // A group commit past the end of partition 0 (a seek would be brought inside the log at once): the
     // first fetch asks for partition 0 at 1000 and for partition 1 from 0, in one request.
-    const group = topicName('g');
+    const group = kafkaName('g');
     const committer = log.consumer({ group, topics: [topic] });
     await committer.commit([{ topic, partition: 0, offset: 1_000 }]);
     await committer.close();
