@@ -258,16 +258,22 @@ describe('a windowed job on two workers', () => {
     await h.until(() => h.read(), 'the first third of the round to be read');
     await h.send(middle.slice(third, 2 * third));
     const bPartitions = owned(b);
+    // B's last checkpoint, read as B leaves the windows group: A may take the partitions over, and
+    // checkpoint them itself, before B's other stage has stopped.
+    const checkpoints = new Map<number, Checkpoint>();
+    b.watch.beforeClose = async (group) => {
+      if (group !== WINDOWS_GROUP) return;
+      for (const partition of bPartitions) {
+        const saved = await h.state.get(WINDOWS_GROUP, `partition/${partition}`);
+        checkpoints.set(partition, JSON.parse(saved!.toString('utf8')) as Checkpoint);
+      }
+    };
     b.stop();
     const bCounts = await b.done;
     expect(bCounts.windows.in).toBeGreaterThan(0);
 
     // B's last checkpoint holds open windows for each of its partitions.
-    const checkpoints = new Map<number, Checkpoint>();
-    for (const partition of bPartitions) {
-      const saved = await h.state.get(WINDOWS_GROUP, `partition/${partition}`);
-      checkpoints.set(partition, JSON.parse(saved!.toString('utf8')) as Checkpoint);
-    }
+    expect([...checkpoints.keys()].sort()).toEqual(bPartitions);
     for (const checkpoint of checkpoints.values()) {
       expect(checkpoint.position).toBeGreaterThan(0);
       expect(checkpoint.operator.windows.length).toBeGreaterThan(0);
