@@ -12,7 +12,7 @@ import { openEmbeddedStateStore } from '../../src/state/embedded/embedded-state.
 import { runJobs } from '../../src/stream/run-jobs.ts';
 import { tempDir } from '../support/cli.ts';
 import { endpoint, uniqueName } from '../support/services.ts';
-import { END_USER, eventsArb, eventually, expectedSessions, mergeSlices, runEventsToEnd, runMergeScenario, sendEnd, sendEvents, sessionsDefinition, sessionsSpec, type SessionKey } from './fixtures/sessions.ts';
+import { END_USER, eventsArb, eventually, expectedSessions, mergeSlices, runEventsToEnd, runMergeScenario, expectOpenSessionsBeforeMerge, sendEnd, sendEvents, sessionsDefinition, sessionsSpec, type SessionKey } from './fixtures/sessions.ts';
 
 /** The session rows as PostgreSQL holds them, read with plain SQL rather than through a sink. */
 async function tableRows(client: pg.Client, schema: string, table: string): Promise<Row[]> {
@@ -60,12 +60,8 @@ describe('session windows in a PostgreSQL table', () => {
       try {
         const read = () => tableRows(client, schema, spec.name);
         const { before, after, superseding } = await runMergeScenario({ log, state, sink, spec, read });
-        expect(before.map((r) => [r.user, r.session_start, r.session_end])).toEqual([
-          ['a', 0, 10],
-          ['a', 100, 110],
-          ['b', 0, 15],
-        ]);
-        expect(superseding.windows).toBeGreaterThanOrEqual(3);
+        // The first slice's sessions were in the table while open: a's two, b's one.
+        expectOpenSessionsBeforeMerge(before, superseding);
         expect(after).toEqual(expectedSessions(mergeSlices.flat()));
       } finally {
         await close();
