@@ -75,6 +75,30 @@ describe('the Toronto apartment job on the four real files', () => {
     expect(manifest.runs[unit!.runId]).toMatchObject({ job: 'toronto-apartments', files: unit!.files });
   });
 
+  it('should trim blanks and line breaks around text cells, make blank cells null and leave the rest as it is', async () => {
+    const f = await fsFixture();
+    const lines = (await head(toronto.pre2023, 4)).split('\n');
+    const edit = (line: number, cells: Record<number, string>) => {
+      const row = (lines[line] ?? '').split(',');
+      for (const [index, value] of Object.entries(cells)) row[Number(index)] = `"${value}"`;
+      lines[line] = row.join(',');
+    };
+    // 5 PROPERTY_TYPE, 6 WARD, 7 WARDNAME, 8 SITE_ADDRESS, 35 GRID.
+    edit(2, { 5: '\t PRIVATE ', 6: ' 05\r\n', 8: '  12  MAIN ST  ', 35: 'É1 ' });
+    edit(3, { 7: '\r\n', 8: '   ' });
+    await putFile(f.lake, `${RAW}/dt=2026-11-01/blanks.csv`, lines.join('\n'));
+    const summary = await runBatchJob(job, f);
+    // Row 1 is "CREATED IN ERROR" (filtered); rows 2 and 3 are edited, row 4 is as published.
+    expect(summary.units[0]?.counts).toMatchObject({ read: 4, quarantined: 0, filtered: 1 });
+    const rows = await query(f.lake, 'processed', 'toronto_apartments', 'SELECT source_id, property_type, ward, ward_name, site_address, grid FROM t ORDER BY source_id');
+    expect(rows).toEqual([
+      // Inner blanks stay; a cell that starts with a character beyond ASCII is trimmed at its end.
+      { source_id: 2n, property_type: 'PRIVATE', ward: '05', ward_name: 'Don Valley North', site_address: '12  MAIN ST', grid: 'É1' },
+      { source_id: 3n, property_type: 'TCHC', ward: '17', ward_name: null, site_address: null, grid: 'N1721' },
+      { source_id: 4n, property_type: 'TCHC', ward: '17', ward_name: 'Don Valley North', site_address: '6 TREE SPARROWAY', grid: 'N1721' },
+    ]);
+  });
+
   it('should fail over the error budget, say by how much, and publish nothing', async () => {
     const f = await fsFixture();
     await putFile(f.lake, `${RAW}/dt=2026-11-01/current.csv`, toronto.current);

@@ -37,7 +37,10 @@ export interface TorontoJobOptions {
 const NEWLINES = `' \t\r\n'`;
 
 export function torontoSql(extraColumns: readonly string[]): string {
-  const text = (c: string) => `nullif(trim(${c}, ${NEWLINES}), '')`;
+  // Trimming only the cells that start or end with a blank: most have none, and trim() with a set of
+  // characters costs more than the test: a COPY of the six text columns took 10.1 s instead of 12.1 s
+  // (medians of 3, alternated; docs/batch.md).
+  const text = (c: string) => `CASE WHEN ${c}[1] <= ' ' OR ${c}[-1] <= ' ' THEN nullif(trim(${c}, ${NEWLINES}), '') ELSE ${c} END`;
   return `SELECT
     _file, _row,
     id AS source_id, rsn,
