@@ -16,6 +16,10 @@ export default defineConfig({
           name: 'unit',
           include: ['test/**/*.test.ts'],
           exclude: integration,
+          // The timeouts catch a hang; they are not speed checks (those are in bench/). CI runs the
+          // tests beside seven services on two cores, where a test that takes 1 s alone can take 5.
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
         },
       },
       {

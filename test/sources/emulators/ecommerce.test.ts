@@ -119,17 +119,21 @@ describe('e-commerce emulator', () => {
     await emulator.close();
   });
 
-  it('should keep close to the rate in real time under the interval runner', async () => {
+  // The exact rate is checked above on a stepped clock. In real time the test can only hold the
+  // emulator to its promise of never exceeding the rate: a busy machine that delays polls past the
+  // bucket's quarter-second capacity makes it emit less, by design (no burst after a stall).
+  it('should never exceed the rate in real time under the interval runner', async () => {
     const { ctx } = await context();
     const emulator = createEcommerceEmulator(ecommerceConfigSchema.parse({ eventsPerSecond: 300 }), ctx);
     const started = performance.now();
     const totals = await runSource(emulator, { intervalMs: 50, durationMs: 2000 });
     const seconds = (performance.now() - started) / 1000;
     await emulator.close();
-    const rate = totals.emitted / seconds;
-    process.stdout.write(`e-commerce emulator: ${totals.emitted} events in ${seconds.toFixed(2)} s = ${rate.toFixed(0)} events/s (target 300)\n`);
-    expect(rate).toBeGreaterThan(300 * 0.85);
-    expect(rate).toBeLessThan(300 * 1.05);
+    process.stdout.write(`e-commerce emulator: ${totals.emitted} events in ${seconds.toFixed(2)} s = ${(totals.emitted / seconds).toFixed(0)} events/s (target 300)\n`);
+    expect(seconds).toBeGreaterThanOrEqual(2);
+    expect(totals.emitted).toBeGreaterThan(0);
+    // rate × time plus the bucket's capacity of a quarter of a second.
+    expect(totals.emitted).toBeLessThanOrEqual(Math.ceil(300 * seconds + 75));
   });
 
   it("should read the seed's Airbyte completed orders with their microseconds", async () => {

@@ -41,7 +41,6 @@ describe('http client', () => {
     expect(response.waitedMs).toBe(1000);
     const [gap] = gaps(emulator);
     expect(gap).toBeGreaterThanOrEqual(990);
-    expect(gap).toBeLessThan(1500);
   });
 
   it('should honour Retry-After as an HTTP-date', async () => {
@@ -52,16 +51,17 @@ describe('http client', () => {
     await client().get(`${emulator.url}/x`);
     const [gap] = gaps(emulator);
     expect(gap).toBeGreaterThanOrEqual(900);
-    expect(gap).toBeLessThan(2500);
+    // Generous, since a busy machine delays timers: it fails only if the date were read as much later.
+    expect(gap).toBeLessThan(10_000);
   });
 
   it('should time out a slow response and retry it', async () => {
     const emulator = await server();
     emulator.inject({ kind: 'delay', ms: 1000 });
-    const started = performance.now();
     const response = await client({ timeoutMs: 200 }).get(`${emulator.url}/x`);
+    // The delayed response would have come after 1 s: a second attempt means the first one timed out.
     expect(response.attempts).toBe(2);
-    expect(performance.now() - started).toBeLessThan(900);
+    expect(emulator.requests).toHaveLength(2);
   });
 
   it('should retry a connection reset mid-body', async () => {
@@ -94,10 +94,9 @@ describe('http client', () => {
   it('should fail at once when Retry-After asks for longer than maxRetryAfterMs', async () => {
     const emulator = await server();
     emulator.inject({ kind: 'status', status: 429, retryAfter: '3600' });
-    const started = performance.now();
     const error = await rejection(client({ retry: { maxRetryAfterMs: 5000 } }).get(`${emulator.url}/x`), 'SOURCE_UNAVAILABLE');
     expect(error.message).toContain('retry after 3600 s');
-    expect(performance.now() - started).toBeLessThan(500);
+    expect(emulator.requests).toHaveLength(1);
   });
 
   it('should send the configured User-Agent', async () => {

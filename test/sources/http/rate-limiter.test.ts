@@ -57,7 +57,8 @@ describe('RateLimiter', () => {
     await Promise.all(Array.from({ length: 11 }, () => limiter.take()));
     const elapsed = performance.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(480);
-    expect(elapsed).toBeLessThan(1500);
+    // Generous, since a busy machine delays timers; the exact pacing is tested on the fake clock above.
+    expect(elapsed).toBeLessThan(10_000);
   });
 
   it('should reject a waiter whose signal aborts, without blocking the next', async () => {
