@@ -42,7 +42,7 @@ async function readAll(log: Log, topic: string, expected: number): Promise<LogRe
   const consumer = log.consumer({ group: `read-${Math.random()}`, topics: [topic] });
   const records: LogRecord[] = [];
   try {
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 20_000;
     while (records.length < expected && Date.now() < deadline) records.push(...(await consumer.poll(100)));
   } finally {
     await consumer.close();
