@@ -68,11 +68,14 @@ describe('tributary worker on Kafka', () => {
     await send(chunks[sent++]!);
     await a.seen(views, 60_000);
     const b = startWorker(pipeline, ['--data-dir', await tempDir()], env);
-    // Keep clicks flowing until the group has given the second worker windows to count.
-    while (!views.test(b.output().stdout)) {
-      if (sent === chunks.length - 5) throw new Error(`the second worker got no windows while ${sent} of ${chunks.length} chunks were sent:\n${b.output().stdout}\n${b.output().stderr}`);
-      await send(chunks[sent++]!);
-      await sleep(400);
+    // Keep clicks flowing until the group has given the second worker windows to count: a chunk every
+    // 1.5 s, so that the chunks last through a slow start and rebalance on a busy machine.
+    for (let waited = 0; !views.test(b.output().stdout); waited += 250) {
+      if (waited % 1500 === 0) {
+        if (sent === chunks.length - 5) throw new Error(`the second worker got no windows while ${sent} of ${chunks.length} chunks were sent:\n${b.output().stdout}\n${b.output().stderr}`);
+        await send(chunks[sent++]!);
+      }
+      await sleep(250);
     }
     await send(chunks[sent++]!);
     await sleep(500);
