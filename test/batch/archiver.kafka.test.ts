@@ -275,10 +275,11 @@ describe('runArchiver on Kafka', () => {
     const a = start('a');
     // B joins: the group rebalances while A holds open ranges and commits; records keep coming.
     const b = start('b');
-    // Until both have committed ranges since B joined (the rebalance takes a heartbeat or two).
+    // Until both have committed ranges (the rebalance takes a heartbeat or two; on a busy machine B
+    // can join first and hold every partition until A's join rebalances the group).
     const joined = Date.now();
     let next = 800;
-    for (let i = 0; i < 8 || owners.b.size === 0; i++) {
+    for (let i = 0; i < 8 || owners.a.size === 0 || owners.b.size === 0; i++) {
       expect(Date.now() - joined).toBeLessThan(30_000);
       sent.push(...(await send(log, mixed(topic, 150, next))));
       next += 150;
