@@ -85,6 +85,13 @@ export type RecordFunction = (record: BatchRecord) => BatchRecord | null | reado
 export interface TransformContext {
   /** Columns files had beyond the expected ones, kept under the `evolve` drift policy. */
   extraColumns: readonly string[];
+  /**
+   * Optional expected columns that none of the unit's CSV files has; the input views read them as
+   * null. A transform may leave them out: the unit's Parquet files then lack those columns (writing
+   * a column of nulls for every row is most of a wide job's cost), the dataset's schema keeps them,
+   * and readers of the dataset get them as null. Always empty for a job with a record function.
+   */
+  absentColumns: readonly string[];
 }
 
 export interface BatchTransform {

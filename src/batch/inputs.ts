@@ -10,7 +10,7 @@ import { readManifest, visibleFiles } from '../lake/catalog.ts';
 import { datasetPrefix, parseKey, partitionPath } from '../lake/keys.ts';
 import type { Lake } from '../lake/lake.ts';
 import { normaliseHeader, type BatchInput, type DriftPolicy, type FilesInput } from './batch-job.ts';
-import { exec, ident, literal } from './duckdb.ts';
+import { exec, ident, literal, rows } from './duckdb.ts';
 import { firstCsvRecord } from '../lake/csv-header.ts';
 
 export interface InputFile {
@@ -78,6 +78,8 @@ export interface ViewResult {
   drift: Drift[];
   /** Columns beyond the expected ones (evolve policy), in first-seen order. */
   extraColumns: string[];
+  /** Optional expected columns that none of a CSV input's files has (TransformContext.absentColumns). */
+  absentColumns: string[];
   /** The rejects tables DuckDB's CSV reader filled, one per CSV input. */
   rejects: string[];
   /** Local path → lake key of every file read. */
@@ -102,6 +104,8 @@ interface FileView {
   select: string;
   drift?: Drift;
   extras: string[];
+  /** Expected columns the file lacks, read as null. */
+  missing: string[];
 }
 
 /** One CSV file's SELECT: header matched to the expected columns, typed by DuckDB's reader. */
@@ -142,7 +146,26 @@ async function csvFileView(input: FilesInput, key: string, path: string, rejects
     `read_csv(${literal(path)}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', ` +
     `columns = {${readerColumns.join(', ')}}, nullstr = [${nulls}], store_rejects = true, ` +
     `rejects_table = ${literal(rejects)}, rejects_scan = ${literal(`${rejects}_scans`)})`;
-  return { select: `SELECT ${literal(key)} AS _file, ${rowNumbers ? 'row_number() OVER ()' : 'NULL::BIGINT'} AS _row, ${selected.join(', ')} FROM ${reader}`, ...(drift ? { drift } : {}), extras };
+  return { select: `SELECT ${literal(key)} AS _file, ${rowNumbers ? 'row_number() OVER ()' : 'NULL::BIGINT'} AS _row, ${selected.join(', ')} FROM ${reader}`, ...(drift ? { drift } : {}), extras, missing: missing.map((c) => c.name) };
+}
+
+/**
+ * A Parquet dataset's files as one relation, by column name. Columns of the dataset's schema that
+ * none of these files has (a unit that left out its absent columns, see TransformContext) are added
+ * as nulls, so the input always has the whole schema.
+ */
+async function datasetSelect(connection: DuckDBConnection, lake: Lake, input: BatchInput, paths: readonly { path: string }[]): Promise<string> {
+  const read = `SELECT * FROM read_parquet([${paths.map((p) => literal(p.path)).join(', ')}], hive_partitioning = true, union_by_name = true)`;
+  let schema: readonly { name: string; type: string }[] = [];
+  try {
+    schema = (await readManifest(lake, input.zone, input.dataset)).schema;
+  } catch (error) {
+    if (!isTributaryError(error, 'LAKE_NOT_FOUND')) throw error;
+  }
+  if (schema.length === 0) return read;
+  const present = new Set((await rows(connection, `DESCRIBE ${read}`, `input "${input.name}" (${input.zone}/${input.dataset})`)).map((r) => String(r.column_name)));
+  const lacking = schema.filter((c) => !present.has(c.name));
+  return lacking.length ? `SELECT *, ${lacking.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} FROM (${read})` : read;
 }
 
 /**
@@ -157,25 +180,27 @@ export async function createViews(
   /** Number each CSV row (`_row`, its position in the file). Costs a serial scan: for the quarantine only. */
   rowNumbers = false,
 ): Promise<ViewResult> {
-  const result: ViewResult = { drift: [], extraColumns: [], rejects: [], keys: new Map() };
+  const result: ViewResult = { drift: [], extraColumns: [], absentColumns: [], rejects: [], keys: new Map() };
   for (const [index, { input, files }] of inputs.entries()) {
     const paths = await Promise.all(files.map(async (f) => ({ key: f.key, path: await lake.localPath(f.key) })));
     for (const p of paths) result.keys.set(p.path, p.key);
     let body: string;
     if (input.kind === 'dataset') {
-      body = paths.length
-        ? `SELECT * FROM read_parquet([${paths.map((p) => literal(p.path)).join(', ')}], hive_partitioning = true, union_by_name = true)`
-        : `SELECT NULL AS _empty WHERE false`;
+      body = paths.length ? await datasetSelect(connection, lake, input, paths) : `SELECT NULL AS _empty WHERE false`;
     } else {
       const rejects = `_rejects_${index}`;
       result.rejects.push(rejects);
       const selects: string[] = [];
+      let absent: Set<string> | undefined;
       for (const p of paths) {
         const view = await csvFileView(input, p.key, p.path, rejects, policy, rowNumbers);
         if (view.drift) result.drift.push(view.drift);
         for (const extra of view.extras) if (!result.extraColumns.includes(extra)) result.extraColumns.push(extra);
+        absent = new Set(view.missing.filter((name) => absent?.has(name) ?? true));
         selects.push(view.select);
       }
+      const optional = new Set(input.csv.columns.filter((c) => c.required === false).map((c) => c.name));
+      for (const name of absent ?? []) if (optional.has(name) && !result.absentColumns.includes(name)) result.absentColumns.push(name);
       // No files: an empty view with the expected columns, so the job's SQL still binds.
       body = selects.length
         ? selects.join('\nUNION ALL BY NAME\n')

@@ -14,7 +14,7 @@ import type { Column } from '../lake/manifest.ts';
 import type { MetadataStore, RunCounts } from '../metadata/metadata.ts';
 import type { BatchInput, BatchJob, DriftPolicy, ErrorBudget } from './batch-job.ts';
 import { exec, ident, literal, rows, type Duck } from './duckdb.ts';
-import { createViews, type Drift, type InputFile } from './inputs.ts';
+import { createViews, type Drift, type InputFile, type ViewResult } from './inputs.ts';
 import { applyRecords } from './records.ts';
 import { removeObjects, stagedFiles, upload } from './stage.ts';
 
@@ -88,10 +88,18 @@ async function columnsOf(connection: DuckDBConnection, relation: string): Promis
   return described.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
 }
 
-/** Creates `_result`: the transform's rows with `_error`, `_dropped` and `_part` (the partition value) always present. */
-async function transform(connection: DuckDBConnection, job: BatchJob, extraColumns: readonly string[]): Promise<void> {
+/**
+ * Creates `_result`: the transform's rows with `_error`, `_dropped` and `_part` (the partition value)
+ * always present. When the unit's inputs lack optional columns, also returns the data columns the
+ * transform gives with none absent: the dataset's schema, of which the unit may write fewer.
+ */
+async function transform(connection: DuckDBConnection, job: BatchJob, views: Pick<ViewResult, 'extraColumns' | 'absentColumns'>): Promise<Column[] | undefined> {
   const first = job.inputs[0] as BatchInput;
-  const sql = typeof job.transform.sql === 'function' ? job.transform.sql({ extraColumns }) : (job.transform.sql ?? `SELECT * FROM ${ident(first.name)}`);
+  const sqlOf = (absentColumns: readonly string[]) =>
+    typeof job.transform.sql === 'function' ? job.transform.sql({ extraColumns: views.extraColumns, absentColumns }) : (job.transform.sql ?? `SELECT * FROM ${ident(first.name)}`);
+  // A record function's input is the SQL's output: it gets every column.
+  const absent = job.transform.records ? [] : views.absentColumns;
+  const sql = sqlOf(absent);
   const what = `job "${job.name}" transform`;
   await exec(connection, `CREATE OR REPLACE TEMP VIEW _transform AS ${sql}`, what);
   const columns = new Set((await columnsOf(connection, '_transform')).map((c) => c.name));
@@ -111,6 +119,20 @@ async function transform(connection: DuckDBConnection, job: BatchJob, extraColum
      FROM (SELECT * ${excluded.length ? `EXCLUDE (${excluded.join(', ')})` : ''}, ${error} AS _error0, ${dropped} AS _dropped0, ${part} AS _p FROM _transform)`,
     what,
   );
+  if (absent.length === 0 || typeof job.transform.sql !== 'function') return undefined;
+  return (await columnsOf(connection, `(${sqlOf([])})`)).filter((c) => !c.name.startsWith('_'));
+}
+
+/** The dataset schema a unit commits: its own columns, or the whole schema when it left absent columns out (checked to be a part of it). */
+function committedSchema(job: BatchJob, runId: string, written: readonly Column[], whole: readonly Column[] | undefined): Column[] {
+  if (!whole) return [...written];
+  const types = new Map(whole.map((c) => [c.name, c.type]));
+  const stray = written.find((c) => types.get(c.name) !== c.type);
+  if (stray) {
+    const expected = types.get(stray.name);
+    throw new TributaryError('SCHEMA_VALIDATION', `Job "${job.name}" run ${runId}: with absent input columns the transform gives ${stray.name} ${stray.type}, but with all of them ${expected ? `it is ${expected}` : 'it has no such column'}; leaving out absent columns may only drop columns`);
+  }
+  return [...whole];
 }
 
 async function rejectTables(connection: DuckDBConnection, names: readonly string[]): Promise<string[]> {
@@ -157,7 +179,7 @@ export async function runUnit(job: BatchJob, unit: Unit, deps: UnitDeps, options
     // Without row numbers first: numbering rows in file order would serialise the scan.
     const views = await createViews(connection, deps.lake, inputs, options.schemaDrift, false);
     result.drift = views.drift;
-    await transform(connection, job, views.extraColumns);
+    const whole = await transform(connection, job, views);
 
     const by = job.output.partitionBy;
     const outDir = path.join(dir, 'out');
@@ -180,7 +202,7 @@ export async function runUnit(job: BatchJob, unit: Unit, deps: UnitDeps, options
     if (job.output.mode === 'merge') source = await mergeWithExisting(connection, deps.lake, job, source);
     const hidden = (await columnsOf(connection, source)).filter((c) => c.name.startsWith('_')).map((c) => ident(c.name));
     const dataSelect = `SELECT * ${hidden.length ? `EXCLUDE (${hidden.join(', ')})` : ''} FROM ${source}`;
-    const schema = await columnsOf(connection, `(${dataSelect})`);
+    const schema = committedSchema(job, runId, await columnsOf(connection, `(${dataSelect})`), whole);
     const status = direct ? `, CASE WHEN _error IS NOT NULL THEN 'quarantine' WHEN _dropped IS NOT NULL THEN 'dropped' ELSE 'ok' END AS _status` : `, 'ok' AS _status`;
     const outputSelect = `SELECT * ${hidden.length ? `EXCLUDE (${hidden.join(', ')})` : ''}${by ? `, _part AS ${ident(by.column)}` : ''}${status} FROM ${source}`;
     await exec(
@@ -215,7 +237,7 @@ export async function runUnit(job: BatchJob, unit: Unit, deps: UnitDeps, options
       const qDir = path.join(dir, 'quarantine');
       await mkdir(qDir, { recursive: true });
       await createViews(connection, deps.lake, inputs, options.schemaDrift, true);
-      await transform(connection, job, views.extraColumns);
+      await transform(connection, job, views);
       const resultColumns = new Set((await columnsOf(connection, '_result')).map((c) => c.name));
       const file = resultColumns.has('_file') ? '_file' : 'NULL::VARCHAR';
       const row = resultColumns.has('_row') ? '_row::BIGINT' : 'NULL::BIGINT';

@@ -60,3 +60,21 @@ export async function query(lake: Lake, zone: Zone, dataset: string, sql = 'SELE
     db.closeSync();
   }
 }
+
+/** The columns of the Parquet files a dataset's manifest lists, file by file. */
+export async function fileColumns(lake: Lake, zone: Zone, dataset: string): Promise<string[][]> {
+  const files = visibleFiles(await readManifest(lake, zone, dataset));
+  const db = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const connection = await db.connect();
+  try {
+    const columns: string[][] = [];
+    for (const file of files) {
+      const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${await lake.localPath(file.key)}', hive_partitioning = false)`);
+      columns.push(described.getRowObjectsJS().map((r) => r.column_name as string));
+    }
+    return columns;
+  } finally {
+    connection.closeSync();
+    db.closeSync();
+  }
+}

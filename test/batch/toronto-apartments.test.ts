@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/lake/catalog.ts';
+import { defineBatchJob } from '../../src/batch/batch-job.ts';
 import { torontoApartmentsJob } from '../../src/batch/jobs/toronto-apartments.ts';
+import { current2023Items, pre2023Items } from '../../src/batch/jobs/toronto-columns.ts';
 import { runBatchJob } from '../../src/batch/run-batch-job.ts';
 import { isTributaryError } from '../../src/errors.ts';
 import { rejection } from '../support/errors.ts';
-import { RAW, fsFixture, head, putFile, query, toronto } from './batch-support.ts';
+import { RAW, fileColumns, fsFixture, head, putFile, query, toronto } from './batch-support.ts';
 
 const job = torontoApartmentsJob();
 
@@ -114,6 +116,68 @@ describe('the Toronto apartment job on the four real files', () => {
     // The failed unit is not recorded as processed: the next run takes it again, and a fraction budget lets it through.
     const again = await runBatchJob(job, f, { errorBudget: { fraction: 0.001 } });
     expect(again.units.map((u) => u.status)).toEqual(['succeeded']);
+  });
+
+  it('should leave the other layout\'s columns out of a unit\'s files, keep them in the schema and read them as null downstream', async () => {
+    const sparse = await fsFixture();
+    await putFile(sparse.lake, `${RAW}/dt=2026-11-01/pre-2023.csv`, await head(toronto.pre2023, 30));
+    await runBatchJob(job, sparse);
+    const mixed = await fsFixture();
+    await putFile(mixed.lake, `${RAW}/dt=2026-11-01/pre-2023.csv`, await head(toronto.pre2023, 30));
+    await putFile(mixed.lake, `${RAW}/dt=2026-11-01/current.csv`, await head(toronto.current, 30));
+    await runBatchJob(job, mixed);
+    // A unit of both layouts writes every column; a pre-2023 unit leaves out the 46 items of the
+    // 2023 layout and its two scores. Both commit the same schema.
+    const schema = (await readManifest(mixed.lake, 'processed', 'toronto_apartments')).schema;
+    expect((await readManifest(sparse.lake, 'processed', 'toronto_apartments')).schema).toEqual(schema);
+    for (const columns of await fileColumns(mixed.lake, 'processed', 'toronto_apartments')) expect(columns).toEqual(schema.map((c) => c.name));
+    const only2023 = [...current2023Items.filter((c) => !pre2023Items.includes(c)), 'proactive_building_score', 'current_reactive_score'];
+    expect(only2023).toHaveLength(48);
+    const sparseFiles = await fileColumns(sparse.lake, 'processed', 'toronto_apartments');
+    expect(sparseFiles.length).toBeGreaterThan(0);
+    for (const columns of sparseFiles) expect(columns).toEqual(schema.map((c) => c.name).filter((c) => !only2023.includes(c)));
+    // A job reading the dataset gets the whole schema, the left-out columns as typed nulls.
+    const downstream = defineBatchJob({
+      name: 'scores',
+      inputs: [{ kind: 'dataset', name: 'apartments', zone: 'processed', dataset: 'toronto_apartments' }],
+      transform: { sql: 'SELECT rsn, entrance_lobby, numbering_of_property, proactive_building_score, year AS _y FROM apartments' },
+      output: { zone: 'curated', dataset: 'scores', partitionBy: { column: 'year', expr: '_y' }, mode: 'overwrite-partitions' },
+    });
+    const units = (await runBatchJob(downstream, sparse)).units;
+    expect(units.length).toBeGreaterThan(0);
+    for (const unit of units) expect(unit.error?.message ?? unit.status).toBe('succeeded');
+    expect((await readManifest(sparse.lake, 'curated', 'scores')).schema).toEqual([
+      { name: 'rsn', type: 'INTEGER' },
+      { name: 'entrance_lobby', type: 'TINYINT' },
+      { name: 'numbering_of_property', type: 'TINYINT' },
+      { name: 'proactive_building_score', type: 'DOUBLE' },
+    ]);
+    const [counts] = await query(sparse.lake, 'curated', 'scores', 'SELECT count(*) AS n, count(entrance_lobby) AS items, count(numbering_of_property) + count(proactive_building_score) AS other FROM t');
+    expect(counts).toEqual({ n: 29n, items: expect.any(BigInt) as unknown, other: 0n });
+    expect(Number(counts?.items)).toBeGreaterThan(0);
+  });
+
+  it('should refuse a transform that, leaving out absent columns, adds or retypes one', async () => {
+    const f = await fsFixture();
+    await putFile(f.lake, `${RAW}/dt=2026-11-01/pre-2023.csv`, await head(toronto.pre2023, 10));
+    const input = job.inputs[0]!;
+    const retyping = defineBatchJob({
+      name: 'retyping',
+      inputs: [input],
+      transform: { sql: ({ absentColumns }) => `SELECT rsn, ${absentColumns.length ? 'CAST(score AS VARCHAR)' : 'score'} AS score FROM evaluations` },
+      output: { zone: 'processed', dataset: 'retyped', mode: 'overwrite-partitions' },
+    });
+    const [unit] = (await runBatchJob(retyping, f)).units;
+    expect(unit?.error?.code).toBe('SCHEMA_VALIDATION');
+    expect(unit?.error?.message).toMatch(/the transform gives score VARCHAR, but with all of them it is DOUBLE/);
+    const adding = defineBatchJob({
+      name: 'adding',
+      inputs: [input],
+      transform: { sql: ({ absentColumns }) => `SELECT rsn${absentColumns.length ? ', 1 AS extra' : ''} FROM evaluations` },
+      output: { zone: 'processed', dataset: 'added', mode: 'overwrite-partitions' },
+    });
+    expect((await runBatchJob(adding, f)).units[0]?.error?.message).toMatch(/gives extra INTEGER, but with all of them it has no such column/);
+    await rejection(readManifest(f.lake, 'processed', 'retyped'), 'LAKE_NOT_FOUND');
   });
 
   it('should name the file and columns of a schema drift, and fail or evolve as configured', async () => {

@@ -36,11 +36,24 @@ export interface TorontoJobOptions {
 
 const NEWLINES = `' \t\r\n'`;
 
-export function torontoSql(extraColumns: readonly string[]): string {
-  // Trimming only the cells that start or end with a blank: most have none, and trim() with a set of
-  // characters costs more than the test: a COPY of the six text columns took 10.1 s instead of 12.1 s
-  // (medians of 3, alternated; docs/batch.md).
-  const text = (c: string) => `CASE WHEN ${c}[1] <= ' ' OR ${c}[-1] <= ' ' THEN nullif(trim(${c}, ${NEWLINES}), '') ELSE ${c} END`;
+/**
+ * Trims only the cells that start or end with a blank: most have none, and trim() with a set of
+ * characters costs more than the test. The test compares bytes: `c < '!'` holds when the first byte is
+ * a blank or a control character (a null cell never reaches it: nulls are read as null), and
+ * ends_with() looks at the last bytes without counting characters, as `c[-1]` must (docs/batch.md).
+ */
+const text = (c: string) =>
+  `CASE WHEN ${c} < '!' OR ends_with(${c}, ' ') OR ends_with(${c}, chr(9)) OR ends_with(${c}, chr(10)) OR ends_with(${c}, chr(13)) ` +
+  `THEN nullif(trim(${c}, ${NEWLINES}), '') ELSE ${c} END`;
+
+/**
+ * The job's SQL. Columns of the other layout that none of the unit's files has (`absentColumns`) are
+ * left out: the pre-2023 files would otherwise carry 48 columns of nulls, which cost a quarter of the
+ * job's time to write (docs/batch.md); the dataset's schema still has them.
+ */
+export function torontoSql(extraColumns: readonly string[], absentColumns: readonly string[] = []): string {
+  const absent = new Set(absentColumns);
+  const present = (columns: readonly string[]) => columns.filter((c) => !absent.has(c)).map((c) => `${ident(c)}, `).join('');
   return `SELECT
     _file, _row,
     id AS source_id, rsn,
@@ -48,11 +61,11 @@ export function torontoSql(extraColumns: readonly string[]): string {
     ${text('property_type')} AS property_type, ${text('ward')} AS ward, ${text('wardname')} AS ward_name,
     ${text('site_address')} AS site_address,
     confirmed_storeys, confirmed_units, evaluation_completed_on,
-    score, proactive_building_score, current_reactive_score, ${text('results_of_score')} AS results_of_score,
+    score, ${present(['proactive_building_score', 'current_reactive_score'])}${text('results_of_score')} AS results_of_score,
     no_of_areas_evaluated,
     ${text('grid')} AS grid, latitude, longitude, x, y,
     CASE WHEN proactive_building_score IS NOT NULL OR current_reactive_score IS NOT NULL THEN '0-3' ELSE '1-5' END AS item_scale,
-    ${itemColumns.map(ident).join(', ')}${extraColumns.map((c) => `, ${ident(c)}`).join('')},
+    ${present(itemColumns)}${extraColumns.map((c) => `${ident(c)}, `).join('')}
     CASE
       WHEN rsn IS NULL THEN 'missing RSN'
       WHEN evaluation_completed_on IS NULL THEN 'missing evaluation_completed_on'
@@ -73,7 +86,7 @@ export function torontoApartmentsJob(options: TorontoJobOptions = {}): Readonly<
     name: options.name ?? 'toronto-apartments',
     description: 'Toronto Apartment Building Evaluations: CSV (both layouts) → typed Parquet by evaluation date',
     inputs: [{ kind: 'files', name: 'evaluations', zone: 'raw', dataset: options.input ?? 'apartment-building-evaluation', format: 'csv', csv: { columns: torontoColumns, nullStrings: ['', 'N/A', ' N/A'] } }],
-    transform: { sql: ({ extraColumns }) => torontoSql(extraColumns) },
+    transform: { sql: ({ extraColumns, absentColumns }) => torontoSql(extraColumns, absentColumns) },
     output: { zone: 'processed', dataset: options.output ?? 'toronto_apartments', partitionBy: options.partition === 'day' ? { column: 'dt', expr: 'evaluation_completed_on' } : { column: 'year', expr: 'year(evaluation_completed_on)' }, mode, ...(mode === 'merge' ? { key: ['rsn', 'evaluation_completed_on'] } : {}) },
     errorBudget: { fraction: 0.01 },
     schemaDrift: 'fail',
