@@ -102,7 +102,8 @@ async function transform(connection: DuckDBConnection, job: BatchJob, views: Pic
   const sql = sqlOf(absent);
   const what = `job "${job.name}" transform`;
   await exec(connection, `CREATE OR REPLACE TEMP VIEW _transform AS ${sql}`, what);
-  const columns = new Set((await columnsOf(connection, '_transform')).map((c) => c.name));
+  const described = await columnsOf(connection, '_transform');
+  const columns = new Set(described.map((c) => c.name));
   const error = columns.has('_error') ? '_error' : 'NULL::VARCHAR';
   const dropped = columns.has('_dropped') ? '_dropped' : 'NULL::VARCHAR';
   const by = job.output.partitionBy;
@@ -120,19 +121,24 @@ async function transform(connection: DuckDBConnection, job: BatchJob, views: Pic
     what,
   );
   if (absent.length === 0 || typeof job.transform.sql !== 'function') return undefined;
-  return (await columnsOf(connection, `(${sqlOf([])})`)).filter((c) => !c.name.startsWith('_'));
-}
-
-/** The dataset schema a unit commits: its own columns, or the whole schema when it left absent columns out (checked to be a part of it). */
-function committedSchema(job: BatchJob, runId: string, written: readonly Column[], whole: readonly Column[] | undefined): Column[] {
-  if (!whole) return [...written];
+  const whole = (await columnsOf(connection, `(${sqlOf([])})`)).filter((c) => !c.name.startsWith('_'));
   const types = new Map(whole.map((c) => [c.name, c.type]));
-  const stray = written.find((c) => types.get(c.name) !== c.type);
+  const stray = described.find((c) => !c.name.startsWith('_') && types.get(c.name) !== c.type);
   if (stray) {
     const expected = types.get(stray.name);
-    throw new TributaryError('SCHEMA_VALIDATION', `Job "${job.name}" run ${runId}: with absent input columns the transform gives ${stray.name} ${stray.type}, but with all of them ${expected ? `it is ${expected}` : 'it has no such column'}; leaving out absent columns may only drop columns`);
+    throw new TributaryError('SCHEMA_VALIDATION', `${what}: with absent input columns it gives ${stray.name} ${stray.type}, but with all of them ${expected ? `it is ${expected}` : 'it has no such column'}; leaving out absent columns may only drop columns`);
   }
-  return [...whole];
+  return whole;
+}
+
+/**
+ * The schema a unit commits: the columns it wrote, or when it left absent columns out, the whole
+ * schema followed by any written column beyond it (a merge keeps the columns of the rows it keeps).
+ */
+function committedSchema(written: readonly Column[], whole: readonly Column[] | undefined): Column[] {
+  if (!whole) return [...written];
+  const names = new Set(whole.map((c) => c.name));
+  return [...whole, ...written.filter((c) => !names.has(c.name))];
 }
 
 async function rejectTables(connection: DuckDBConnection, names: readonly string[]): Promise<string[]> {
@@ -202,7 +208,7 @@ export async function runUnit(job: BatchJob, unit: Unit, deps: UnitDeps, options
     if (job.output.mode === 'merge') source = await mergeWithExisting(connection, deps.lake, job, source);
     const hidden = (await columnsOf(connection, source)).filter((c) => c.name.startsWith('_')).map((c) => ident(c.name));
     const dataSelect = `SELECT * ${hidden.length ? `EXCLUDE (${hidden.join(', ')})` : ''} FROM ${source}`;
-    const schema = committedSchema(job, runId, await columnsOf(connection, `(${dataSelect})`), whole);
+    const schema = committedSchema(await columnsOf(connection, `(${dataSelect})`), whole);
     const status = direct ? `, CASE WHEN _error IS NOT NULL THEN 'quarantine' WHEN _dropped IS NOT NULL THEN 'dropped' ELSE 'ok' END AS _status` : `, 'ok' AS _status`;
     const outputSelect = `SELECT * ${hidden.length ? `EXCLUDE (${hidden.join(', ')})` : ''}${by ? `, _part AS ${ident(by.column)}` : ''}${status} FROM ${source}`;
     await exec(

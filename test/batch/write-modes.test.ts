@@ -21,6 +21,15 @@ describe('batch write modes and record functions', () => {
     expect(Number(dupes?.n)).toBeGreaterThanOrEqual(11_700);
     const manifest = await readManifest(f.lake, 'processed', 'toronto_apartments');
     expect(manifest.runs[second.units[0]!.runId]?.replaced.length).toBeGreaterThan(0);
+    // The 2023 layout merged into partitions whose files lack its columns: the kept rows read them
+    // as null, and the schema stays the same.
+    await putFile(f.lake, `${RAW}/dt=2026-11-03/current.csv`, toronto.current);
+    const third = await runBatchJob(job, f);
+    expect(third.units.map((u) => u.error?.message ?? u.status)).toEqual(['succeeded']);
+    expect((await readManifest(f.lake, 'processed', 'toronto_apartments')).schema).toEqual(manifest.schema);
+    const [layouts] = await query(f.lake, 'processed', 'toronto_apartments', "SELECT count(*) FILTER (item_scale = '0-3' AND numbering_of_property IS NOT NULL) AS current, count(*) FILTER (item_scale = '1-5' AND numbering_of_property IS NULL AND entrance_lobby IS NOT NULL) AS older FROM t WHERE year = 2023");
+    expect(Number(layouts?.current)).toBeGreaterThan(1_000);
+    expect(Number(layouts?.older)).toBeGreaterThan(0);
   });
 
   it('append should add files beside the existing ones', async () => {
