@@ -5,6 +5,7 @@
  */
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { TributaryError, isTributaryError } from '../errors.ts';
+import type { Column } from '../lake/manifest.ts';
 
 export interface DuckOptions {
   /** Worker threads DuckDB may use; default 2 (this project's machines have two cores). */
@@ -67,6 +68,12 @@ export async function rows(connection: DuckDBConnection, sql: string, what: stri
   } catch (error) {
     throw queryError(error, sql, what, 'BATCH_QUERY_FAILED');
   }
+}
+
+/** The columns of a relation (a view's name, or a parenthesised SELECT), by DESCRIBE. */
+export async function columnsOf(connection: DuckDBConnection, relation: string, what = 'describing the result'): Promise<Column[]> {
+  const described = await rows(connection, `DESCRIBE ${relation}`, what);
+  return described.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
 }
 
 export function queryError(error: unknown, sql: string, what: string, code: 'BATCH_QUERY_FAILED' | 'BATCH_INPUT_INVALID'): unknown {

@@ -9,8 +9,9 @@ import { TributaryError, isTributaryError } from '../errors.ts';
 import { readManifest, visibleFiles } from '../lake/catalog.ts';
 import { datasetPrefix, parseKey, partitionPath } from '../lake/keys.ts';
 import type { Lake } from '../lake/lake.ts';
+import type { Column } from '../lake/manifest.ts';
 import { normaliseHeader, type BatchInput, type DriftPolicy, type FilesInput } from './batch-job.ts';
-import { exec, ident, literal, rows } from './duckdb.ts';
+import { columnsOf, exec, ident, literal } from './duckdb.ts';
 import { firstCsvRecord } from '../lake/csv-header.ts';
 
 export interface InputFile {
@@ -156,14 +157,14 @@ async function csvFileView(input: FilesInput, key: string, path: string, rejects
  */
 async function datasetSelect(connection: DuckDBConnection, lake: Lake, input: BatchInput, paths: readonly { path: string }[]): Promise<string> {
   const read = `SELECT * FROM read_parquet([${paths.map((p) => literal(p.path)).join(', ')}], hive_partitioning = true, union_by_name = true)`;
-  let schema: readonly { name: string; type: string }[] = [];
+  let schema: readonly Column[] = [];
   try {
     schema = (await readManifest(lake, input.zone, input.dataset)).schema;
   } catch (error) {
     if (!isTributaryError(error, 'LAKE_NOT_FOUND')) throw error;
   }
   if (schema.length === 0) return read;
-  const present = new Set((await rows(connection, `DESCRIBE ${read}`, `input "${input.name}" (${input.zone}/${input.dataset})`)).map((r) => String(r.column_name)));
+  const present = new Set((await columnsOf(connection, `(${read})`, `input "${input.name}" (${input.zone}/${input.dataset})`)).map((c) => c.name));
   const lacking = schema.filter((c) => !present.has(c.name));
   return lacking.length ? `SELECT *, ${lacking.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} FROM (${read})` : read;
 }

@@ -13,7 +13,7 @@ import type { Lake } from '../lake/lake.ts';
 import type { Column } from '../lake/manifest.ts';
 import type { MetadataStore, RunCounts } from '../metadata/metadata.ts';
 import type { BatchInput, BatchJob, DriftPolicy, ErrorBudget } from './batch-job.ts';
-import { exec, ident, literal, rows, type Duck } from './duckdb.ts';
+import { columnsOf, exec, ident, literal, rows, type Duck } from './duckdb.ts';
 import { createViews, type Drift, type InputFile, type ViewResult } from './inputs.ts';
 import { applyRecords } from './records.ts';
 import { removeObjects, stagedFiles, upload } from './stage.ts';
@@ -81,11 +81,6 @@ function budgetError(job: BatchJob, runId: string, counts: { read: number; quara
   if (limits.length === 0) return undefined;
   const share = counts.read ? ((counts.quarantined / counts.read) * 100).toFixed(2) : '100';
   return new TributaryError('BATCH_ERROR_BUDGET', `Job "${job.name}" run ${runId}: ${counts.quarantined} of ${counts.read} rows (${share}%) are malformed; ${limits.join('; ')}. Nothing was published.`);
-}
-
-async function columnsOf(connection: DuckDBConnection, relation: string): Promise<Column[]> {
-  const described = await rows(connection, `DESCRIBE ${relation}`, 'describing the result');
-  return described.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
 }
 
 /**
