@@ -17,6 +17,13 @@ export default tseslint.config(
     },
   },
   {
+    // The platform never depends on the examples: they are users of it, like any project.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '(^|/)examples(/|$)', message: 'src/ never imports from examples/: the examples use the platform, not the other way round.' }] }],
+    },
+  },
+  {
     files: ['eslint.config.js'],
     ...tseslint.configs.disableTypeChecked,
   },

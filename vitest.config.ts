@@ -1,10 +1,13 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /** Integration tests are named after the real engine they need: `<unit>.<engine>.test.ts`. */
 const engines = ['kafka', 's3', 'postgres', 'cassandra', 'redis', 'mariadb', 'prometheus'];
-const integration = engines.map((engine) => `test/**/*.${engine}.test.ts`);
+const integration = engines.flatMap((engine) => [`test/**/*.${engine}.test.ts`, `examples/**/*.${engine}.test.ts`]);
 
 export default defineConfig({
+  // The examples import the package by name; in the tests that is the source, not the build.
+  resolve: { alias: [{ find: /^tributary$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) }] },
   test: {
     // CI lists every test by name, so its log shows what ran.
     reporters: [process.env.CI ? 'verbose' : 'default', './test/support/summary-reporter.ts'],
@@ -14,7 +17,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['test/**/*.test.ts'],
+          include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
           exclude: integration,
           // The timeouts catch a hang; they are not speed checks (those are in bench/). CI runs the
           // tests beside seven services on two cores, where a test that takes 1 s alone can take 5.

@@ -10,7 +10,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { torontoApartmentsJob } from '../src/batch/jobs/toronto-apartments.ts';
+import { torontoApartmentsJob } from '../examples/toronto-kijiji/toronto-job.ts';
 import { runBatchJob } from '../src/batch/run-batch-job.ts';
 import { openFsLake } from '../src/lake/fs/fs-lake.ts';
 import type { Lake } from '../src/lake/lake.ts';

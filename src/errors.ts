@@ -47,6 +47,9 @@ export const errorCodes = {
   SCHEMA_DRIFT: { retryable: false, exitCode: 1 },
   VIEW_NOT_FOUND: { retryable: false, exitCode: 2 },
   QUERY_INVALID: { retryable: false, exitCode: 2 },
+  PIPELINE_NOT_FOUND: { retryable: false, exitCode: 2 },
+  PIPELINE_INVALID: { retryable: false, exitCode: 2 },
+  DEV_UNREACHABLE: { retryable: true, exitCode: 1 },
   INTERNAL: { retryable: false, exitCode: 1 },
 } as const satisfies Record<string, { retryable: boolean; exitCode: number }>;
 

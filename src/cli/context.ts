@@ -3,11 +3,14 @@
  * commands are testable without spawning a process), and the global options turned into a config.
  */
 import type { Readable, Writable } from 'node:stream';
-import { TributaryError } from '../errors.ts';
+import { TributaryError, isTributaryError } from '../errors.ts';
 import { loadConfig, type LoadedConfig } from '../config/load.ts';
 import type { Log } from '../log/log.ts';
 import { openLog } from '../log/open-log.ts';
 import { createLogger, type Logger } from '../logger.ts';
+import { devFilePath, readDevFile } from '../runtime/dev-file.ts';
+import { apiClient, remoteLogView } from '../serve/api/api-client.ts';
+import { directLogView, type LogView } from '../serve/api/log-view.ts';
 
 export interface CliIo {
   stdin?: Readable;
@@ -35,6 +38,11 @@ export interface CliContext {
   logger(loaded: LoadedConfig): Promise<Logger>;
   /** Run `fn` with the log the config names, closing it afterwards. */
   withLog<T>(options: GlobalOptions, fn: (log: Log, loaded: LoadedConfig) => Promise<T>): Promise<T>;
+  /**
+   * Run `fn` with a view of the log: opened here, or, when a running `tributary dev` (or serve,
+   * worker) holds the embedded log, through that process's local API.
+   */
+  withLogView<T>(options: GlobalOptions, fn: (view: LogView, loaded: LoadedConfig) => Promise<T>): Promise<T>;
 }
 
 export function createCliContext(io: CliIo): CliContext {
@@ -49,6 +57,26 @@ export function createCliContext(io: CliIo): CliContext {
       try {
         return await fn(log, loaded);
       } finally {
+        await log.close();
+      }
+    },
+    async withLogView(options, fn) {
+      const loaded = await this.loadConfig(options);
+      const logger = await this.logger(loaded);
+      let log: Log;
+      try {
+        log = await openLog(loaded.config, { cwd: io.cwd, onWarning: (message, details) => logger.warn(details, message) });
+      } catch (error) {
+        const running = loaded.config.log.backend === 'embedded' && isTributaryError(error, 'LOG_UNAVAILABLE') ? readDevFile(devFilePath(loaded.config, io.cwd)) : undefined;
+        if (!running) throw error;
+        logger.debug({ pid: running.pid, url: running.url }, 'the embedded log is held by a running process; going through its local API');
+        return fn(remoteLogView(apiClient(running.url, loaded.config.server.apiKey), loaded.config.log.backend), loaded);
+      }
+      const view = directLogView(log);
+      try {
+        return await fn(view, loaded);
+      } finally {
+        await view.close();
         await log.close();
       }
     },

@@ -1,9 +1,10 @@
 /** The root command: global options, and every command registered explicitly. */
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { batchCommand } from './commands/batch.ts';
 import { configCommand } from './commands/config-check.ts';
 import { demoCommand } from './commands/demo.ts';
+import { devCommand } from './commands/dev.ts';
+import { initCommand } from './commands/init.ts';
 import { lagCommand } from './commands/lag.ts';
 import { lakeCommand } from './commands/lake.ts';
 import { produceCommand } from './commands/produce.ts';
@@ -14,16 +15,14 @@ import { tailCommand } from './commands/tail.ts';
 import { topicsCommand } from './commands/topics.ts';
 import { workerCommand } from './commands/worker.ts';
 import type { CliContext } from './context.ts';
+import { packageVersion } from '../version.ts';
 
-/** The package version, from package.json (two levels up from both src/cli and dist/cli). */
-export function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
+export { packageVersion } from '../version.ts';
 
 export function createProgram(ctx: CliContext): Command {
   const version = packageVersion();
   const program = new Command('tributary')
-    .description('Tributary: a lambda-architecture data platform (log, stream and batch layers, lake, serving layer)')
+    .description('Tributary: a lambda-architecture data platform: write pipelines in TypeScript, run them with `tributary dev`')
     .version(version, '-V, --version', 'print the version')
     .option('-c, --config <file>', 'config file (default: tributary.config.{ts,mjs,js,json,yaml,yml} in the working directory)')
     .option('--set <key=value>', 'override one setting, e.g. --set log.backend=kafka (repeatable; not for secrets)', (v: string, acc: string[] = []) => [...acc, v])
@@ -37,6 +36,8 @@ export function createProgram(ctx: CliContext): Command {
     .exitOverride();
 
   const commands = [
+    initCommand(ctx),
+    devCommand(ctx),
     configCommand(ctx),
     topicsCommand(ctx),
     produceCommand(ctx),

@@ -46,6 +46,10 @@ export const configSchema = z
       .min(1)
       .default('.tributary')
       .describe('Directory for everything the embedded backends keep on disk; relative to the working directory.'),
+    pipelines: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Pipeline modules the commands load when none is named: files, or directories holding pipeline.ts; relative to the config file.'),
     logging: z
       .strictObject({
         level: z

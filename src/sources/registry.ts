@@ -8,6 +8,7 @@ import { TributaryError } from '../errors.ts';
 import { ckanSource } from './ckan/ckan-source.ts';
 import { dbExtractSource } from './db-extract/db-extract.ts';
 import { ecommerceEmulator } from './emulators/ecommerce.ts';
+import { generatorSource } from './generator/generator.ts';
 import { httpPollSource } from './http-poll/http-poll.ts';
 import { scraperSource } from './scraper/scraper.ts';
 import type { SourceComponent } from './source.ts';
@@ -33,6 +34,7 @@ export function builtInSources(): SourceRegistry {
     { component: scraperSource, writesTo: 'log', description: 'crawl Kijiji-shaped listing pages, emit new and re-priced ads (robots.txt, fingerprints)' },
     { component: ckanSource, writesTo: 'lake', description: "download a CKAN package's files into the lake's raw zone (resumable, checksummed)" },
     { component: dbExtractSource, writesTo: 'log', passwordPath: ['password'], description: 'incremental extract of a MariaDB/MySQL or PostgreSQL table by a cursor column' },
+    { component: generatorSource, writesTo: 'log', description: 'synthetic records from a function, for examples, demos and tests' },
     { component: ecommerceEmulator, writesTo: 'log', passwordPath: ['orders', 'password'], description: 'generate e-commerce click events (and orders in MariaDB) at a set rate' },
   ];
   return Object.fromEntries(kinds.map((kind) => [kind.component.name, kind]));

@@ -4,8 +4,8 @@
  * chooses (embedded, PostgreSQL or Cassandra). The same module runs in `tributary worker` on
  * embedded defaults and, unchanged, in many workers on Kafka, Redis and PostgreSQL.
  *
- * A pipeline module is a TypeScript (or JavaScript) file whose default export is
- * `defineStreamJobs([...])`:
+ * A pipeline module's default export is `definePipeline({ streamJobs: [...], … })` (src/runtime/);
+ * a module of stream jobs alone may export `defineStreamJobs([...])` instead:
  *
  * ```ts
  * export default defineStreamJobs([
@@ -62,7 +62,10 @@ export function defineStreamJobs(jobs: readonly JobDefinition[]): StreamJobs {
   return { kind: 'tributary.stream-jobs', jobs };
 }
 
-/** Load a pipeline module and check that its default export is `defineStreamJobs(...)`. */
+/**
+ * Load a module's stream jobs: its default export is `definePipeline({...})` (its `streamJobs`) or
+ * `defineStreamJobs([...])`. The pipeline threads (pipeline-thread.ts) find their job this way.
+ */
 export async function loadStreamJobs(file: string): Promise<StreamJobs> {
   const { pathToFileURL } = await import('node:url');
   let module: { default?: unknown };
@@ -70,11 +73,12 @@ export async function loadStreamJobs(file: string): Promise<StreamJobs> {
     module = (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && (error as Error).message.includes(file);
-    throw new TributaryError(missing ? 'CONFIG_FILE_NOT_FOUND' : 'CONFIG_INVALID', `cannot load pipeline module ${file}: ${(error as Error).message}`, { cause: error });
+    throw new TributaryError(missing ? 'PIPELINE_NOT_FOUND' : 'PIPELINE_INVALID', `cannot load pipeline module ${file}: ${(error as Error).message}`, { cause: error });
   }
-  const jobs = module.default as Partial<StreamJobs> | undefined;
-  if (jobs?.kind !== 'tributary.stream-jobs') {
-    throw new TributaryError('CONFIG_INVALID', `pipeline module ${file} must export default defineStreamJobs([...]) (from 'tributary')`);
+  const exported = module.default as { kind?: unknown; streamJobs?: readonly JobDefinition[] } | undefined;
+  if (exported?.kind === 'tributary.pipeline') return { kind: 'tributary.stream-jobs', jobs: exported.streamJobs ?? [] };
+  if (exported?.kind !== 'tributary.stream-jobs') {
+    throw new TributaryError('PIPELINE_INVALID', `pipeline module ${file} must export default definePipeline({...}) (from 'tributary')`);
   }
-  return jobs as StreamJobs;
+  return exported as StreamJobs;
 }

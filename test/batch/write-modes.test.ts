@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defineBatchJob } from '../../src/batch/batch-job.ts';
-import { torontoApartmentsJob } from '../../src/batch/jobs/toronto-apartments.ts';
+import { torontoApartmentsJob } from '../../examples/toronto-kijiji/toronto-job.ts';
 import { runBatchJob } from '../../src/batch/run-batch-job.ts';
 import { readManifest } from '../../src/lake/catalog.ts';
 import { RAW, fsFixture, head, putFile, query } from './batch-support.ts';

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, tempDir } from '../support/cli.ts';
+import { cli, tempDir, TORONTO_EXAMPLE } from '../support/cli.ts';
 import { head, toronto } from '../batch/batch-support.ts';
 
 describe('tributary batch', () => {
@@ -10,13 +10,13 @@ describe('tributary batch', () => {
     const raw = path.join(cwd, '.tributary/lake/raw/apartment-building-evaluation/dt=2026-11-01');
     await mkdir(raw, { recursive: true });
     await writeFile(path.join(raw, 'current.csv'), await head(toronto.current, 3000));
-    const first = await cli(['batch', 'run', 'toronto-apartments', '--error-budget', '5'], { cwd });
+    const first = await cli(['batch', 'run', 'toronto-apartments', '--pipeline', TORONTO_EXAMPLE, '--error-budget', '5'], { cwd });
     expect(first.code).toBe(0);
     expect(first.stderr).toMatch(/dt=2026-11-01: done in [\d.]+ s: 3,000 read, 2,997 written, 2 quarantined, 1 filtered, \d+ files/);
     expect(first.stdout).toMatch(/^toronto-apartments: 1 of 1 partitions succeeded in [\d.]+ s\nrows: 3,000 in, 2,997 out, 2 quarantined, 1 filtered; files: \d+\nquarantine: processed\/quarantine\/dataset=toronto_apartments\/run=r\d+T\d+Z-[0-9a-f]+\/part-/);
-    const second = await cli(['batch', 'run', 'toronto-apartments'], { cwd });
+    const second = await cli(['batch', 'run', 'toronto-apartments', '--pipeline', TORONTO_EXAMPLE], { cwd });
     expect(second.stdout).toMatch(/0 of 0 partitions succeeded \(1 unchanged, skipped\)/);
-    const history = await cli(['batch', 'history', 'toronto-apartments'], { cwd });
+    const history = await cli(['batch', 'history', 'toronto-apartments', '--pipeline', TORONTO_EXAMPLE], { cwd });
     expect(history.stdout.split('\n')[1]).toMatch(/^r\S+\s+dt=2026-11-01\s+succeeded\s+\S+\s+[\d.]+ s\s+3000\s+2997\s+2/);
   });
 
@@ -25,10 +25,10 @@ describe('tributary batch', () => {
     const raw = path.join(cwd, '.tributary/lake/raw/apartment-building-evaluation/dt=2026-11-01');
     await mkdir(raw, { recursive: true });
     await writeFile(path.join(raw, 'current.csv'), await head(toronto.current, 3000));
-    const failed = await cli(['batch', 'run', 'toronto-apartments', '--error-budget', '0'], { cwd });
+    const failed = await cli(['batch', 'run', 'toronto-apartments', '--pipeline', TORONTO_EXAMPLE, '--error-budget', '0'], { cwd });
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/BATCH_ERROR_BUDGET.*2 of 3000 rows .*exceeded by 2. Nothing was published/);
-    const unknown = await cli(['batch', 'run', 'nope'], { cwd });
+    const unknown = await cli(['batch', 'run', 'nope', '--pipeline', TORONTO_EXAMPLE], { cwd });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('No batch job "nope"; known jobs: toronto-apartments');
   });

@@ -1,15 +1,19 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runArchiver } from '../../src/batch/archiver.ts';
 import { openFsLake } from '../../src/lake/fs/fs-lake.ts';
 import { openEmbeddedLog } from '../../src/log/embedded/embedded-log.ts';
 import { embeddedSink } from '../../src/sinks/embedded/embedded-sink.ts';
-import { runCategoryCounts } from '../../src/serve/query/category-counts-stream.ts';
-import { realtimeTable } from '../../src/serve/query/category-counts.ts';
+import { runFieldCounts } from '../../src/serve/query/field-counts-stream.ts';
+import { realtimeTable, type FieldCountsOptions } from '../../src/serve/query/field-counts.ts';
 import type { QueryResult } from '../../src/serve/query/view.ts';
-import { postsPerCategory } from '../../src/serve/query/views.ts';
 import { cli, tempDir } from '../support/cli.ts';
+
+/** As the Pinterest example declares it. */
+const postsPerCategory: FieldCountsOptions = { name: 'posts-per-category', topic: 'pinterest.pins', field: 'category', countColumn: 'posts' };
+const PINTEREST = fileURLToPath(new URL('../../examples/pinterest', import.meta.url));
 
 const pins = readFileSync(new URL('../../../shared/data/pinterest/pinterest_data.jsonl', import.meta.url), 'utf8').trim().split('\n');
 
@@ -28,7 +32,7 @@ async function pipeline(dir: string): Promise<Record<string, number>> {
   const archiver = runArchiver({ log, lake, topics: [topic], rollMs: 100, signal: stopArchiver.signal, onFile: (f) => (archived += f.rows) >= 3000 && stopArchiver.abort() });
   const stopStream = new AbortController();
   const sink = embeddedSink.create(realtimeTable(postsPerCategory), { job: postsPerCategory.name }, { dir: path.join(dir, 'views') });
-  await runCategoryCounts(postsPerCategory, { log, sink, signal: stopStream.signal, onBatch: (c) => c.in >= 3000 && stopStream.abort() });
+  await runFieldCounts(postsPerCategory, { log, sink, signal: stopStream.signal, onBatch: (c) => c.in >= 3000 && stopStream.abort() });
   await archiver;
   await log.close();
   await lake.close();
@@ -44,13 +48,13 @@ describe('tributary query', () => {
   it('should print the merged view as JSON, the same before and after the batch view takes over', async () => {
     const dir = await tempDir();
     const expected = await pipeline(dir);
-    const realtimeOnly = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--json']);
+    const realtimeOnly = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', PINTEREST, '--json']);
     expect(realtimeOnly.stderr).toBe('');
     const before = JSON.parse(realtimeOnly.stdout) as QueryResult;
     expect(Object.fromEntries(before.rows.map((r) => [r.category, r.posts]))).toEqual(expected);
     expect(before.asOf.batch.computed).toBeNull();
 
-    const merged = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--recompute', '--json']);
+    const merged = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', PINTEREST, '--recompute', '--json']);
     const after = JSON.parse(merged.stdout) as QueryResult;
     expect(Object.fromEntries(after.rows.map((r) => [r.category, r.posts]))).toEqual(expected);
     // 3,000 records over two partitions: the batch view covers whole buckets of 1,000 offsets, the real-time view the rest.
@@ -62,7 +66,7 @@ describe('tributary query', () => {
   it('should print a table with what the answer covers, and filter by a parameter', async () => {
     const dir = await tempDir();
     const expected = await pipeline(dir);
-    const result = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--param', 'category=finance']);
+    const result = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', PINTEREST, '--param', 'category=finance']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^category\\s+posts\\nfinance\\s+${expected.finance}\\n`));
     expect(result.stdout).toMatch(/as of pinterest\.pins offsets, per partition: 0: < \d+ \(batch < 0, real-time < \d+\); 1: /);
@@ -70,10 +74,13 @@ describe('tributary query', () => {
 
   it('should fail with the views it has for an unknown view, and on a bad parameter', async () => {
     const dir = await tempDir();
-    const unknown = await cli(['--data-dir', dir, 'query', 'nope']);
+    const unknown = await cli(['--data-dir', dir, 'query', 'nope', '--pipeline', PINTEREST]);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('No view "nope"; the views are: posts-per-category');
-    const bad = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--param', 'colour=red']);
+    expect(unknown.stderr).toContain('No view "nope"; the views are: posts-per-category, pinterest_pins');
+    const none = await cli(['--data-dir', dir, 'query', 'posts-per-category']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no pipeline is loaded; name one with --pipeline <module>');
+    const bad = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', PINTEREST, '--param', 'colour=red']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('QUERY_INVALID');
     expect(bad.stderr).toContain('colour');

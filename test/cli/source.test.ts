@@ -38,7 +38,7 @@ describe('tributary source', () => {
     expect(code).toBe(0);
     const lines = stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^kind\s+writes to\s+description$/);
-    expect(lines.slice(1).map((line) => line.split(/\s+/)[0])).toEqual(['ckan', 'db-extract', 'ecommerce-emulator', 'http-poll', 'scraper']);
+    expect(lines.slice(1).map((line) => line.split(/\s+/)[0])).toEqual(['ckan', 'db-extract', 'ecommerce-emulator', 'generator', 'http-poll', 'scraper']);
     expect(stdout).toMatch(/ckan\s+lake\s+download a CKAN package/);
   });
 
@@ -150,7 +150,7 @@ describe('tributary source', () => {
   it('run should refuse an unknown kind, listing the known ones, and a missing --file', async () => {
     const unknown = await cli(['source', 'run', 'ftp', '-f', 'x.json']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toBe('error [CLI_USAGE]: no source kind "ftp"; known kinds: ckan, db-extract, ecommerce-emulator, http-poll, scraper\n');
+    expect(unknown.stderr).toBe(`error [CLI_USAGE]: no source or source kind "ftp"; the loaded pipelines' sources: (none); the kinds: ckan, db-extract, ecommerce-emulator, generator, http-poll, scraper\n`);
     const noFile = await cli(['source', 'run', 'scraper', '--config', 'kijiji.json']);
     expect(noFile.code).toBe(2);
     expect(noFile.stderr).toContain("needs the source's config file: --file <file.json|.yaml> (--config kijiji.json is the Tributary config, not the source's)");

@@ -50,14 +50,14 @@ describe('tributary worker', () => {
     const dir = await tempDir();
     const result = await cli(['worker', pipeline, '--job', 'nope', '--data-dir', dir]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('no job named nope');
-    expect(result.stderr).toContain('it defines views, p0-clicks');
+    expect(result.stderr).toContain('no stream job named nope');
+    expect(result.stderr).toContain('the loaded pipelines have views, p0-clicks');
   });
 
   it('should refuse a module that does not export its jobs', async () => {
     const dir = await tempDir();
     const result = await cli(['worker', path.resolve(import.meta.dirname, '../stream/fixtures/clicks.ts'), '--data-dir', dir]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('must export default defineStreamJobs');
+    expect(result.stderr).toContain('must export default definePipeline');
   });
 });

@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { configSchema } from '../../src/config/schema.ts';
-import { GEO_TOPIC, PIN_TOPIC, pinterestTopics, USER_TOPIC } from '../../src/demo/pinterest.ts';
+import pinterest from '../../examples/pinterest/pipeline.ts';
+import { GEO_TOPIC, PIN_TOPIC, USER_TOPIC } from '../../examples/pinterest/pins.ts';
+import { ingestTopics } from '../../src/runtime/pipeline-server.ts';
 import { openEmbeddedLog } from '../../src/log/embedded/embedded-log.ts';
 import type { Log, LogRecord } from '../../src/log/log.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -11,11 +13,10 @@ import type { TopicRegistry } from '../../src/serve/ingest/topics.ts';
 import { createServer, listen, serverPlugin, type ServerSettings } from '../../src/serve/server.ts';
 import { tempDir } from '../support/cli.ts';
 import type { FastifyInstance } from 'fastify';
-import { topicRecords } from '../../src/demo/demo-counts.ts';
 
 const topics: TopicRegistry = {
   clicks: { schema: z.object({ id: z.string().min(1), user: z.number().int(), page: z.string().optional() }), keyField: 'id', description: 'clicks' },
-  ...pinterestTopics,
+  ...ingestTopics([pinterest]),
 };
 
 const open: { log?: Log; app?: FastifyInstance }[] = [];
@@ -236,3 +237,14 @@ describe('over a real socket', () => {
     await expect(listen(second.app, '127.0.0.1', port)).rejects.toMatchObject({ code: 'SERVER_LISTEN_FAILED', message: expect.stringContaining(`127.0.0.1:${port}`) as unknown });
   });
 });
+
+/** Records ever appended to `topic` (0 when it does not exist). */
+async function topicRecords(log: Log, topic: string): Promise<number> {
+  const admin = log.admin();
+  try {
+    if (!(await admin.listTopics()).includes(topic)) return 0;
+    return (await admin.describeTopic(topic)).partitions.reduce((sum, p) => sum + p.endOffset, 0);
+  } finally {
+    await admin.close();
+  }
+}

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
 import { runCli } from '../../src/cli/run.ts';
 
@@ -51,7 +52,8 @@ export interface ServeProcess {
 }
 
 /** `tributary serve` in-process on a free port, with `env`, until `stop()`. */
-export async function startServe(cwd: string, env: Record<string, string>): Promise<ServeProcess> {
+/** `tributary serve` in-process on a free port, serving the Pinterest example unless told otherwise. */
+export async function startServe(cwd: string, env: Record<string, string>, pipelines: readonly string[] = [PINTEREST_EXAMPLE]): Promise<ServeProcess> {
   const interrupt = new AbortController();
   let out = '';
   let announced: (url: string) => void;
@@ -65,7 +67,7 @@ export async function startServe(cwd: string, env: Record<string, string>): Prom
     },
   });
   const stderr = new Writable({ write: (_chunk, _encoding, done) => done() });
-  const exit = runCli(['serve', '--port', '0', '--log-level', 'warn'], { stdin: Readable.from(['']), stdout, stderr, env, cwd, signal: interrupt.signal });
+  const exit = runCli(['serve', ...pipelines, '--port', '0', '--log-level', 'warn'], { stdin: Readable.from(['']), stdout, stderr, env, cwd, signal: interrupt.signal });
   const base = await Promise.race([url, exit.then((code) => Promise.reject(new Error(`tributary serve exited with ${code}: ${out}`)))]);
   return {
     base,
@@ -75,3 +77,7 @@ export async function startServe(cwd: string, env: Record<string, string>): Prom
     },
   };
 }
+
+/** The examples, for tests that run them. */
+export const PINTEREST_EXAMPLE = fileURLToPath(new URL('../../examples/pinterest', import.meta.url));
+export const TORONTO_EXAMPLE = fileURLToPath(new URL('../../examples/toronto-kijiji', import.meta.url));

@@ -2,12 +2,17 @@
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import type { ErrorBudget } from '../../batch/batch-job.ts';
-import { builtInBatchJobs, findBatchJob, type BatchJobRegistry } from '../../batch/registry.ts';
+import { batchJobRegistry, findBatchJob, type BatchJobRegistry } from '../../batch/registry.ts';
+import { loadPipelines } from '../../runtime/load-pipelines.ts';
 import { TributaryError } from '../../errors.ts';
 import type { CliContext, GlobalOptions } from '../context.ts';
 import { table } from '../table.ts';
 
-interface RunOptions extends GlobalOptions {
+interface PipelineOptions extends GlobalOptions {
+  pipeline?: string[];
+}
+
+interface RunOptions extends PipelineOptions {
   from?: string;
   to?: string;
   full?: boolean;
@@ -29,7 +34,13 @@ function nonNegative(value: string): number {
 
 const int = (n: number) => n.toLocaleString('en-US');
 
-export function batchCommand(ctx: CliContext, registry: BatchJobRegistry = builtInBatchJobs()): Command {
+const pipelineOption = ['--pipeline <module>', 'the pipelines whose batch jobs to use (repeatable; default: those in the project config)', (v: string, acc: string[] = []) => [...acc, v]] as const;
+
+export function batchCommand(ctx: CliContext): Command {
+  const registryFor = async (options: PipelineOptions): Promise<BatchJobRegistry> => {
+    const loaded = await ctx.loadConfig(options);
+    return batchJobRegistry((await loadPipelines(options.pipeline ?? [], loaded, ctx.io.cwd)).map((l) => l.pipeline));
+  };
   const batch = new Command('batch').description('run batch jobs over the lake and show their history');
   const out = (text: string) => ctx.io.stdout.write(text);
   const err = (text: string) => ctx.io.stderr.write(text);
@@ -37,7 +48,9 @@ export function batchCommand(ctx: CliContext, registry: BatchJobRegistry = built
   batch
     .command('list')
     .description('list the batch jobs')
-    .action(() => {
+    .option(...pipelineOption)
+    .action(async (_o, command: Command) => {
+      const registry = await registryFor(command.optsWithGlobals<PipelineOptions>());
       const rows = Object.values(registry).map((job) => [job.name, `${job.output.zone}/${job.output.dataset}`, job.description ?? '']);
       out(table(['job', 'output', 'description'], rows));
     });
@@ -51,8 +64,10 @@ export function batchCommand(ctx: CliContext, registry: BatchJobRegistry = built
     .option('--error-budget <n>', 'malformed rows allowed: below 1 a fraction of rows read, from 1 a count', nonNegative)
     .option('--schema-drift <policy>', 'fail or evolve when input columns differ from the expected ones')
     .option('--concurrency <n>', 'backfill partitions processed at once (default batch.concurrency)', (v) => Math.max(1, Math.floor(nonNegative(v))))
+    .option(...pipelineOption)
     .action(async (name: string, _o, command: Command) => {
       const options = command.optsWithGlobals<RunOptions>();
+      const registry = await registryFor(options);
       if (options.schemaDrift !== undefined && options.schemaDrift !== 'fail' && options.schemaDrift !== 'evolve') {
         throw new TributaryError('CLI_USAGE', `--schema-drift expects fail or evolve, got "${String(options.schemaDrift)}"`);
       }
@@ -96,6 +111,14 @@ export function batchCommand(ctx: CliContext, registry: BatchJobRegistry = built
               },
             },
           );
+          if (summary.units.length === 0 && summary.skipped === 0) {
+            const inputs = job.inputs.map((i) => `${i.zone}/${i.dataset}/${i.kind === 'files' ? ` (${i.format} files${i.extension ? ` ending ${i.extension}` : ''})` : ' (a dataset)'}`).join(', ');
+            const where = config.lake.backend === 'fs' ? path.resolve(ctx.io.cwd, config.dataDir, 'lake') : `s3://${config.s3.bucket}`;
+            throw new TributaryError(
+              'BATCH_INPUT_INVALID',
+              `${job.name} has no input: it reads ${inputs} in the lake at ${where}, and there is nothing there yet. A pipeline's source or the archiver puts it there: run the pipeline (tributary dev <pipeline>), or the source that feeds it (tributary source run <source> --pipeline <pipeline>)`,
+            );
+          }
           const c = summary.counts;
           out(
             `${summary.job}: ${summary.units.length - summary.failed} of ${summary.units.length} partitions succeeded${summary.skipped ? ` (${summary.skipped} unchanged, skipped)` : ''} in ${(summary.durationMs / 1000).toFixed(1)} s\n` +
@@ -118,9 +141,9 @@ export function batchCommand(ctx: CliContext, registry: BatchJobRegistry = built
     .command('history <job>')
     .description("show a job's recent runs, newest first")
     .option('-n, --limit <n>', 'how many runs', (v) => Math.max(1, Math.floor(nonNegative(v))), 20)
+    .option(...pipelineOption)
     .action(async (name: string, _o, command: Command) => {
-      const options = command.optsWithGlobals<GlobalOptions & { limit: number }>();
-      findBatchJob(registry, name);
+      const options = command.optsWithGlobals<PipelineOptions & { limit: number }>();
       const { config } = await ctx.loadConfig(options);
       const { openMetadataStore } = await import('../../metadata/open-metadata.ts');
       const metadata = await openMetadataStore(config, { cwd: ctx.io.cwd });

@@ -1,67 +1,40 @@
 /**
- * `tributary demo`: the Pinterest pipeline end to end in this process (src/demo/demo.ts), with live
- * counts once a second on stdout until Ctrl-C or `--duration`, then a summary.
+ * `tributary demo`: `tributary dev examples/pinterest` in a clone of the repository, with the pin
+ * poster's rate as an option. In a project of one's own, `tributary dev` runs its pipelines.
  */
-import { Command, InvalidArgumentError } from 'commander';
-import { runDemo } from '../../demo/demo.ts';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { TributaryError } from '../../errors.ts';
 import type { CliContext, GlobalOptions } from '../context.ts';
+import { port, positiveNumber, runDevAction } from './dev.ts';
 import { positiveInt } from './topics.ts';
 
-interface DemoCommandOptions extends GlobalOptions {
-  duration?: number;
-  rate: number;
-  port?: number;
-  pins?: string;
-  json?: boolean;
-}
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number above 0');
-  return n;
-}
-
-export function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port from 0 to 65535 (0: any free port)');
-  return n;
-}
+/** The Pinterest example beside the package (src/cli/commands or dist/cli/commands, three levels down). */
+export const PINTEREST_EXAMPLE = fileURLToPath(new URL('../../../examples/pinterest', import.meta.url));
 
 export function demoCommand(ctx: CliContext): Command {
   return new Command('demo')
-    .description('run the Pinterest pipeline in this process: emulator → ingest API → log → cleaning job → view, archiver → lake; Ctrl-C stops')
+    .description('run the Pinterest example (tributary dev examples/pinterest): pin poster → ingest API → log → cleaning job → table, archiver → lake; Ctrl-C stops')
     .option('-d, --duration <s>', 'stop after this many seconds (default: until Ctrl-C)', positiveNumber)
-    .option('-r, --rate <ev/s>', 'pins per second from the emulator', positiveInt, 100)
-    .option('-p, --port <port>', 'port of the ingest API (default: server.port; 0: any free port)', port)
-    .option('--pins <file>', 'JSONL file of pins to cycle through (default: the 200 sample pins)')
-    .option('--json', 'print the summary as JSON')
+    .option('-r, --rate <pins/s>', 'pins per second from the poster', positiveInt, 100)
+    .option('-p, --port <port>', 'port of the server (default: server.port; 0: any free port)', port)
+    .option('--json', 'print the final status as JSON')
     .action(async (_o, command: Command) => {
-      const options = command.optsWithGlobals<DemoCommandOptions>();
-      const loaded = await ctx.loadConfig(options);
-      const logger = await ctx.logger(loaded);
-      const summary = await runDemo({
-        config: loaded.config,
-        cwd: ctx.io.cwd,
-        logger,
-        out: ctx.io.stdout,
-        rate: options.rate,
-        ...(ctx.io.signal === undefined ? {} : { signal: ctx.io.signal }),
-        ...(options.duration === undefined ? {} : { durationMs: options.duration * 1000 }),
-        ...(options.port === undefined ? {} : { port: options.port }),
-        ...(options.pins === undefined ? {} : { pinsFile: options.pins }),
-      });
-      const { run, totals } = summary;
-      if (options.json) {
-        ctx.io.stdout.write(`${JSON.stringify(summary)}\n`);
-        return;
+      const options = command.opts<{ duration?: number; rate: number; port?: number; json?: boolean }>();
+      if (!existsSync(PINTEREST_EXAMPLE)) {
+        throw new TributaryError('PIPELINE_NOT_FOUND', `tributary demo runs the Pinterest example of a clone of the repository (${PINTEREST_EXAMPLE} is not there); in your own project, run tributary dev`);
       }
-      ctx.io.stdout.write(
-        [
-          `demo stopped after ${(summary.elapsedMs / 1000).toFixed(1)} s${summary.drained ? '' : ' (the job had not caught up; it resumes on the next run)'}`,
-          `  this run: sent ${run.sent}, accepted ${run.accepted}; job in ${run.in} = out ${run.out} + filtered ${run.filtered} + dead-lettered ${run.deadLettered}; archived ${run.archived}`,
-          `  since the first run: accepted ${totals.accepted}; job in ${totals.in} = out ${totals.out} + filtered ${totals.filtered} + dead-lettered ${totals.deadLettered}; view pinterest_pins ${totals.viewRows} rows`,
-          `  data in ${loaded.config.dataDir}; run again to continue`,
-        ].join('\n') + '\n',
-      );
+      // The example reads its poster's rate from the environment when it loads.
+      process.env.PINTEREST_RATE = String(options.rate);
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      await runDevAction(ctx, [PINTEREST_EXAMPLE], {
+        ...globals,
+        statusMs: 2000,
+        drain: 30,
+        ...(options.duration === undefined ? {} : { duration: options.duration }),
+        ...(options.port === undefined ? {} : { port: options.port }),
+        ...(options.json ? { json: true } : {}),
+      });
     });
 }

@@ -21,14 +21,13 @@ export function produceCommand(ctx: CliContext): Command {
     .action((topic: string, _o, command: Command) => {
       const options = command.optsWithGlobals<ProduceOptions>();
       if (options.raw && options.keyField) throw new TributaryError('CLI_USAGE', '--key-field needs JSON records; it cannot be used with --raw');
-      return ctx.withLog(options, async (log) => {
-        const producer = log.producer();
+      return ctx.withLogView(options, async (view) => {
         let batch: ProducerRecord[] = [];
         let lineNumber = 0;
         let produced = 0;
         const flush = async () => {
           if (batch.length === 0) return;
-          await producer.send(batch);
+          await view.produce(batch);
           produced += batch.length;
           batch = [];
         };
@@ -43,8 +42,6 @@ export function produceCommand(ctx: CliContext): Command {
         } catch (error) {
           if (error instanceof TributaryError && produced > 0) error.message += ` (${produced} records before it were produced)`;
           throw error;
-        } finally {
-          await producer.close();
         }
         ctx.io.stderr.write(`produced ${produced} record${produced === 1 ? '' : 's'} to ${topic}\n`);
       });

@@ -1,12 +1,15 @@
 /** `tributary query <view>`: a merged view (batch view up to its high-watermark, real-time view after it) as a table or JSON. */
 import { Command } from 'commander';
 import { TributaryError } from '../../errors.ts';
-import { openQueryService } from '../../serve/query/views.ts';
+import { devFilePath, readDevFile } from '../../runtime/dev-file.ts';
+import { loadPipelines } from '../../runtime/load-pipelines.ts';
+import { apiClient } from '../../serve/api/api-client.ts';
 import type { QueryResult } from '../../serve/query/view.ts';
 import type { CliContext, GlobalOptions } from '../context.ts';
 import { table } from '../table.ts';
 
 interface QueryOptions extends GlobalOptions {
+  pipeline?: string[];
   param?: string[];
   json?: boolean;
   recompute?: boolean;
@@ -32,30 +35,48 @@ function coverage(result: QueryResult): string {
 
 export function queryCommand(ctx: CliContext): Command {
   return new Command('query')
-    .description('answer a view from the serving layer: the batch view up to its high-watermark merged with the real-time view after it')
-    .argument('<view>', 'the view, e.g. posts-per-category')
+    .description("answer a view from the serving layer (the batch view up to its high-watermark merged with the real-time view after it), or a stream job's real-time table")
+    .argument('<view>', 'the view or real-time table, e.g. posts-per-category or pinterest_pins')
+    .option('--pipeline <module>', 'the pipelines whose views to load (repeatable; default: those in the project config, or those of a running tributary dev)', (v: string, acc: string[] = []) => [...acc, v])
     .option('-p, --param <name=value>', 'a query parameter, e.g. category=finance (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
     .option('--recompute', 'recompute the batch view from the lake first')
     .option('--json', 'print the result as JSON')
     .action(async (view: string, _o, command: Command) => {
       const options = command.optsWithGlobals<QueryOptions>();
       const loaded = await ctx.loadConfig(options);
-      const service = await openQueryService(loaded.config, { cwd: ctx.io.cwd });
-      try {
-        if (options.recompute) {
-          const target = service.views.find((v) => v.name === view);
-          await target?.recompute?.();
+      const query = params(options.param ?? []);
+      const running = readDevFile(devFilePath(loaded.config, ctx.io.cwd));
+      let result: QueryResult;
+      if (running && !options.recompute && options.pipeline === undefined) {
+        // The running process has every view of its pipelines open: ask it.
+        const search = new URLSearchParams(query).toString();
+        result = await apiClient(running.url, loaded.config.server.apiKey).get<QueryResult>(`/query/${encodeURIComponent(view)}${search ? `?${search}` : ''}`);
+      } else {
+        const pipelines = await loadPipelines(options.pipeline ?? [], loaded, ctx.io.cwd);
+        if (pipelines.length === 0) throw new TributaryError('VIEW_NOT_FOUND', `No view "${view}": no pipeline is loaded; name one with --pipeline <module> or list them in the project config`);
+        const logger = await ctx.logger(loaded);
+        const { openRuntime } = await import('../../runtime/runtime.ts');
+        const { pipelineViews } = await import('../../runtime/pipeline-server.ts');
+        const { createQueryService } = await import('../../serve/query/query.ts');
+        const runtime = await openRuntime(loaded.config, { cwd: ctx.io.cwd, logger, areas: ['lake'] });
+        try {
+          const service = createQueryService(await pipelineViews(runtime, pipelines.map((l) => l.pipeline)));
+          try {
+            if (options.recompute) await service.views.find((v) => v.name === view)?.recompute?.();
+            result = await service.query(view, query);
+          } finally {
+            await service.close();
+          }
+        } finally {
+          await runtime.close();
         }
-        const result = await service.query(view, params(options.param ?? []));
-        if (options.json) {
-          ctx.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-          return;
-        }
-        const rows = result.rows.map((row) => result.columns.map((c) => String(row[c] ?? '')));
-        ctx.io.stdout.write(table(result.columns, rows));
-        ctx.io.stdout.write(coverage(result));
-      } finally {
-        await service.close();
       }
+      if (options.json) {
+        ctx.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        return;
+      }
+      const rows = result.rows.map((row) => result.columns.map((c) => String(row[c] ?? '')));
+      ctx.io.stdout.write(table(result.columns, rows));
+      ctx.io.stdout.write(coverage(result));
     });
 }

@@ -14,7 +14,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { formatValue } from '../../config/load.ts';
 import { TributaryError } from '../../errors.ts';
-import { builtInSources, findSourceKind, type SourceKind, type SourceRegistry } from '../../sources/registry.ts';
+import { builtInSources, type SourceKind, type SourceRegistry } from '../../sources/registry.ts';
 import type { PollResult } from '../../sources/source.ts';
 import type { SourceTotals } from '../../sources/run-source.ts';
 import type { CliContext, GlobalOptions } from '../context.ts';
@@ -22,9 +22,10 @@ import { table } from '../table.ts';
 import { positiveInt } from './topics.ts';
 
 interface RunOptions {
+  pipeline?: string[];
   file?: string;
   name?: string;
-  interval: number;
+  interval?: number;
   times?: number;
   duration?: number;
   untilDone?: boolean;
@@ -54,30 +55,49 @@ export function sourceCommand(ctx: CliContext, registry: SourceRegistry = builtI
     });
 
   source
-    .command('run <kind>')
-    .description('poll a source on an interval until --times, --duration, --until-done or Ctrl-C')
-    .option('-f, --file <file>', "the source's config file (.json, .yaml or .yml), checked against the kind's schema (required)")
+    .command('run <source>')
+    .description("poll a pipeline's source (by its name) or a source kind with a config file, on an interval until --times, --duration, --until-done or Ctrl-C")
+    .option('--pipeline <module>', 'the pipelines whose sources to use (repeatable; default: those in the project config)', (v: string, acc: string[] = []) => [...acc, v])
+    .option('-f, --file <file>', "for a source kind: its config file (.json, .yaml or .yml), checked against the kind's schema")
     .option('--name <name>', "the source's name (its progress lives under source.<name>); replaces name in the file")
-    .option('--interval <ms>', 'time from the start of one poll to the start of the next', positiveInt, 60_000)
+    .option('--interval <ms>', "time from the start of one poll to the start of the next (default: a pipeline source's interval, else 60000)", positiveInt)
     .option('--times <n>', 'stop after this many polls', positiveInt)
     .option('--duration <s>', 'stop after this many seconds (checked between polls)', positiveNumber)
     .option('--until-done', 'stop when the source says it has caught up (an extract, a download pass, an empty page)')
-    .action(async (kindName: string, _o, command: Command) => {
+    .action(async (name: string, _o, command: Command) => {
       const options = command.opts<RunOptions>();
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const kind = findSourceKind(registry, kindName);
-      if (options.file === undefined) {
+      const needsFile = (kindName: string) => {
         const hint = globals.config === undefined ? '' : ` (--config ${globals.config} is the Tributary config, not the source's)`;
-        throw new TributaryError('CLI_USAGE', `source run ${kindName} needs the source's config file: --file <file.json|.yaml>${hint}`);
+        return new TributaryError('CLI_USAGE', `source run ${kindName} needs the source's config file: --file <file.json|.yaml>${hint}; or name a pipeline's source (tributary source run <source> --pipeline <module>)`);
+      };
+      // A built-in kind without its file is a usage error, whatever the project config says.
+      if (registry[name] && options.file === undefined && options.pipeline === undefined && globals.config !== undefined) throw needsFile(name);
+      const loaded = await ctx.loadConfig(globals);
+      const { loadPipelines } = await import('../../runtime/load-pipelines.ts');
+      const pipelines = await loadPipelines(options.pipeline ?? [], loaded, ctx.io.cwd);
+      const declared = pipelines.flatMap((l) => l.pipeline.sources).find((s) => s.name === name);
+      if (declared && options.file === undefined) {
+        const kind: SourceKind = { component: declared.component, writesTo: declared.writesTo ?? 'log', description: declared.description ?? '' };
+        const interval = options.interval ?? ('everyMs' in declared.schedule ? declared.schedule.everyMs : 60_000);
+        await runFromConfig(ctx, globals, kind, declared.config, { ...options, interval }, out);
+        return;
       }
+      const kinds: SourceRegistry = { ...registry, ...Object.fromEntries(pipelines.flatMap((l) => l.pipeline.sources).map((s) => [s.component.name, registry[s.component.name] ?? { component: s.component, writesTo: s.writesTo ?? 'log', description: s.description ?? '' }])) };
+      const kind = kinds[name];
+      if (!kind) {
+        const sources = pipelines.flatMap((l) => l.pipeline.sources.map((s) => `${s.name} (${l.pipeline.name})`));
+        throw new TributaryError('CLI_USAGE', `no source or source kind "${name}"; the loaded pipelines' sources: ${sources.join(', ') || '(none)'}; the kinds: ${Object.keys(kinds).sort().join(', ')}`);
+      }
+      if (options.file === undefined) throw needsFile(name);
       const file = path.resolve(ctx.io.cwd, options.file);
       const config = await readSourceConfig(kind, file, options.name, ctx.io.env);
-      await runFromConfig(ctx, globals, kind, config, options, out);
+      await runFromConfig(ctx, globals, kind, config, { ...options, interval: options.interval ?? 60_000 }, out);
     });
   return source;
 }
 
-async function runFromConfig(ctx: CliContext, globals: GlobalOptions, kind: SourceKind, config: unknown, options: RunOptions, out: (text: string) => void): Promise<void> {
+async function runFromConfig(ctx: CliContext, globals: GlobalOptions, kind: SourceKind, config: unknown, options: RunOptions & { interval: number }, out: (text: string) => void): Promise<void> {
   await ctx.withLog(globals, async (log, loaded) => {
     const logger = await ctx.logger(loaded);
     const { openStateStore } = await import('../../state/open-state.ts');
@@ -116,7 +136,7 @@ async function runFromConfig(ctx: CliContext, globals: GlobalOptions, kind: Sour
   });
 }
 
-function limits(options: RunOptions): string {
+function limits(options: RunOptions & { interval: number }): string {
   const parts = [
     options.times === undefined ? undefined : `${options.times} poll${options.times === 1 ? '' : 's'}`,
     options.duration === undefined ? undefined : `${options.duration} s`,

@@ -17,10 +17,8 @@ export function topicsCommand(ctx: CliContext): Command {
     .command('list')
     .description('list the topics')
     .action((_o, command: Command) =>
-      ctx.withLog(globals(command), async (log) => {
-        const admin = log.admin();
-        for (const name of await admin.listTopics()) ctx.io.stdout.write(`${name}\n`);
-        await admin.close();
+      ctx.withLogView(globals(command), async (view) => {
+        for (const name of (await view.listTopics()).sort()) ctx.io.stdout.write(`${name}\n`);
       }),
     );
 
@@ -29,11 +27,9 @@ export function topicsCommand(ctx: CliContext): Command {
     .description('create a topic')
     .option('-p, --partitions <n>', 'number of partitions (default: log.defaultPartitions)', positiveInt)
     .action((topic: string, _o, command: Command) =>
-      ctx.withLog(globals(command), async (log, { config }) => {
+      ctx.withLogView(globals(command), async (view, { config }) => {
         const partitions = globals(command).partitions ?? config.log.defaultPartitions;
-        const admin = log.admin();
-        await admin.createTopic(topic, { partitions });
-        await admin.close();
+        await view.createTopic(topic, partitions);
         ctx.io.stdout.write(`created topic ${topic} with ${partitions} partition${partitions === 1 ? '' : 's'}\n`);
       }),
     );
@@ -42,10 +38,8 @@ export function topicsCommand(ctx: CliContext): Command {
     .command('describe <topic>')
     .description('show each partition with its first and next offset')
     .action((topic: string, _o, command: Command) =>
-      ctx.withLog(globals(command), async (log) => {
-        const admin = log.admin();
-        const { partitions } = await admin.describeTopic(topic);
-        await admin.close();
+      ctx.withLogView(globals(command), async (view) => {
+        const { partitions } = await view.describeTopic(topic);
         const rows = partitions.map((p) => [String(p.partition), String(p.startOffset), String(p.endOffset), String(p.endOffset - p.startOffset)]);
         ctx.io.stdout.write(`topic ${topic}\n${table(['partition', 'start', 'end', 'records'], rows)}`);
       }),
@@ -55,10 +49,8 @@ export function topicsCommand(ctx: CliContext): Command {
     .command('delete <topic>')
     .description('delete a topic and its records')
     .action((topic: string, _o, command: Command) =>
-      ctx.withLog(globals(command), async (log) => {
-        const admin = log.admin();
-        await admin.deleteTopic(topic);
-        await admin.close();
+      ctx.withLogView(globals(command), async (view) => {
+        await view.deleteTopic(topic);
         ctx.io.stdout.write(`deleted topic ${topic}\n`);
       }),
     );

@@ -3,7 +3,7 @@ import type { QueryResult } from '../../../src/serve/query/view.ts';
 import { startServe, tempDir } from '../../support/cli.ts';
 
 describe('GET /query/<view> on tributary serve', () => {
-  it('should answer the built-in views behind the API key, and close them with the server', async () => {
+  it("should answer the loaded pipeline's views behind the API key, and close them with the server", async () => {
     const cwd = await tempDir();
     const server = await startServe(cwd, { TRIBUTARY_SERVER_API_KEY: 'key-1' });
     const base = server.base;

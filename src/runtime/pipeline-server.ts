@@ -1,0 +1,133 @@
+/**
+ * The HTTP server of a process that runs pipelines (`dev`, `serve`, `worker`): the ingest API for
+ * the topics declared with `ingest: true`, the query API over the pipelines' views and real-time
+ * tables, `/metrics`, and the local API (`/api/`) that other commands and the UI use. Once it
+ * listens, `<dataDir>/dev.json` tells other commands where it is; closing removes the file.
+ */
+import { packageVersion } from '../version.ts';
+import { apiRoutes } from '../serve/api/api-routes.ts';
+import { directLogView } from '../serve/api/log-view.ts';
+import { ingestRoutes } from '../serve/ingest/ingest-routes.ts';
+import type { TopicRegistry } from '../serve/ingest/topics.ts';
+import { createQueryService } from '../serve/query/query.ts';
+import { queryRoutes } from '../serve/query/query-routes.ts';
+import { tableView } from '../serve/query/table-view.ts';
+import type { MergedView } from '../serve/query/view.ts';
+import { createServer, listen, serverPlugin } from '../serve/server.ts';
+import { devFilePath, removeDevFile, writeDevFile } from './dev-file.ts';
+import { pipelineGroups } from './groups.ts';
+import type { DefinedPipeline } from './pipeline.ts';
+import type { Runtime } from './runtime.ts';
+import { newStatus } from './run-parts.ts';
+import type { PartStatus } from './supervise.ts';
+
+export interface PipelineServer {
+  url: string;
+  /** The ingest API's status: `counts.accepted` records so far. */
+  ingest: PartStatus;
+  close(): Promise<void>;
+}
+
+export interface PipelineServerOptions {
+  /** Overrides server.port. */
+  port?: number;
+  /** The parts whose status `GET /api/status` shows (the server's own is added). */
+  parts: PartStatus[];
+}
+
+/** The ingest API's registry: the topics the pipelines open for ingest. */
+export function ingestTopics(pipelines: readonly DefinedPipeline[]): TopicRegistry {
+  const topics: Record<string, TopicRegistry[string]> = {};
+  for (const pipeline of pipelines) {
+    for (const t of pipeline.topics.filter((t) => t.ingest)) {
+      topics[t.name] = { schema: t.schema, ...(t.keyField ? { keyField: t.keyField } : {}), ...(t.timeField ? { timeField: t.timeField } : {}), ...(t.description ? { description: t.description } : {}) };
+    }
+  }
+  return topics;
+}
+
+/** The views of the loaded pipelines: each declared view, and each stream job's table. */
+export async function pipelineViews(runtime: Runtime, pipelines: readonly DefinedPipeline[]): Promise<MergedView[]> {
+  const views: MergedView[] = [];
+  for (const pipeline of pipelines) {
+    const ctx = runtime.context(pipeline.name);
+    for (const view of pipeline.views) views.push(await view.create(ctx));
+    for (const job of pipeline.streamJobs) {
+      const table = job.kind === 'windowed' ? job.table : 'table' in job.output ? job.output.table : undefined;
+      if (table && !views.some((v) => v.name === table.name)) // The job's own name: its sink keeps the positions under it, which the view reports as coverage.
+        views.push(tableView({ table, sink: runtime.sinkFor(table, job.name), topic: job.pipeline.topic }));
+    }
+  }
+  return views;
+}
+
+export function describePipeline(p: DefinedPipeline) {
+  return {
+    name: p.name,
+    description: p.description,
+    topics: p.topics.map((t) => ({ name: t.name, ingest: t.ingest === true, archive: t.archive !== false })),
+    sources: p.sources.map((s) => ({ name: s.name, kind: s.component.name })),
+    streamJobs: p.streamJobs.map((j) => ({ name: j.name, kind: j.kind, topic: j.pipeline.topic })),
+    batchJobs: p.batchJobs.map((b) => ({ name: b.job.name, output: `${b.job.output.zone}/${b.job.output.dataset}` })),
+    views: p.views.map((v) => ({ name: v.name, description: v.description })),
+    services: p.services.map((s) => s.name),
+  };
+}
+
+/** Needs the runtime's log, lake and metrics open. */
+export async function startPipelineServer(runtime: Runtime, pipelines: readonly DefinedPipeline[], options: PipelineServerOptions): Promise<PipelineServer> {
+  const { config, logger } = runtime;
+  const startedAt = new Date().toISOString();
+  const ingest = newStatus('server', 'ingest');
+  ingest.counts.accepted = 0;
+  options.parts.unshift(ingest);
+  const logView = directLogView(runtime.log);
+  const query = createQueryService(await pipelineViews(runtime, pipelines));
+  const status = () => ({ pid: process.pid, startedAt, log: runtime.log.backend, pipelines: pipelines.map(describePipeline), parts: options.parts });
+  const app = createServer({
+    server: config.server,
+    logger,
+    plugins: [
+      serverPlugin(ingestRoutes, {
+        log: runtime.log,
+        topics: ingestTopics(pipelines),
+        apiKeyRequired: config.server.apiKey !== undefined,
+        version: packageVersion(),
+        onAccepted: (_topic, n) => (ingest.counts.accepted = (ingest.counts.accepted ?? 0) + n),
+      }),
+      serverPlugin(queryRoutes, { service: query }),
+      serverPlugin(apiRoutes, { logView, status, groups: () => pipelineGroups(pipelines) }),
+      (instance) => {
+        instance.get('/metrics', async (_request, reply) => reply.type(runtime.metrics.registry.contentType).send(await runtime.metrics.registry.metrics()));
+      },
+    ],
+  });
+  const closeViews = async () => {
+    await query.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the views failed'));
+    await logView.close().catch(() => undefined);
+  };
+  let url: string;
+  try {
+    url = await listen(app, config.server.host, options.port ?? config.server.port);
+  } catch (error) {
+    await closeViews();
+    throw error;
+  }
+  ingest.state = 'running';
+  ingest.info.url = url;
+  const devFile = devFilePath(config, runtime.cwd);
+  await writeDevFile(devFile, { pid: process.pid, url, startedAt, pipelines: pipelines.map((p) => p.name) });
+  let closed = false;
+  return {
+    url,
+    ingest,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      ingest.state = 'stopped';
+      await removeDevFile(devFile).catch(() => undefined);
+      await closeViews();
+    },
+  };
+}
