@@ -36,6 +36,7 @@ import type { Sink, TableSpec } from '../sinks/sink.ts';
 import type { SourceComponent } from '../sources/source.ts';
 import type { StateStore } from '../state/state.ts';
 import type { JobDefinition } from '../stream/jobs.ts';
+import { checkSchedule as parseSchedule } from './schedule.ts';
 
 export const PIPELINE_KIND = 'tributary.pipeline';
 
@@ -182,6 +183,12 @@ function checkSchedule(part: string, schedule: Schedule, problems: string[]): vo
     if (!Number.isFinite(schedule.everyMs) || schedule.everyMs < 10) problems.push(`${part}: schedule.everyMs must be a number of at least 10 (ms)`);
   } else if (typeof schedule.cron !== 'string' || schedule.cron.trim().split(/\s+/).length < 5) {
     problems.push(`${part}: schedule.cron must be a cron expression of 5 or 6 fields, e.g. "*/5 * * * *"`);
+  } else {
+    try {
+      parseSchedule(schedule);
+    } catch (error) {
+      problems.push(`${part}: ${(error as Error).message}`);
+    }
   }
 }
 

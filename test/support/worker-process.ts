@@ -1,4 +1,4 @@
-/** `tributary worker` as a child process, with its output captured and waited on. */
+/** `tributary worker`, `dev` or any command as a child process, with its output captured and waited on. */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
@@ -16,7 +16,12 @@ export interface WorkerProcess {
 }
 
 export function startWorker(pipeline: string, args: string[], env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, [main, 'worker', pipeline, '--progress-ms', '100', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return startCliProcess(['worker', pipeline, '--progress-ms', '100', ...args], env);
+}
+
+/** The CLI from src/ in a child process; pipeline modules that import 'tributary' get the source, as in the tests. */
+export function startCliProcess(args: string[], env: Record<string, string>, cwd?: string): WorkerProcess {
+  const child = spawn(process.execPath, ['--conditions=tributary-source', main, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd === undefined ? {} : { cwd }) });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

@@ -53,7 +53,7 @@ export function lagCommand(ctx: CliContext): Command {
             continue;
           }
           const rows = g.partitions.map((l) => [l.topic, String(l.partition), l.committedOffset === undefined ? '-' : String(l.committedOffset), String(l.endOffset), String(l.lag)]);
-          if (groups.length > 1) ctx.io.stdout.write(`group ${g.group}${g.reader && g.reader !== g.group ? ` (${g.reader})` : ''}\n`);
+          if (groups.length > 1 || name === undefined) ctx.io.stdout.write(`group ${g.group}${g.reader && g.reader !== g.group ? ` (${g.reader})` : ''}\n`);
           ctx.io.stdout.write(`${table(['topic', 'partition', 'committed', 'end', 'lag'], rows)}total lag ${g.total}\n`);
         }
       });
