@@ -61,7 +61,10 @@ export function initCommand(ctx: CliContext): Command {
       }
       const dependencies = { ...(pkg.dependencies as Record<string, string> | undefined) };
       dependencies.tributary ??= dependencySpec(dir);
-      const scripts = { dev: 'tributary dev', test: 'node --test test/*.test.ts', ...(pkg.scripts as Record<string, string> | undefined) };
+      const scripts = { ...(pkg.scripts as Record<string, string> | undefined) };
+      scripts.dev ??= 'tributary dev';
+      // npm init's placeholder ("no test specified") is not a test command anyone wants to keep.
+      if (scripts.test === undefined || /no test specified/.test(scripts.test)) scripts.test = 'node --test test/*.test.ts';
       pkg = { name, version: '0.1.0', private: true, ...pkg, type: 'module', scripts, dependencies };
       await writeFile(manifest, `${JSON.stringify(pkg, null, 2)}\n`);
       written.push('package.json');
