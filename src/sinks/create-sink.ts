@@ -9,6 +9,7 @@ import { cassandraSink } from './cassandra/cassandra-sink.ts';
 import { embeddedSink } from './embedded/embedded-sink.ts';
 import { postgresSink } from './postgres/postgres-sink.ts';
 import type { Sink, SinkContext, TableSpec } from './sink.ts';
+import { sinkOptions } from './sink-component.ts';
 
 export const sinkComponents = { embedded: embeddedSink, postgres: postgresSink, cassandra: cassandraSink } as const;
 
@@ -22,13 +23,13 @@ export function createSink(config: Readonly<Config>, spec: TableSpec, ctx: SinkC
   switch (config.sinks.backend) {
     case 'postgres': {
       const { url, password, schema } = config.postgres;
-      return postgresSink.create(spec, ctx, { url: url ?? '', schema, ...(password === undefined ? {} : { password }) });
+      return postgresSink.create(spec, ctx, sinkOptions(postgresSink, { url: url ?? '', schema, ...(password === undefined ? {} : { password }) }));
     }
     case 'cassandra': {
       const { contactPoints, datacenter, keyspace, username, password } = config.cassandra;
-      return cassandraSink.create(spec, ctx, { contactPoints: contactPoints ?? [], datacenter, keyspace, ...(username === undefined ? {} : { username }), ...(password === undefined ? {} : { password }) });
+      return cassandraSink.create(spec, ctx, sinkOptions(cassandraSink, { contactPoints: contactPoints ?? [], datacenter, keyspace, ...(username === undefined ? {} : { username }), ...(password === undefined ? {} : { password }) }));
     }
     case 'embedded':
-      return embeddedSink.create(spec, ctx, { dir: path.resolve(options.cwd ?? process.cwd(), config.dataDir, 'views') });
+      return embeddedSink.create(spec, ctx, sinkOptions(embeddedSink, { dir: path.resolve(options.cwd ?? process.cwd(), config.dataDir, 'views') }));
   }
 }

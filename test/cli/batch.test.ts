@@ -32,4 +32,10 @@ describe('tributary batch', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('No batch job "nope"; known jobs: toronto-apartments');
   });
+  it('run with no input should say where the input comes from, and exit non-zero', async () => {
+    const cwd = await tempDir();
+    const result = await cli(['batch', 'run', 'toronto-apartments', '--pipeline', TORONTO_EXAMPLE], { cwd });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error \[BATCH_INPUT_INVALID\]: toronto-apartments has no input: it reads raw\/apartment-building-evaluation\/ \(csv files\) in the lake at \S+\/\.tributary\/lake, and there is nothing there yet\. A pipeline's source or the archiver puts it there/m);
+  });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cli, tempDir } from '../support/cli.ts';
 
-const pins = readFileSync(new URL('../../../shared/data/pinterest/pinterest_data.jsonl', import.meta.url), 'utf8').trim().split('\n').slice(0, 20);
+const pins = readFileSync(new URL('../../examples/pinterest/data/pins.jsonl', import.meta.url), 'utf8').trim().split('\n').slice(0, 20);
 
 describe('the log commands on the embedded log', () => {
   it('should create, list, describe and delete a topic', async () => {
@@ -37,6 +37,19 @@ describe('the log commands on the embedded log', () => {
     await cli(['produce', 'one'], { cwd, stdin: pins.slice(0, 10).join('\n') });
     const tailed = await cli(['tail', 'one', '--from', '7', '--max', '3'], { cwd });
     expect(tailed.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { offset: number }).offset)).toEqual([7, 8, 9]);
+  });
+
+  it('tail -n should stop at the end of a topic shorter than n, and --no-follow at the end', async () => {
+    const cwd = await tempDir();
+    await cli(['topics', 'create', 'short', '-p', '2'], { cwd });
+    await cli(['produce', 'short', '--key-field', 'unique_id'], { cwd, stdin: pins.slice(0, 4).join('\n') });
+    const fewer = await cli(['tail', 'short', '--from', 'earliest', '-n', '50'], { cwd });
+    expect(fewer.code).toBe(0);
+    expect(fewer.stdout.trim().split('\n')).toHaveLength(4);
+    const all = await cli(['tail', 'short', '--from', 'earliest', '--no-follow'], { cwd });
+    expect(all.stdout.trim().split('\n')).toHaveLength(4);
+    const none = await cli(['tail', 'short', '--no-follow'], { cwd });
+    expect(none).toMatchObject({ code: 0, stdout: '' });
   });
 
   it('should name the line that is not JSON', async () => {

@@ -15,6 +15,7 @@
  * Cassandra lets a delete win a tie. Every other delete is of a key no row of the write touches, so
  * deletes and upserts may go out together, in any order, grouped by partition.
  */
+import { z } from 'zod';
 import type { Client } from 'cassandra-driver';
 import { TributaryError } from '../../errors.ts';
 import type { RecordPosition } from '../../log/log.ts';
@@ -71,8 +72,24 @@ function checkReplication(replication: Readonly<Record<string, string | number>>
   if (typeof replication.class !== 'string') throw new TributaryError('CONFIG_INVALID', 'cassandra sink: replication needs a class (e.g. SimpleStrategy)');
 }
 
+export const cassandraSinkConfigSchema: z.ZodType<CassandraSinkOptions> = z.strictObject({
+  contactPoints: z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port')).min(1).describe('host:port of the contact points'),
+  datacenter: z.string().min(1).describe('The local data center, for the load-balancing policy'),
+  keyspace: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'expected a lower-case CQL identifier').describe('Created if missing, with replication'),
+  username: z.string().min(1).optional(),
+  password: z.string().min(1).optional(),
+  replication: z.record(z.string(), z.union([z.string(), z.number()])).optional().describe('Replication of a keyspace the sink creates; default SimpleStrategy, factor 1'),
+  consistency: z.enum(['one', 'localOne', 'quorum', 'localQuorum', 'all']).optional().describe('Consistency of writes and scans; default localQuorum'),
+  maxBatchRows: z.number().int().min(1).optional(),
+  maxBatchBytes: z.number().int().min(1).optional(),
+  concurrency: z.number().int().min(1).optional(),
+  connectTimeoutMs: z.number().int().min(1).optional(),
+  readTimeoutMs: z.number().int().min(1).optional(),
+});
+
 export const cassandraSink: SinkComponent<CassandraSinkOptions> = {
   name: 'cassandra',
+  configSchema: cassandraSinkConfigSchema,
   create(spec, ctx, options) {
     // Cassandra refuses table and keyspace names past 48 characters.
     checkTableSpec(spec, 48);

@@ -10,6 +10,7 @@
  * node:sqlite is synchronous: a write holds the event loop for as long as SQLite takes, which for
  * the batch sizes of a stream job is well under a millisecond per hundred rows.
  */
+import { z } from 'zod';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
@@ -38,8 +39,14 @@ interface Statements {
   scan: StatementSync;
 }
 
+export const embeddedSinkConfigSchema: z.ZodType<EmbeddedSinkOptions> = z.strictObject({
+  dir: z.string().min(1).describe('Directory of the table files, created if missing'),
+  busyTimeoutMs: z.number().int().min(0).optional().describe("How long a statement waits for another connection's lock; default 5000 ms"),
+});
+
 export const embeddedSink: SinkComponent<EmbeddedSinkOptions> = {
   name: 'embedded',
+  configSchema: embeddedSinkConfigSchema,
   create(spec, ctx, options) {
     // 63 like PostgreSQL, so that a view can move to PostgreSQL under the same name.
     checkTableSpec(spec, 63);

@@ -11,6 +11,7 @@
  * When a COMMIT is lost with the connection, the caller gets SINK_UNAVAILABLE without knowing
  * whether the write committed: an exactly-once job reads `positions()` again before it resumes.
  */
+import { z } from 'zod';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Client } from 'pg';
@@ -46,8 +47,17 @@ interface Connection {
   broken: boolean;
 }
 
+export const postgresSinkConfigSchema: z.ZodType<PostgresSinkOptions> = z.strictObject({
+  url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a URL starting with postgres://').describe('postgres://user@host:port/db'),
+  password: z.string().min(1).optional().describe('Overrides a password in the URL'),
+  schema: z.string().min(1).optional().describe('Schema of the table and of tributary_sink_positions; default public'),
+  connectTimeoutMs: z.number().int().min(1).optional().describe('How long connecting may take; default 10 s'),
+  statementTimeoutMs: z.number().int().min(1).optional().describe('Server-side limit on one statement; default 60 s'),
+});
+
 export const postgresSink: SinkComponent<PostgresSinkOptions> = {
   name: 'postgres',
+  configSchema: postgresSinkConfigSchema,
   create(spec, ctx, options) {
     checkTableSpec(spec, 63);
     checkContext('postgres', ctx);
