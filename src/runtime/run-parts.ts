@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { runArchiver } from '../batch/archiver.ts';
+import { isTributaryError } from '../errors.ts';
 import { runBatchJob } from '../batch/run-batch-job.ts';
 import type { Logger } from '../logger.ts';
 import { runJobs, type JobsProgress } from '../stream/run-jobs.ts';
@@ -151,10 +152,16 @@ export async function startBatchSchedule(runtime: Runtime, declaration: BatchJob
         }
       },
       (error) => {
+        // An input nothing has written yet (the archiver's first range, a source's first download) is not a failure.
+        if (isTributaryError(error, 'LAKE_NOT_FOUND')) {
+          status.info.lastRun = `${new Date().toISOString()} (no input yet)`;
+          return;
+        }
         status.counts.failedRuns = (status.counts.failedRuns ?? 0) + 1;
         status.lastError = { code: (error as { code?: string }).code ?? 'INTERNAL', message: (error as Error).message, at: new Date().toISOString() };
         runtime.logger.warn({ job: declaration.job.name, err: error }, `batch job ${declaration.job.name} failed; it runs again on schedule`);
       },
+      { runAtStart: false },
     );
   } finally {
     status.state = 'stopped';

@@ -35,12 +35,14 @@ export function describeSchedule(schedule: Schedule): string {
 }
 
 /**
- * Call `run` on the schedule until `signal` aborts. Interval schedules run at once, then every
- * `everyMs` from the start of the previous run; cron schedules at their next match. Errors from `run`
+ * Call `run` on the schedule until `signal` aborts. Interval schedules run at once (unless
+ * `runAtStart` is false), then every `everyMs` from the start of the previous run; cron schedules at
+ * their next match. Errors from `run`
  * go to `onError` and the loop goes on.
  */
-export async function runOnSchedule(schedule: Schedule, signal: AbortSignal, run: () => Promise<void>, onError: (error: unknown) => void): Promise<void> {
-  let lastStart: Date | undefined;
+export async function runOnSchedule(schedule: Schedule, signal: AbortSignal, run: () => Promise<void>, onError: (error: unknown) => void, options: { runAtStart?: boolean } = {}): Promise<void> {
+  // An interval schedule that does not run at start waits one interval first.
+  let lastStart: Date | undefined = options.runAtStart === false ? new Date() : undefined;
   while (!signal.aborted) {
     const now = new Date();
     const next = nextRunAt(schedule, now, lastStart);

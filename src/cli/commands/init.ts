@@ -71,7 +71,8 @@ export function initCommand(ctx: CliContext): Command {
       const out = ctx.io.stdout;
       out.write(`tributary init: wrote ${written.join(', ')} in ${dir}\n`);
       if (kept.length > 0) out.write(`  kept what was there: ${kept.join(', ')}\n`);
-      const cd = path.relative(ctx.io.cwd, dir);
+      const relative = path.relative(ctx.io.cwd, dir);
+      const cd = relative.startsWith('..') ? dir : relative;
       out.write(`next:\n${cd ? `  cd ${cd}\n` : ''}  npm install\n  npx tributary dev\n`);
     });
 }
