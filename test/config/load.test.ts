@@ -142,4 +142,28 @@ describe('loadConfig with invalid input', () => {
     expect(error.code).toBe('CONFIG_FILE_UNREADABLE');
     expect(error.message).toContain('must hold an object');
   });
+
+  it('should refuse a JSON file holding null as it refuses an array', async () => {
+    const cwd = await tempDir();
+    await writeFile(path.join(cwd, 'tributary.config.json'), 'null\n');
+    const error = await rejection(loadConfig({ cwd, env: {} }));
+    expect(error.code).toBe('CONFIG_FILE_UNREADABLE');
+    expect(error.message).toBe(`config file ${path.join(cwd, 'tributary.config.json')} must hold an object (a TypeScript or JavaScript file: export default {...}), got null`);
+  });
+
+  it('should take an empty YAML file as all defaults', async () => {
+    const cwd = await tempDir();
+    await writeFile(path.join(cwd, 'tributary.config.yaml'), '# nothing set yet\n');
+    const { config, file } = await loadConfig({ cwd, env: {} });
+    expect(file).toBe(path.join(cwd, 'tributary.config.yaml'));
+    expect(config.log.backend).toBe('embedded');
+  });
+
+  it('should refuse a YAML alias that refers to itself, naming the file and the path', async () => {
+    const cwd = await tempDir();
+    await writeFile(path.join(cwd, 'tributary.config.yaml'), 'server: &loop\n  port: 81\n  again: *loop\n');
+    const error = await rejection(loadConfig({ cwd, env: {} }));
+    expect(error.code).toBe('CONFIG_FILE_UNREADABLE');
+    expect(error.message).toContain(`config file ${path.join(cwd, 'tributary.config.yaml')} refers to itself at server.again`);
+  });
 });
