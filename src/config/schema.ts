@@ -135,7 +135,7 @@ export const configSchema = z
       .strictObject({
         host: z.string().min(1).default('127.0.0.1').describe('Address the HTTP server (ingest API, query API, UI, metrics) binds to.'),
         port: z.number().int().min(0).max(65535).default(8080).describe('Port of the HTTP server; 0 picks a free one.'),
-        apiKey: secret('API key the ingest API and UI require; mandatory when server.host is not loopback.'),
+        apiKey: secret('API key the ingest API and UI require; mandatory when server.host is not loopback, and then at least 16 characters, not counting blanks.'),
         bodyLimitBytes: z.number().int().min(1024).default(1_048_576).describe('Largest request body accepted (one ingest request, JSON or NDJSON); larger ones get 413.'),
         rateLimitMax: z.number().int().min(0).default(100).describe('Requests allowed per client (its API key, or its IP without one) per server.rateLimitWindowMs; more get 429. 0 turns the limit off.'),
         rateLimitWindowMs: z.number().int().min(1).default(1000).describe('The window of server.rateLimitMax, in ms.'),
@@ -157,8 +157,19 @@ export const configSchema = z
     if (config.sinks.backend === 'cassandra') need(['cassandra', 'contactPoints'], config.cassandra.contactPoints, 'sinks.backend is "cassandra"');
     if (config.state.backend === 'redis') need(['redis', 'url'], config.redis.url, 'state.backend is "redis"');
     if (config.kafka.saslMechanism) need(['kafka', 'saslPassword'], config.kafka.saslPassword, 'kafka.saslMechanism is set');
-    if (!isLoopback(config.server.host)) need(['server', 'apiKey'], config.server.apiKey, `server.host (${config.server.host}) is not a loopback address`);
+    if (!isLoopback(config.server.host)) {
+      const why = `server.host (${config.server.host}) is not a loopback address`;
+      need(['server', 'apiKey'], config.server.apiKey, why);
+      const key = config.server.apiKey;
+      // Header values arrive trimmed, so a key with a blank at either end could never be presented.
+      if (key !== undefined && (key.trim() !== key || key.replace(/\s/g, '').length < MIN_EXPOSED_API_KEY_LENGTH)) {
+        ctx.addIssue({ code: 'custom', path: ['server', 'apiKey'], message: `must be at least ${MIN_EXPOSED_API_KEY_LENGTH} characters, not counting blanks, with no blank at either end, when ${why}` });
+      }
+    }
   });
+
+/** The shortest API key a server bound beyond loopback accepts (blanks not counted). */
+export const MIN_EXPOSED_API_KEY_LENGTH = 16;
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);

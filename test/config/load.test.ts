@@ -93,6 +93,22 @@ describe('loadConfig with invalid input', () => {
     expect(error.message).toContain('server.apiKey: missing, required when server.host (0.0.0.0) is not a loopback address (set environment variable TRIBUTARY_SERVER_API_KEY)');
   });
 
+  it('should refuse a short or blank API key when the server is exposed beyond loopback, without echoing it', async () => {
+    for (const key of ['k', '                    ', 'fifteen-chars-k', '  padded-with-blanks-around  ']) {
+      const error = await rejection(loadConfig({ cwd: await tempDir(), env: { TRIBUTARY_SERVER_API_KEY: key }, overrides: { 'server.host': '0.0.0.0' } }));
+      expect(error.message, JSON.stringify(key)).toBe(
+        'invalid config: server.apiKey: got "***" from environment variable TRIBUTARY_SERVER_API_KEY, must be at least 16 characters, not counting blanks, with no blank at either end, when server.host (0.0.0.0) is not a loopback address (set environment variable TRIBUTARY_SERVER_API_KEY)',
+      );
+    }
+  });
+
+  it('should take a key of 16 characters on a non-loopback bind, and any key on loopback', async () => {
+    const exposed = await loadConfig({ cwd: await tempDir(), env: { TRIBUTARY_SERVER_API_KEY: 'sixteen-chars-ok' }, overrides: { 'server.host': '0.0.0.0' } });
+    expect(exposed.config.server.apiKey).toBe('sixteen-chars-ok');
+    const local = await loadConfig({ cwd: await tempDir(), env: { TRIBUTARY_SERVER_API_KEY: 'k' } });
+    expect(local.config.server.apiKey).toBe('k');
+  });
+
   it('should refuse a secret written in a config file, without echoing it', async () => {
     const cwd = await tempDir();
     await writeFile(path.join(cwd, 'tributary.config.yaml'), 'postgres:\n  password: hunter2\n');
