@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { configSchema } from '../../src/config/schema.ts';
@@ -170,6 +171,19 @@ describe('API key', () => {
     expect((await app.inject({ url: '/openapi.json' })).statusCode).toBe(401);
     expect((await app.inject({ url: '/health' })).statusCode).toBe(200);
   });
+
+  it('should answer 401 for an unknown route without the key, so routes cannot be listed, and 404 with it', async () => {
+    const { app } = await setup({ apiKey: 's3cret-key' });
+    for (const url of ['/nothing', '/admin', '/ingest']) {
+      const none = await app.inject({ url });
+      expect(none.statusCode, url).toBe(401);
+      expect(none.json<{ code: string }>().code).toBe('UNAUTHORIZED');
+      expect((await app.inject({ url, headers: { 'x-api-key': 'wrong-key' } })).statusCode, url).toBe(401);
+      const known = await app.inject({ url, headers: { 'x-api-key': 's3cret-key' } });
+      expect(known.statusCode, url).toBe(404);
+      expect(known.json<{ code: string }>().code).toBe('NOT_FOUND');
+    }
+  });
 });
 
 describe('rate limit', () => {
@@ -187,6 +201,13 @@ describe('rate limit', () => {
     for (let i = 0; i < 4; i++) guesses.push((await send(`guess-${i}`)).statusCode);
     expect(guesses).toEqual([401, 401, 401, 429]);
     expect((await app.inject({ url: '/health' })).statusCode).toBe(200);
+  });
+
+  it('should count requests to unknown routes too, so keys cannot be guessed there without limit', async () => {
+    const { app } = await setup({ apiKey: 's3cret-key', rateLimitMax: 2, rateLimitWindowMs: 60_000 });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await app.inject({ url: '/nothing', headers: { 'x-api-key': `guess-${i}` } })).statusCode);
+    expect(statuses).toEqual([401, 401, 429]);
   });
 });
 
@@ -226,6 +247,22 @@ describe('over a real socket', () => {
       [...body.offsets].sort((a, b) => a.partition - b.partition || a.offset - b.offset),
     );
     expect((await fetch(`${url}/nothing`)).status).toBe(404);
+  });
+
+  it('should answer 431 with the error body and its code when the headers are too large', async () => {
+    const { app } = await setup();
+    const url = new URL(await listen(app, '127.0.0.1', 0));
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => socket.end(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(32 * 1024)}\r\n\r\n`));
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    const json = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
+    expect(json).toMatchObject({ statusCode: 431, error: 'Request Header Fields Too Large', code: 'HEADERS_TOO_LARGE' });
+    expect(json.message).toMatch(/headers are larger/);
   });
 
   it('should fail with SERVER_LISTEN_FAILED naming the address when the port is taken', async () => {
