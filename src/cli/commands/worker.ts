@@ -46,7 +46,7 @@ export function workerCommand(ctx: CliContext): Command {
         const admin = log.admin();
         const metrics = await StreamMetrics.create(registry, { groupLag: (group) => admin.groupLag(group) });
         const { serveMetrics } = await import('../../metrics/serve-metrics.ts');
-        const server = options.metricsPort === undefined ? undefined : await serveMetrics(registry, { host: config.server.host, port: options.metricsPort });
+        const server = options.metricsPort === undefined ? undefined : await serveMetrics(registry, { host: config.server.host, port: options.metricsPort, apiKey: config.server.apiKey });
         const state = await openStateStore(config, { cwd: ctx.io.cwd });
         const signal = ctx.io.signal ?? new AbortController().signal;
         const progress: JobsProgress = new Map();
