@@ -137,6 +137,12 @@ export const configSchema = z
         port: z.number().int().min(0).max(65535).default(8080).describe('Port of the HTTP server; 0 picks a free one.'),
         apiKey: secret('API key the ingest API and UI require; mandatory when server.host is not loopback, and then at least 16 characters, not counting blanks.'),
         bodyLimitBytes: z.number().int().min(1024).default(1_048_576).describe('Largest request body accepted (one ingest request, JSON or NDJSON); larger ones get 413.'),
+        maxRecordsPerRequest: z
+          .number()
+          .int()
+          .min(1)
+          .default(10_000)
+          .describe('Most records one ingest request may hold (NDJSON lines); more get 413 before any is parsed. Bounds the work one request can cause.'),
         rateLimitMax: z.number().int().min(0).default(100).describe('Requests allowed per client (its API key, or its IP without one) per server.rateLimitWindowMs; more get 429. 0 turns the limit off.'),
         rateLimitWindowMs: z.number().int().min(1).default(1000).describe('The window of server.rateLimitMax, in ms.'),
       })

@@ -14,7 +14,7 @@ describe('loadConfig', () => {
     expect(config.sinks.backend).toBe('embedded');
     expect(config.state.backend).toBe('embedded');
     expect(config.metadata.backend).toBe('embedded');
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 1_048_576, rateLimitMax: 100, rateLimitWindowMs: 1000 });
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 1_048_576, maxRecordsPerRequest: 10_000, rateLimitMax: 100, rateLimitWindowMs: 1000 });
     expect(Object.isFrozen(config.server)).toBe(true);
   });
 

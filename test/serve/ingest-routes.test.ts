@@ -27,13 +27,15 @@ afterEach(async () => {
   }
 });
 
-async function setup(server: Partial<ServerSettings> = {}): Promise<{ app: FastifyInstance; log: Log }> {
+async function setup(server: Partial<ServerSettings> = {}, beforeReady?: (app: FastifyInstance) => void): Promise<{ app: FastifyInstance; log: Log }> {
   const dir = await tempDir();
   const log = await openEmbeddedLog({ dir, fsync: { mode: 'interval', ms: 5 }, defaultPartitions: 3 });
   const settings = { ...configSchema.parse({}).server, ...server };
   const logger = await createLogger({ level: 'silent' });
-  const app = createServer({ server: settings, logger, plugins: [serverPlugin(ingestRoutes, { log, topics, apiKeyRequired: settings.apiKey !== undefined })] });
+  const plugin = serverPlugin(ingestRoutes, { log, topics, apiKeyRequired: settings.apiKey !== undefined, maxRecordsPerRequest: settings.maxRecordsPerRequest });
+  const app = createServer({ server: settings, logger, plugins: [plugin] });
   open.push({ app, log });
+  beforeReady?.(app);
   await app.ready();
   return { app, log };
 }
@@ -131,6 +133,65 @@ describe('POST /ingest/<topic>', () => {
     expect(wrong.statusCode).toBe(400);
     expect(wrong.json<{ errors: { index: number; path: string }[] }>().errors).toEqual([expect.objectContaining({ index: 0, path: 'id' })]);
   });
+
+  it('should list the first 100 problems and count the rest when a batch has more', async () => {
+    const { app, log } = await setup();
+    const response = await app.inject({ method: 'POST', url: '/ingest/clicks', headers: { 'content-type': 'application/x-ndjson' }, payload: '{}\n'.repeat(150) });
+    expect(response.statusCode).toBe(400);
+    const body = response.json<{ message: string; errors: { index: number; path: string }[]; errorsOmitted: number }>();
+    // Each {} lacks both id and user: 300 problems.
+    expect(body.errors).toHaveLength(100);
+    expect(body.errors.at(-1)).toMatchObject({ index: 49, line: 50, path: 'user' });
+    expect(body.errorsOmitted).toBe(200);
+    expect(body.message).toBe('150 records of this request do not fit the schema of topic clicks; nothing was written; the first 100 problems are listed, 200 more are not');
+    expect(await topicRecords(log, 'clicks')).toBe(0);
+  });
+
+  it('should answer 413 TOO_MANY_RECORDS past server.maxRecordsPerRequest, and write nothing', async () => {
+    const { app, log } = await setup({ maxRecordsPerRequest: 5 });
+    const values = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `id-${i}`, user: i }));
+    const over = await app.inject({ method: 'POST', url: '/ingest/clicks', headers: { 'content-type': 'application/x-ndjson' }, payload: ndjson(values(6)) + '\n\n' });
+    expect(over.statusCode).toBe(413);
+    expect(over.json<{ code: string; message: string }>()).toMatchObject({
+      code: 'TOO_MANY_RECORDS',
+      message: 'this request holds more than 5 records, the most one request may hold (server.maxRecordsPerRequest); send them in smaller batches; nothing was written',
+    });
+    expect(await topicRecords(log, 'clicks')).toBe(0);
+    // Blank lines are not records: five records and some blank lines are within the limit.
+    const within = await app.inject({ method: 'POST', url: '/ingest/clicks', headers: { 'content-type': 'application/x-ndjson' }, payload: '\n' + ndjson(values(5)) + '\n\n' });
+    expect(within.statusCode).toBe(202);
+  });
+
+  it('should keep answering /health while it checks a hostile 1 MiB body of {} lines', async () => {
+    // The record limit raised past the body's 349,525 lines, so every one of them is checked.
+    let validating: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (validating = resolve));
+    const { app } = await setup({ maxRecordsPerRequest: 1_000_000 }, (app) =>
+      app.addHook('preHandler', (request, _reply, done) => {
+        if (request.url === '/ingest/clicks') validating();
+        done();
+      }),
+    );
+    const payload = '{}\n'.repeat(349_525);
+    expect(Buffer.byteLength(payload)).toBeLessThanOrEqual(1_048_576);
+    const order: string[] = [];
+    const big = app.inject({ method: 'POST', url: '/ingest/clicks', headers: { 'content-type': 'application/x-ndjson' }, payload }).then((response) => {
+      order.push('ingest');
+      return response;
+    });
+    // The handler has the body and is about to check it: /health is asked only now.
+    await started;
+    const health = await app.inject({ url: '/health' });
+    order.push('health');
+    expect(health.statusCode).toBe(200);
+    const response = await big;
+    expect(order).toEqual(['health', 'ingest']);
+    expect(response.statusCode).toBe(400);
+    const body = response.json<{ message: string; errors: unknown[]; errorsOmitted: number }>();
+    expect(body.errors).toHaveLength(100);
+    expect(body.errorsOmitted).toBe(2 * 349_525 - 100);
+    expect(body.message).toMatch(/^349525 records of this request/);
+  }, 120_000);
 
   it('should answer 404 for a topic it does not know, listing the ones it does', async () => {
     const { app } = await setup();

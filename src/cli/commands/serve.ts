@@ -31,7 +31,7 @@ export function serveCommand(ctx: CliContext): Command {
         const app = createServer({
           server,
           logger,
-          plugins: [serverPlugin(ingestRoutes, { log, topics: ingestTopics, apiKeyRequired: server.apiKey !== undefined, version: packageVersion() }), queryServerPlugin(loaded.config, { cwd: ctx.io.cwd })],
+          plugins: [serverPlugin(ingestRoutes, { log, topics: ingestTopics, apiKeyRequired: server.apiKey !== undefined, maxRecordsPerRequest: server.maxRecordsPerRequest, version: packageVersion() }), queryServerPlugin(loaded.config, { cwd: ctx.io.cwd })],
         });
         const url = await listen(app, server.host, options.port ?? server.port);
         ctx.io.stdout.write(`serving on ${url} (ingest API: POST ${url}/ingest/<topic>; ${url}/openapi.json); Ctrl-C stops\n`);
