@@ -63,8 +63,8 @@ export const configSchema = z
         fsync: z
           .enum(['always', 'interval', 'never'])
           .default('interval')
-          .describe('Embedded log: when appends reach the disk. always: before each acknowledgement; interval: every log.fsyncIntervalMs, acknowledging after it; never: left to the OS.'),
-        fsyncIntervalMs: z.number().int().min(1).default(50).describe('Embedded log: the fsync period for fsync=interval.'),
+          .describe('Embedded log: when appends reach the disk. always: before each acknowledgement; interval: at once when no other write is waiting, otherwise one fsync every log.fsyncIntervalMs for all that wait, acknowledging after it; never: left to the OS.'),
+        fsyncIntervalMs: z.number().int().min(1).default(50).describe('Embedded log: for fsync=interval, how long writes that wait together gather before one fsync acknowledges them.'),
         segmentBytes: z.number().int().min(4096).default(134_217_728).describe('Embedded log: size at which a partition rolls to a new segment file.'),
         readCacheBytes: z
           .number()

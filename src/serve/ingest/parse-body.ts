@@ -34,12 +34,12 @@ export const MAX_ISSUES = 100;
 export interface ParseBodyOptions {
   /** More records than this and the body is refused unread (`too-many-records`). */
   maxRecords: number;
-  /** Longest stretch of validation between two yields to the event loop, in ms. Default 10. */
+  /** Longest stretch of validation between two yields to the event loop, in ms. Default 5. */
   sliceMs?: number;
 }
 
 export async function parseBody(text: string, ndjson: boolean, schema: z.ZodType, options: ParseBodyOptions): Promise<ParsedBody> {
-  const sliceMs = options.sliceMs ?? 10;
+  const sliceMs = options.sliceMs ?? 5;
   const values: unknown[] = [];
   const issues: IngestIssue[] = [];
   let omittedIssues = 0;
