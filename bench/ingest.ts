@@ -11,13 +11,15 @@
  *   from a worker thread. Reports the answer's time, /health's worst latency, the event loop's longest stall and the heap's
  *   growth. `hostile-4x800k`: four 800 KB bodies at once.
  *
- * `npm run bench -- ingest [--records N]` (N: requests of the one-client case, default 1000).
+ * `npm run bench -- ingest [--records N]` (N: requests of the one-client case, default 1000);
+ * `node --max-old-space-size=384 bench/run.ts ingest` runs it on a small heap.
  */
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import { configSchema } from '../src/config/schema.ts';
@@ -195,5 +197,6 @@ export async function run(args: Record<string, string | boolean | undefined>): P
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  return { bench: 'ingest', node: process.version, cases };
+  // The machine's load while it ran: on a shared machine the latencies move with it.
+  return { bench: 'ingest', node: process.version, heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 1e6), loadAverage1m: round(loadavg()[0]!, 1), cases };
 }
