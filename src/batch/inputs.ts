@@ -12,7 +12,7 @@ import type { Lake } from '../lake/lake.ts';
 import type { Column } from '../lake/manifest.ts';
 import { normaliseHeader, type BatchInput, type DriftPolicy, type FilesInput } from './batch-job.ts';
 import { columnsOf, exec, ident, literal } from './duckdb.ts';
-import { firstCsvRecord } from '../lake/csv-header.ts';
+import { csvEncodingProblem, firstCsvRecord } from '../lake/csv-header.ts';
 
 export interface InputFile {
   key: string;
@@ -93,6 +93,8 @@ export async function readCsvHeader(file: string): Promise<string[]> {
   try {
     const buffer = Buffer.alloc(65_536);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const encoding = csvEncodingProblem(buffer.subarray(0, bytesRead));
+    if (encoding !== undefined) throw new TributaryError('BATCH_INPUT_INVALID', `${file}: ${encoding}`);
     const { fields, complete } = firstCsvRecord(buffer.toString('utf8', 0, bytesRead));
     if (complete || bytesRead < buffer.length) return fields;
     throw new TributaryError('BATCH_INPUT_INVALID', `${file}: no end of the header line in the first 64 KiB`);

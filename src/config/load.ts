@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { TributaryError } from '../errors.ts';
 import { configSchema, type Config } from './schema.ts';
@@ -101,8 +101,12 @@ function findConfigFile(cwd: string, explicit: string | undefined): string | und
 async function readConfigFile(file: string): Promise<Tree> {
   let value: unknown;
   try {
-    if (/\.(ya?ml)$/.test(file)) value = parseYaml(await readFile(file, 'utf8'));
-    else if (file.endsWith('.json')) value = JSON.parse(await readFile(file, 'utf8'));
+    if (/\.(ya?ml)$/.test(file)) {
+      const document = parseDocument(await readFile(file, 'utf8'));
+      if (document.errors.length > 0) throw document.errors[0]!;
+      // An empty YAML file (or one of comments only) means "all defaults"; an explicit `null` does not.
+      value = document.contents === null ? {} : document.toJS();
+    } else if (file.endsWith('.json')) value = JSON.parse(await readFile(file, 'utf8'));
     else {
       const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
       value = typeof mod.default === 'function' ? await (mod.default as () => unknown)() : mod.default;
@@ -110,11 +114,31 @@ async function readConfigFile(file: string): Promise<Tree> {
   } catch (error) {
     throw new TributaryError('CONFIG_FILE_UNREADABLE', `cannot read config file ${file}: ${(error as Error).message}`, { cause: error });
   }
-  if (value === null || value === undefined) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new TributaryError('CONFIG_FILE_UNREADABLE', `config file ${file} must hold an object (a TypeScript or JavaScript file: export default {...}), got ${describeType(value)}`);
   }
+  const cycle = circularPath(value);
+  if (cycle !== undefined) {
+    throw new TributaryError('CONFIG_FILE_UNREADABLE', `config file ${file} refers to itself at ${cycle} (a YAML alias inside its own anchor?); write the values out instead`);
+  }
   return structuredClone(value) as Tree;
+}
+
+/** The dotted path of the first value that contains itself, or undefined when the tree has no cycle. */
+function circularPath(root: object): string | undefined {
+  const ancestors = new Set<object>();
+  const visit = (node: object, at: string[]): string | undefined => {
+    if (ancestors.has(node)) return at.join('.') || '(root)';
+    ancestors.add(node);
+    for (const [key, child] of Object.entries(node)) {
+      const found = child !== null && typeof child === 'object' ? visit(child as object, [...at, key]) : undefined;
+      if (found !== undefined) return found;
+    }
+    ancestors.delete(node);
+    return undefined;
+  };
+  return visit(root, []);
 }
 
 /** Environment variables and flags are strings; turn them into what the setting holds where that is unambiguous. */

@@ -67,8 +67,8 @@ export const configSchema = z
         fsync: z
           .enum(['always', 'interval', 'never'])
           .default('interval')
-          .describe('Embedded log: when appends reach the disk. always: before each acknowledgement; interval: every log.fsyncIntervalMs, acknowledging after it; never: left to the OS.'),
-        fsyncIntervalMs: z.number().int().min(1).default(50).describe('Embedded log: the fsync period for fsync=interval.'),
+          .describe('Embedded log: when appends reach the disk. always: before each acknowledgement; interval: at once when no other write is waiting, otherwise one fsync every log.fsyncIntervalMs for all that wait, acknowledging after it; never: left to the OS.'),
+        fsyncIntervalMs: z.number().int().min(1).default(50).describe('Embedded log: for fsync=interval, how long writes that wait together gather before one fsync acknowledges them.'),
         segmentBytes: z.number().int().min(4096).default(134_217_728).describe('Embedded log: size at which a partition rolls to a new segment file.'),
         readCacheBytes: z
           .number()
@@ -139,8 +139,14 @@ export const configSchema = z
       .strictObject({
         host: z.string().min(1).default('127.0.0.1').describe('Address the HTTP server (ingest API, query API, UI, metrics) binds to.'),
         port: z.number().int().min(0).max(65535).default(8080).describe('Port of the HTTP server; 0 picks a free one.'),
-        apiKey: secret('API key the ingest API and UI require; mandatory when server.host is not loopback.'),
+        apiKey: secret('API key the ingest API and UI require; mandatory when server.host is not loopback, and then at least 16 characters, not counting blanks.'),
         bodyLimitBytes: z.number().int().min(1024).default(1_048_576).describe('Largest request body accepted (one ingest request, JSON or NDJSON); larger ones get 413.'),
+        maxRecordsPerRequest: z
+          .number()
+          .int()
+          .min(1)
+          .default(10_000)
+          .describe('Most records one ingest request may hold (NDJSON lines); more get 413 before any is parsed. Bounds the work one request can cause.'),
         rateLimitMax: z.number().int().min(0).default(100).describe('Requests allowed per client (its API key, or its IP without one) per server.rateLimitWindowMs; more get 429. 0 turns the limit off.'),
         rateLimitWindowMs: z.number().int().min(1).default(1000).describe('The window of server.rateLimitMax, in ms.'),
       })
@@ -161,8 +167,19 @@ export const configSchema = z
     if (config.sinks.backend === 'cassandra') need(['cassandra', 'contactPoints'], config.cassandra.contactPoints, 'sinks.backend is "cassandra"');
     if (config.state.backend === 'redis') need(['redis', 'url'], config.redis.url, 'state.backend is "redis"');
     if (config.kafka.saslMechanism) need(['kafka', 'saslPassword'], config.kafka.saslPassword, 'kafka.saslMechanism is set');
-    if (!isLoopback(config.server.host)) need(['server', 'apiKey'], config.server.apiKey, `server.host (${config.server.host}) is not a loopback address`);
+    if (!isLoopback(config.server.host)) {
+      const why = `server.host (${config.server.host}) is not a loopback address`;
+      need(['server', 'apiKey'], config.server.apiKey, why);
+      const key = config.server.apiKey;
+      // Header values arrive trimmed, so a key with a blank at either end could never be presented.
+      if (key !== undefined && (key.trim() !== key || key.replace(/\s/g, '').length < MIN_EXPOSED_API_KEY_LENGTH)) {
+        ctx.addIssue({ code: 'custom', path: ['server', 'apiKey'], message: `must be at least ${MIN_EXPOSED_API_KEY_LENGTH} characters, not counting blanks, with no blank at either end, when ${why}` });
+      }
+    }
   });
+
+/** The shortest API key a server bound beyond loopback accepts (blanks not counted). */
+export const MIN_EXPOSED_API_KEY_LENGTH = 16;
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);

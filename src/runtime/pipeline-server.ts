@@ -92,6 +92,7 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
         log: runtime.log,
         topics: ingestTopics(pipelines),
         apiKeyRequired: config.server.apiKey !== undefined,
+        maxRecordsPerRequest: config.server.maxRecordsPerRequest,
         version: packageVersion(),
         onAccepted: (_topic, n) => (ingest.counts.accepted = (ingest.counts.accepted ?? 0) + n),
       }),

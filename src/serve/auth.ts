@@ -3,10 +3,10 @@
  * Both sides are hashed first, so the comparison takes the same time whatever the lengths.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 
-/** The key a request presents, or undefined. */
-export function presentedKey(request: FastifyRequest): string | undefined {
+/** The key a request presents, or undefined. Takes a fastify request or a bare Node one. */
+export function presentedKey(request: { headers: IncomingHttpHeaders }): string | undefined {
   const authorization = request.headers.authorization;
   if (typeof authorization === 'string') {
     const match = /^Bearer\s+(.+)$/i.exec(authorization.trim());

@@ -17,6 +17,7 @@
  * 2. API key, when `server.apiKey` is set (`Authorization: Bearer <key>` or `X-API-Key`, compared in
  *    constant time; 401 otherwise), except on public routes;
  * 3. the body limit (`server.bodyLimitBytes`; 413 beyond it).
+ * Unknown routes get 1 and 2 as well before their 404, so they cannot be listed without the key.
  * Errors are answered as `{ statusCode, error, code, message }`; TributaryErrors map to a status
  * (SCHEMA_VALIDATION 400, RECORD_TOO_LARGE 413, retryable 503, others 500).
  */
@@ -27,6 +28,7 @@ import type { Config } from '../config/schema.ts';
 import { TributaryError, isTributaryError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { digest, keyMatcher, presentedKey } from './auth.ts';
+import { clientErrorHandler } from './client-error.ts';
 
 export type ServerSettings = Readonly<Config['server']>;
 
@@ -60,6 +62,7 @@ export function createServer(options: CreateServerOptions): FastifyInstance {
     // One debug line per request (below) instead of fastify's two info lines.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: settings.bodyLimitBytes,
+    clientErrorHandler,
   }) as unknown as FastifyInstance;
   const matches = settings.apiKey === undefined ? undefined : keyMatcher(settings.apiKey);
 
@@ -79,31 +82,36 @@ export function createServer(options: CreateServerOptions): FastifyInstance {
     });
   }
 
-  if (matches) {
-    const requireKey: onRequestHookHandler = (request, reply, done) => {
+  const requireKey: onRequestHookHandler | undefined =
+    matches &&
+    ((request, reply, done) => {
       if (request.routeOptions.config.public || matches(presentedKey(request))) return done();
       void reply
         .code(401)
         .header('www-authenticate', 'Bearer')
         .send(body(401, 'UNAUTHORIZED', presentedKey(request) === undefined ? 'an API key is required: send Authorization: Bearer <key> or X-API-Key: <key>' : 'the API key is not valid'));
-    };
-    // Added to each route after the rate limit's own hook (onRoute hooks run in the order they were
-    // added, and the rate limit adds its hook once its plugin has loaded), so failed attempts are
-    // rate-limited as well.
-    app.after(() => {
+    });
+  app.after(() => {
+    if (requireKey) {
+      // Added to each route after the rate limit's own hook (onRoute hooks run in the order they were
+      // added, and the rate limit adds its hook once its plugin has loaded), so failed attempts are
+      // rate-limited as well.
       app.addHook('onRoute', (route) => {
         const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
         route.onRequest = [...(existing as onRequestHookHandler[]), requireKey];
       });
-    });
-  }
+    }
+    // An unknown route is rate-limited and needs the key like any other, so that without a key the
+    // answers do not tell which routes exist, and keys cannot be guessed there without limit.
+    const preHandler = [...(settings.rateLimitMax > 0 ? [app.rateLimit()] : []), ...(requireKey ? [requireKey] : [])];
+    app.setNotFoundHandler({ preHandler }, (request, reply) => reply.code(404).send(body(404, 'NOT_FOUND', `no route ${request.method} ${request.url}`)));
+  });
 
   app.addHook('onResponse', (request, reply, done) => {
     request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
     done();
   });
   app.setErrorHandler((error: FastifyError | TributaryError, request, reply) => reply.code(statusOf(error)).send(errorBody(error, request)));
-  app.setNotFoundHandler((request, reply) => reply.code(404).send(body(404, 'NOT_FOUND', `no route ${request.method} ${request.url}`)));
 
   app.get('/health', { config: { public: true, rateLimit: false } }, () => ({ status: 'ok' }));
   for (const plugin of options.plugins ?? []) plugin(app);
@@ -127,9 +135,11 @@ const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   404: 'Not Found',
+  408: 'Request Timeout',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };

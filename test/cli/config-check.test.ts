@@ -43,6 +43,15 @@ describe('tributary config check', () => {
     );
   });
 
+  it('should exit 2 naming the file when a YAML alias refers to itself', async () => {
+    const cwd = await tempDir();
+    await writeFile(path.join(cwd, 'tributary.config.yml'), 'log: &self\n  nested: *self\n');
+    const result = await cli(['config', 'check'], { cwd });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^error \[CONFIG_FILE_UNREADABLE\]: config file .*tributary\.config\.yml refers to itself at log\.nested/);
+  });
+
   it('should exit 2 for a malformed --set', async () => {
     const result = await cli(['config', 'check', '--set', 'server.port'], { cwd: await tempDir() });
     expect(result.code).toBe(2);

@@ -14,7 +14,7 @@ describe('loadConfig', () => {
     expect(config.sinks.backend).toBe('embedded');
     expect(config.state.backend).toBe('embedded');
     expect(config.metadata.backend).toBe('embedded');
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 1_048_576, rateLimitMax: 100, rateLimitWindowMs: 1000 });
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 1_048_576, maxRecordsPerRequest: 10_000, rateLimitMax: 100, rateLimitWindowMs: 1000 });
     expect(Object.isFrozen(config.server)).toBe(true);
   });
 
@@ -93,6 +93,22 @@ describe('loadConfig with invalid input', () => {
     expect(error.message).toContain('server.apiKey: missing, required when server.host (0.0.0.0) is not a loopback address (set environment variable TRIBUTARY_SERVER_API_KEY)');
   });
 
+  it('should refuse a short or blank API key when the server is exposed beyond loopback, without echoing it', async () => {
+    for (const key of ['k', '                    ', 'fifteen-chars-k', '  padded-with-blanks-around  ']) {
+      const error = await rejection(loadConfig({ cwd: await tempDir(), env: { TRIBUTARY_SERVER_API_KEY: key }, overrides: { 'server.host': '0.0.0.0' } }));
+      expect(error.message, JSON.stringify(key)).toBe(
+        'invalid config: server.apiKey: got "***" from environment variable TRIBUTARY_SERVER_API_KEY, must be at least 16 characters, not counting blanks, with no blank at either end, when server.host (0.0.0.0) is not a loopback address (set environment variable TRIBUTARY_SERVER_API_KEY)',
+      );
+    }
+  });
+
+  it('should take a key of 16 characters on a non-loopback bind, and any key on loopback', async () => {
+    const exposed = await loadConfig({ cwd: await tempDir(), env: { TRIBUTARY_SERVER_API_KEY: 'sixteen-chars-ok' }, overrides: { 'server.host': '0.0.0.0' } });
+    expect(exposed.config.server.apiKey).toBe('sixteen-chars-ok');
+    const local = await loadConfig({ cwd: await tempDir(), env: { TRIBUTARY_SERVER_API_KEY: 'k' } });
+    expect(local.config.server.apiKey).toBe('k');
+  });
+
   it('should refuse a secret written in a config file, without echoing it', async () => {
     const cwd = await tempDir();
     await writeFile(path.join(cwd, 'tributary.config.yaml'), 'postgres:\n  password: hunter2\n');
@@ -141,5 +157,29 @@ describe('loadConfig with invalid input', () => {
     const error = await rejection(loadConfig({ cwd, env: {} }));
     expect(error.code).toBe('CONFIG_FILE_UNREADABLE');
     expect(error.message).toContain('must hold an object');
+  });
+
+  it('should refuse a JSON file holding null as it refuses an array', async () => {
+    const cwd = await tempDir();
+    await writeFile(path.join(cwd, 'tributary.config.json'), 'null\n');
+    const error = await rejection(loadConfig({ cwd, env: {} }));
+    expect(error.code).toBe('CONFIG_FILE_UNREADABLE');
+    expect(error.message).toBe(`config file ${path.join(cwd, 'tributary.config.json')} must hold an object (a TypeScript or JavaScript file: export default {...}), got null`);
+  });
+
+  it('should take an empty YAML file as all defaults', async () => {
+    const cwd = await tempDir();
+    await writeFile(path.join(cwd, 'tributary.config.yaml'), '# nothing set yet\n');
+    const { config, file } = await loadConfig({ cwd, env: {} });
+    expect(file).toBe(path.join(cwd, 'tributary.config.yaml'));
+    expect(config.log.backend).toBe('embedded');
+  });
+
+  it('should refuse a YAML alias that refers to itself, naming the file and the path', async () => {
+    const cwd = await tempDir();
+    await writeFile(path.join(cwd, 'tributary.config.yaml'), 'server: &loop\n  port: 81\n  again: *loop\n');
+    const error = await rejection(loadConfig({ cwd, env: {} }));
+    expect(error.code).toBe('CONFIG_FILE_UNREADABLE');
+    expect(error.message).toContain(`config file ${path.join(cwd, 'tributary.config.yaml')} refers to itself at server.again`);
   });
 });

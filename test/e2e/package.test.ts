@@ -21,7 +21,7 @@ async function sh(cwd: string, command: string, args: string[], timeout = 300_00
     return await run(command, args, { cwd, env, timeout, maxBuffer: 64 * 1024 * 1024 });
   } catch (error) {
     const e = error as Error & { stdout?: string; stderr?: string };
-    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}: ${e.message}\nstdout:\n${e.stdout ?? ''}\nstderr:\n${e.stderr ?? ''}`);
+    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}: ${e.message}\nstdout:\n${e.stdout ?? ''}\nstderr:\n${e.stderr ?? ''}`, { cause: error });
   }
 }
 

@@ -73,11 +73,16 @@ describe('fs lake', () => {
     });
     const exited = new Promise((resolve) => child.on('exit', resolve));
     await new Promise<void>((resolve) => child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('writing') && resolve()));
-    await sleep(50);
+    // Killed only once bytes of the put have reached its temporary file, however slow the machine.
+    const dir = path.dirname(path.join(root, key));
+    const written = async () => {
+      for (const name of await readdir(dir)) if (name.startsWith('.tmp-') && (await stat(path.join(dir, name)).catch(() => undefined))?.size) return true;
+      return false;
+    };
+    for (const deadline = Date.now() + 20_000; !(await written()) && Date.now() < deadline; ) await sleep(5);
     child.kill('SIGKILL');
     await exited;
 
-    const dir = path.dirname(path.join(root, key));
     const temps = (await readdir(dir)).filter((name) => name.startsWith('.tmp-'));
     expect(temps).toHaveLength(1);
     expect((await stat(path.join(dir, temps[0] ?? ''))).size).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { Partition } from '../../src/log/embedded/partition.ts';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { Partition, type SyncEvent } from '../../src/log/embedded/partition.ts';
 import { recordBytes } from '../../src/log/embedded/batch.ts';
 import type { ProducerRecord } from '../../src/log/log.ts';
 import { tempDir } from '../support/cli.ts';
@@ -100,5 +100,51 @@ describe('an embedded partition whose write failed', () => {
     expect(() => partition.append([record], [recordBytes(record)])).toThrow(expect.objectContaining({ code: 'LOG_UNAVAILABLE' }) as Error);
     expect(partition.endOffset).toBe(1);
     await partition.close().catch(() => undefined);
+  });
+});
+
+describe('an embedded partition with fsync=interval', () => {
+  const record = { topic: 't', value: Buffer.from('x') };
+  const open = async (ms: number, shared?: { count: number }) => {
+    const syncs: SyncEvent[] = [];
+    const partition = await Partition.open('t', 0, await tempDir(), {
+      fsync: { mode: 'interval', ms },
+      segmentBytes: 1 << 20,
+      onWarning: () => undefined,
+      onSync: (event) => syncs.push(event),
+      ...(shared && { writesInFlight: shared }),
+    });
+    onTestFinished(() => partition.close());
+    return { partition, syncs };
+  };
+  /** Rejects if `promise` has not settled within a hang guard far below the interval under test. */
+  const soon = <T>(promise: Promise<T>) => Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('not acknowledged within 20 s')), 20_000))]);
+
+  it('should acknowledge a lone append by its own fsync at once, not at the next interval tick', async () => {
+    const { partition, syncs } = await open(10 * 60_000);
+    for (let i = 0; i < 3; i++) await soon(partition.append([record], [recordBytes(record)]).done);
+    expect(syncs.map((s) => s.batches)).toEqual([1, 1, 1]);
+  });
+
+  it('should make appends that wait together share one fsync at the interval', async () => {
+    const { partition, syncs } = await open(200);
+    const started = performance.now();
+    // The second append is queued while the first is being written: a write is waiting.
+    await Promise.all([partition.append([record], [recordBytes(record)]).done, partition.append([record], [recordBytes(record)]).done]);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+    expect(syncs.map((s) => s.batches)).toEqual([2]);
+  });
+
+  it('should wait for the interval when a write to another partition of the log is waiting', async () => {
+    const shared = { count: 0 };
+    const first = await open(200, shared);
+    const second = await open(200, shared);
+    const started = performance.now();
+    await Promise.all([first.partition.append([record], [recordBytes(record)]).done, second.partition.append([record], [recordBytes(record)]).done]);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+    expect(shared.count).toBe(0);
+    // Alone again, the next append is synced at once.
+    await soon(first.partition.append([record], [recordBytes(record)]).done);
+    expect(first.syncs.map((s) => s.batches)).toEqual([1, 1]);
   });
 });

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { configSchema } from '../../src/config/schema.ts';
@@ -27,13 +28,15 @@ afterEach(async () => {
   }
 });
 
-async function setup(server: Partial<ServerSettings> = {}): Promise<{ app: FastifyInstance; log: Log }> {
+async function setup(server: Partial<ServerSettings> = {}, beforeReady?: (app: FastifyInstance) => void): Promise<{ app: FastifyInstance; log: Log }> {
   const dir = await tempDir();
   const log = await openEmbeddedLog({ dir, fsync: { mode: 'interval', ms: 5 }, defaultPartitions: 3 });
   const settings = { ...configSchema.parse({}).server, ...server };
   const logger = await createLogger({ level: 'silent' });
-  const app = createServer({ server: settings, logger, plugins: [serverPlugin(ingestRoutes, { log, topics, apiKeyRequired: settings.apiKey !== undefined })] });
+  const plugin = serverPlugin(ingestRoutes, { log, topics, apiKeyRequired: settings.apiKey !== undefined, maxRecordsPerRequest: settings.maxRecordsPerRequest });
+  const app = createServer({ server: settings, logger, plugins: [plugin] });
   open.push({ app, log });
+  beforeReady?.(app);
   await app.ready();
   return { app, log };
 }
@@ -132,6 +135,65 @@ describe('POST /ingest/<topic>', () => {
     expect(wrong.json<{ errors: { index: number; path: string }[] }>().errors).toEqual([expect.objectContaining({ index: 0, path: 'id' })]);
   });
 
+  it('should list the first 100 problems and count the rest when a batch has more', async () => {
+    const { app, log } = await setup();
+    const response = await app.inject({ method: 'POST', url: '/ingest/clicks', headers: { 'content-type': 'application/x-ndjson' }, payload: '{}\n'.repeat(150) });
+    expect(response.statusCode).toBe(400);
+    const body = response.json<{ message: string; errors: { index: number; path: string }[]; errorsOmitted: number }>();
+    // Each {} lacks both id and user: 300 problems.
+    expect(body.errors).toHaveLength(100);
+    expect(body.errors.at(-1)).toMatchObject({ index: 49, line: 50, path: 'user' });
+    expect(body.errorsOmitted).toBe(200);
+    expect(body.message).toBe('150 records of this request do not fit the schema of topic clicks; nothing was written; the first 100 problems are listed, 200 more are not');
+    expect(await topicRecords(log, 'clicks')).toBe(0);
+  });
+
+  it('should answer 413 TOO_MANY_RECORDS past server.maxRecordsPerRequest, and write nothing', async () => {
+    const { app, log } = await setup({ maxRecordsPerRequest: 5 });
+    const values = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `id-${i}`, user: i }));
+    const over = await app.inject({ method: 'POST', url: '/ingest/clicks', headers: { 'content-type': 'application/x-ndjson' }, payload: ndjson(values(6)) + '\n\n' });
+    expect(over.statusCode).toBe(413);
+    expect(over.json<{ code: string; message: string }>()).toMatchObject({
+      code: 'TOO_MANY_RECORDS',
+      message: 'this request holds more than 5 records, the most one request may hold (server.maxRecordsPerRequest); send them in smaller batches; nothing was written',
+    });
+    expect(await topicRecords(log, 'clicks')).toBe(0);
+    // Blank lines are not records: five records and some blank lines are within the limit.
+    const within = await app.inject({ method: 'POST', url: '/ingest/clicks', headers: { 'content-type': 'application/x-ndjson' }, payload: '\n' + ndjson(values(5)) + '\n\n' });
+    expect(within.statusCode).toBe(202);
+  });
+
+  it('should keep answering /health while it checks a hostile 1 MiB body of {} lines', async () => {
+    // The record limit raised past the body's 349,525 lines, so every one of them is checked.
+    let validating: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (validating = resolve));
+    const { app } = await setup({ maxRecordsPerRequest: 1_000_000 }, (app) =>
+      app.addHook('preHandler', (request, _reply, done) => {
+        if (request.url === '/ingest/clicks') validating();
+        done();
+      }),
+    );
+    const payload = '{}\n'.repeat(349_525);
+    expect(Buffer.byteLength(payload)).toBeLessThanOrEqual(1_048_576);
+    const order: string[] = [];
+    const big = app.inject({ method: 'POST', url: '/ingest/clicks', headers: { 'content-type': 'application/x-ndjson' }, payload }).then((response) => {
+      order.push('ingest');
+      return response;
+    });
+    // The handler has the body and is about to check it: /health is asked only now.
+    await started;
+    const health = await app.inject({ url: '/health' });
+    order.push('health');
+    expect(health.statusCode).toBe(200);
+    const response = await big;
+    expect(order).toEqual(['health', 'ingest']);
+    expect(response.statusCode).toBe(400);
+    const body = response.json<{ message: string; errors: unknown[]; errorsOmitted: number }>();
+    expect(body.errors).toHaveLength(100);
+    expect(body.errorsOmitted).toBe(2 * 349_525 - 100);
+    expect(body.message).toMatch(/^349525 records of this request/);
+  }, 120_000);
+
   it('should answer 404 for a topic it does not know, listing the ones it does', async () => {
     const { app } = await setup();
     const response = await app.inject({ method: 'POST', url: '/ingest/nope', payload: { id: 'a' } });
@@ -171,6 +233,19 @@ describe('API key', () => {
     expect((await app.inject({ url: '/openapi.json' })).statusCode).toBe(401);
     expect((await app.inject({ url: '/health' })).statusCode).toBe(200);
   });
+
+  it('should answer 401 for an unknown route without the key, so routes cannot be listed, and 404 with it', async () => {
+    const { app } = await setup({ apiKey: 's3cret-key' });
+    for (const url of ['/nothing', '/admin', '/ingest']) {
+      const none = await app.inject({ url });
+      expect(none.statusCode, url).toBe(401);
+      expect(none.json<{ code: string }>().code).toBe('UNAUTHORIZED');
+      expect((await app.inject({ url, headers: { 'x-api-key': 'wrong-key' } })).statusCode, url).toBe(401);
+      const known = await app.inject({ url, headers: { 'x-api-key': 's3cret-key' } });
+      expect(known.statusCode, url).toBe(404);
+      expect(known.json<{ code: string }>().code).toBe('NOT_FOUND');
+    }
+  });
 });
 
 describe('rate limit', () => {
@@ -188,6 +263,13 @@ describe('rate limit', () => {
     for (let i = 0; i < 4; i++) guesses.push((await send(`guess-${i}`)).statusCode);
     expect(guesses).toEqual([401, 401, 401, 429]);
     expect((await app.inject({ url: '/health' })).statusCode).toBe(200);
+  });
+
+  it('should count requests to unknown routes too, so keys cannot be guessed there without limit', async () => {
+    const { app } = await setup({ apiKey: 's3cret-key', rateLimitMax: 2, rateLimitWindowMs: 60_000 });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await app.inject({ url: '/nothing', headers: { 'x-api-key': `guess-${i}` } })).statusCode);
+    expect(statuses).toEqual([401, 401, 429]);
   });
 });
 
@@ -227,6 +309,22 @@ describe('over a real socket', () => {
       [...body.offsets].sort((a, b) => a.partition - b.partition || a.offset - b.offset),
     );
     expect((await fetch(`${url}/nothing`)).status).toBe(404);
+  });
+
+  it('should answer 431 with the error body and its code when the headers are too large', async () => {
+    const { app } = await setup();
+    const url = new URL(await listen(app, '127.0.0.1', 0));
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => socket.end(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(32 * 1024)}\r\n\r\n`));
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    const json = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
+    expect(json).toMatchObject({ statusCode: 431, error: 'Request Header Fields Too Large', code: 'HEADERS_TOO_LARGE' });
+    expect(json.message).toMatch(/headers are larger/);
   });
 
   it('should fail with SERVER_LISTEN_FAILED naming the address when the port is taken', async () => {

@@ -1,7 +1,14 @@
 /**
  * The exactly-once crash test, shared by the exactly-once sinks: run the counting job in a child
- * process, SIGKILL it at a random moment, check what the sink holds, start it again; after the
- * last kill let it finish, and compare the table with totals computed directly.
+ * process, SIGKILL it, check what the sink holds, start it again; after the last kill let it finish,
+ * and compare the table with totals computed directly.
+ *
+ * What the kills hit is arranged, not left to timing (a loaded machine runs the child faster or
+ * slower than expected):
+ * - each run before the last stops short of the end (the job's `pauseAt`, a step further each run)
+ *   and waits there, so a kill always finds the job unfinished;
+ * - every other run kills itself from inside a write, in the write's transaction (`dieInWrite`);
+ *   the others are killed from outside at a random moment after their first write.
  */
 import { spawn } from 'node:child_process';
 import { expect, onTestFinished } from 'vitest';
@@ -17,13 +24,15 @@ export interface CrashTestOptions {
   kills: number;
   /** Every partition's end offset. */
   end: number;
-  /** A kill comes up to this long after the child's first committed write. */
+  /** An outside kill comes up to this long after the child's first committed write. */
   maxKillDelayMs: number;
 }
 
 interface Run {
   /** Resolves once the child printed at least one `wrote` line (or finished). */
   wrote: Promise<void>;
+  /** Resolves once the child reached its pauseAt (or finished). */
+  paused: Promise<void>;
   /** The child's last complete line of output. */
   lastLine(): string;
   exited: Promise<number | null>;
@@ -36,6 +45,8 @@ function startChild(script: string, args: string[]): Run {
   let last = '';
   let resolveWrote!: () => void;
   const wrote = new Promise<void>((resolve) => (resolveWrote = resolve));
+  let resolvePaused!: () => void;
+  const paused = new Promise<void>((resolve) => (resolvePaused = resolve));
   child.stdout.on('data', (chunk: Buffer) => {
     buffered += chunk.toString('utf8');
     const lines = buffered.split('\n');
@@ -43,15 +54,19 @@ function startChild(script: string, args: string[]): Run {
     for (const line of lines) {
       last = line;
       if (line.startsWith('wrote') || line === 'done') resolveWrote();
+      if (line === 'paused') resolvePaused();
     }
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  void exited.then(() => resolveWrote());
+  void exited.then(() => {
+    resolveWrote();
+    resolvePaused();
+  });
   // A failed assertion or a timeout must not leave the child running.
   onTestFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
-  return { wrote, exited, lastLine: () => last, kill: () => child.kill('SIGKILL') };
+  return { wrote, paused, exited, lastLine: () => last, kill: () => child.kill('SIGKILL') };
 }
 
 /** What the sink holds must be exactly what the job computes from the records before its stored positions. */
@@ -67,19 +82,31 @@ export interface CrashTestResult {
   progress: number[][];
   /** Kills that came while a write was under way (after `writing`, before `wrote`). */
   killedInWrite: number;
+  /** Of those, the ones the child made from inside the write's transaction. */
+  killedInTransaction: number;
 }
 
 export async function crashTest(options: CrashTestOptions): Promise<CrashTestResult> {
   const progress: number[][] = [];
   let killedInWrite = 0;
+  let killedInTransaction = 0;
   for (let round = 0; round < options.kills; round++) {
-    const run = startChild(options.script, options.args);
-    await run.wrote;
-    // Somewhere in the middle of the next writes: in a COPY, an upsert, a commit, or between writes.
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * options.maxKillDelayMs));
-    run.kill();
+    const pauseAt = Math.floor((options.end * (round + 1)) / (options.kills + 1));
+    const fromInside = round % 2 === 1;
+    const dieInWrite = fromInside ? 1 + Math.floor(Math.random() * 3) : 0;
+    const run = startChild(options.script, [...options.args, String(pauseAt), String(dieInWrite)]);
+    if (fromInside) {
+      // It kills itself; should it reach its pause first (no write with rows), it is killed there.
+      await Promise.race([run.exited, run.paused.then(() => run.kill())]);
+    } else {
+      await run.wrote;
+      // Somewhere in the middle of the next writes: in a COPY, an upsert, a commit, between writes, or paused.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * options.maxKillDelayMs));
+      run.kill();
+    }
     await run.exited;
-    if (run.lastLine() === 'writing') killedInWrite++;
+    if (run.lastLine() === 'writing' || run.lastLine() === 'dying in write') killedInWrite++;
+    if (run.lastLine() === 'dying in write') killedInTransaction++;
     const sink = await options.openSink();
     try {
       progress.push(await expectConsistent(sink, `after kill ${round + 1}`));
@@ -96,5 +123,5 @@ export async function crashTest(options: CrashTestOptions): Promise<CrashTestRes
   } finally {
     await sink.close();
   }
-  return { progress, killedInWrite };
+  return { progress, killedInWrite, killedInTransaction };
 }

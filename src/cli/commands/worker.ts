@@ -44,7 +44,7 @@ export function workerCommand(ctx: CliContext): Command {
       const runtime = await openRuntime(loaded.config, { cwd: ctx.io.cwd, logger, areas: ['log', 'metrics', 'state'] });
       try {
         const { serveMetrics } = await import('../../metrics/serve-metrics.ts');
-        const server = options.metricsPort === undefined ? undefined : await serveMetrics(runtime.metrics.registry, { host: loaded.config.server.host, port: options.metricsPort });
+        const server = options.metricsPort === undefined ? undefined : await serveMetrics(runtime.metrics.registry, { host: loaded.config.server.host, port: options.metricsPort, apiKey: loaded.config.server.apiKey });
         const signal = ctx.io.signal ?? new AbortController().signal;
         const progress: JobsProgress = new Map();
         const out = ctx.io.stdout;

@@ -11,7 +11,7 @@ import { partitionForKey } from '../partitioner.ts';
 import { recordBytes } from './batch.ts';
 import { EmbeddedConsumer } from './consumer.ts';
 import { Groups } from './groups.ts';
-import { Partition, type FsyncPolicy } from './partition.ts';
+import { Partition, type FsyncPolicy, type SyncEvent } from './partition.ts';
 import { syncGate } from './sync-gate.ts';
 
 export interface EmbeddedLogOptions {
@@ -32,6 +32,8 @@ export interface EmbeddedLogOptions {
   /** How often retention runs while the log is open. */
   retentionCheckMs?: number;
   onWarning?: (message: string, details: Record<string, unknown>) => void;
+  /** After each fsync=interval sync of a partition: the batches it acknowledged and its duration (for metrics). */
+  onSync?: (event: SyncEvent) => void;
 }
 
 /** Directories of the logs open in this process: the pid in the lock file cannot tell them apart. */
@@ -61,9 +63,11 @@ class EmbeddedLog implements Log {
   private cacheShare: number | undefined;
   /** Two fsyncs at a time across the partitions: the other thread-pool threads stay free for writes and reads. */
   private readonly syncGate = syncGate(2);
+  /** Appends of every partition not yet acknowledged: a partition syncs at once only when it holds all of them. */
+  private readonly writesInFlight = { count: 0 };
   private readonly creating = new Map<string, Promise<Partition[]>>();
   readonly groups: Groups;
-  private readonly options: Required<Omit<EmbeddedLogOptions, 'retentionMs' | 'retentionBytes'>> & Pick<EmbeddedLogOptions, 'retentionMs' | 'retentionBytes'>;
+  private readonly options: Required<Omit<EmbeddedLogOptions, 'retentionMs' | 'retentionBytes' | 'onSync'>> & Pick<EmbeddedLogOptions, 'retentionMs' | 'retentionBytes' | 'onSync'>;
   private readonly clients = new Set<{ close(): Promise<void> }>();
   private retentionTimer: NodeJS.Timeout | undefined;
   private roundRobin = 0;
@@ -140,7 +144,15 @@ class EmbeddedLog implements Log {
   }
 
   private openPartitions(topic: string, count: number): Promise<Partition[]> {
-    const options = { fsync: this.options.fsync, segmentBytes: this.options.segmentBytes, tailCacheBytes: () => this.tailCacheBytes(), syncGate: this.syncGate, onWarning: this.options.onWarning };
+    const options = {
+      fsync: this.options.fsync,
+      segmentBytes: this.options.segmentBytes,
+      tailCacheBytes: () => this.tailCacheBytes(),
+      syncGate: this.syncGate,
+      writesInFlight: this.writesInFlight,
+      onWarning: this.options.onWarning,
+      ...(this.options.onSync && { onSync: this.options.onSync }),
+    };
     return Promise.all(Array.from({ length: count }, (_, p) => Partition.open(topic, p, path.join(this.topicsDir, topic, String(p)), options)));
   }
 

@@ -3,6 +3,7 @@
  * applies the fsync policy, and reads by offset or timestamp.
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import { TributaryError } from '../../errors.ts';
 import type { LogRecord, ProducerRecord } from '../log.ts';
 import { decodeBatch, encodeBatch, plausible, readHeader, crcMatches, BATCH_HEADER_BYTES } from './batch.ts';
@@ -20,6 +21,25 @@ export interface PartitionOptions {
   /** Shared by the log's partitions: how many fsyncs run at once (sync-gate.ts). Without: no limit. */
   syncGate?: SyncGate;
   onWarning: (message: string, details: Record<string, unknown>) => void;
+  /**
+   * Appends not yet acknowledged, shared by every partition of a log, so that a partition syncs at
+   * once only when no write anywhere in the log is waiting. Without: this partition's own.
+   */
+  writesInFlight?: WritesInFlight;
+  /** After each fsync=interval sync (for metrics): how many batches it made durable and how long it took. */
+  onSync?: (event: SyncEvent) => void;
+}
+
+export interface WritesInFlight {
+  count: number;
+}
+
+export interface SyncEvent {
+  topic: string;
+  partition: number;
+  /** Appends (one per producer send to this partition) acknowledged by this fsync. */
+  batches: number;
+  ms: number;
 }
 
 interface Pending {
@@ -45,7 +65,12 @@ export class Partition {
   private pending: Pending[] = [];
   private writing = false;
   private unsynced: Pending[] = [];
+  /** When the oldest of `unsynced` was written: the interval is counted from it. */
+  private unsyncedSince = 0;
   private syncTimer: NodeJS.Timeout | undefined;
+  private syncing = false;
+  /** Appends not yet acknowledged, this partition's or (shared) the whole log's. */
+  private readonly inFlight: WritesInFlight;
   private waiters = new Set<() => void>();
   private closed = false;
   /** Set by a failed write: every later append is refused (see drain). */
@@ -63,6 +88,7 @@ export class Partition {
     this.dir = dir;
     this.options = options;
     this.tail = new TailCache(options.tailCacheBytes ?? (() => 0));
+    this.inFlight = options.writesInFlight ?? { count: 0 };
   }
 
   static async open(topic: string, id: number, dir: string, options: PartitionOptions): Promise<Partition> {
@@ -106,8 +132,23 @@ export class Partition {
     const baseOffset = this.nextOffset;
     this.nextOffset += records.length;
     const batch = encodeBatch(records, sizes, baseOffset, now);
+    const inFlight = this.inFlight;
+    inFlight.count++;
     const done = new Promise<void>((resolve, reject) => {
-      this.pending.push({ batch, offset: baseOffset, count: records.length, maxTimestamp: batch.readDoubleLE(32), resolve, reject });
+      this.pending.push({
+        batch,
+        offset: baseOffset,
+        count: records.length,
+        maxTimestamp: batch.readDoubleLE(32),
+        resolve: () => {
+          inFlight.count--;
+          resolve();
+        },
+        reject: (error) => {
+          inFlight.count--;
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      });
     });
     if (!this.writing) void this.drain();
     return { baseOffset, done };
@@ -174,9 +215,19 @@ export class Partition {
         (error: unknown) => group.forEach((p) => p.reject(error)),
       );
     } else {
+      if (this.unsynced.length === 0) this.unsyncedSince = Date.now();
       this.unsynced.push(...group);
-      this.syncTimer ??= setTimeout(() => void this.syncNow(), policy.ms);
+      // Group commit that does not make a lone writer wait: when no other write is waiting, here
+      // or (with a shared count) anywhere in the log, it syncs at once. Otherwise writes gather for
+      // the interval and one fsync acknowledges them all, as before.
+      if (this.syncing || this.syncTimer) return;
+      if (this.pending.length === 0 && this.inFlight.count <= this.unsynced.length) void this.syncNow();
+      else this.scheduleSync(policy.ms);
     }
+  }
+
+  private scheduleSync(ms: number): void {
+    this.syncTimer = setTimeout(() => void this.syncNow(), Math.max(0, ms - (Date.now() - this.unsyncedSince)));
   }
 
   private sync(): Promise<void> {
@@ -189,11 +240,18 @@ export class Partition {
     this.syncTimer = undefined;
     const group = this.unsynced;
     this.unsynced = [];
+    this.syncing = true;
+    const started = performance.now();
     try {
       await this.sync();
+      this.options.onSync?.({ topic: this.topic, partition: this.id, batches: group.length, ms: performance.now() - started });
       for (const p of group) p.resolve();
     } catch (error) {
       for (const p of group) p.reject(error);
+    } finally {
+      this.syncing = false;
+      // Writes that arrived during this sync had company: they wait for the interval.
+      if (this.unsynced.length > 0 && this.options.fsync.mode === 'interval') this.scheduleSync(this.options.fsync.ms);
     }
   }
 
@@ -321,7 +379,7 @@ export class Partition {
 
   /** Wait for queued writes and their fsync. */
   async flush(): Promise<void> {
-    while (this.writing || this.pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    while (this.writing || this.pending.length > 0 || this.syncing) await new Promise((resolve) => setTimeout(resolve, 1));
     if (this.syncTimer) {
       clearTimeout(this.syncTimer);
       await this.syncNow();

@@ -40,13 +40,14 @@ export function buildOpenApi(topics: TopicRegistry, options: OpenApiOptions): Js
         message: { type: 'string' },
         errors: {
           type: 'array',
-          description: 'With 400: each problem, by record index (from 0), NDJSON line (from 1) and field path.',
+          description: 'With 400: the first 100 problems, by record index (from 0), NDJSON line (from 1) and field path.',
           items: {
             type: 'object',
             required: ['index', 'path', 'message'],
             properties: { index: { type: 'integer' }, line: { type: 'integer' }, path: { type: 'string' }, message: { type: 'string' } },
           },
         },
+        errorsOmitted: { type: 'integer', description: 'With 400: how many problems there are beyond those listed in errors.' },
       },
     },
   };
@@ -73,7 +74,7 @@ export function buildOpenApi(topics: TopicRegistry, options: OpenApiOptions): Js
           '202': { description: 'Written and durable.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Accepted' } } } },
           '400': error('A record does not fit the schema, or is not JSON; nothing was written.'),
           ...(options.apiKeyRequired ? { '401': error('No API key, or a wrong one.') } : {}),
-          '413': error('The body is larger than server.bodyLimitBytes.'),
+          '413': error('The body is larger than server.bodyLimitBytes, or holds more records than server.maxRecordsPerRequest (code TOO_MANY_RECORDS).'),
           '415': error('Another content type than application/json or application/x-ndjson.'),
           '429': error('Over the rate limit; see the Retry-After header.'),
           '503': error('The log is unavailable; the request may or may not have been written.'),

@@ -30,7 +30,9 @@ const packageSchema = z.looseObject({
   resources: z.array(resourceSchema),
 });
 
-const responseSchema = z.union([
+// Discriminated on `success`, so a problem is reported at the field inside the matching shape
+// (`result.id`) rather than as the whole body not fitting either.
+const responseSchema = z.discriminatedUnion('success', [
   z.looseObject({ success: z.literal(true), result: packageSchema }),
   z.looseObject({ success: z.literal(false), error: z.looseObject({ message: z.string().optional(), __type: z.string().optional() }) }),
 ]);
