@@ -33,7 +33,7 @@ async function status(cwd: string): Promise<{ parts: { name: string; kind: strin
 describe('tributary dev', () => {
   it('should run the Pinterest example while tail, topics, lag, query and produce work from a second process', async () => {
     const cwd = await tempDir();
-    const dev = startCliProcess(['dev', PINTEREST_EXAMPLE, '--port', '0', '--status-ms', '0', '--log-level', 'warn'], { PINTEREST_RATE: '100' }, cwd);
+    const dev = startCliProcess(['dev', PINTEREST_EXAMPLE, '--port', '0', '--status-ms', '0', '--drain', '60', '--log-level', 'warn'], { PINTEREST_RATE: '100' }, cwd);
     await dev.seen(/tributary dev: pinterest on the embedded log; server http:\/\/127\.0\.0\.1:\d+/);
     await until('100 pins through the cleaning job', async () => {
       const s = await status(cwd);
@@ -78,6 +78,21 @@ describe('tributary dev', () => {
     // Everything closed: the lock and the local API's file are gone.
     expect(existsSync(path.join(cwd, '.tributary', 'log', 'lock'))).toBe(false);
     expect(existsSync(path.join(cwd, '.tributary', 'dev.json'))).toBe(false);
+
+    // The counts reconcile, each counted where it happened: what the ingest API accepted and the one
+    // record produced beside it are the topic; the job read all of it (it drained before stopping);
+    // in = out + filtered + dead-lettered; the table holds one row per record out.
+    const final = dev.output().stdout;
+    const accepted = Number(/server ingest \[stopped\]: accepted ([\d,]+)/.exec(final)![1]!.replaceAll(',', ''));
+    const [, jobIn, out, filtered, dead] = /stream-job pinterest\/pinterest-clean \[stopped\]: in ([\d,]+), out ([\d,]+), filtered ([\d,]+), deadLettered ([\d,]+)/.exec(final)!.map((n) => Number(n.replaceAll(',', '')));
+    const described = await cli(['topics', 'describe', 'pinterest.pins'], { cwd });
+    const inTopic = [...described.stdout.matchAll(/^\d+\s+\d+\s+(\d+)\s+\d+$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    expect(inTopic).toBe(accepted + 1);
+    expect(jobIn).toBe(inTopic);
+    expect(out! + filtered! + dead!).toBe(jobIn);
+    expect(dead).toBe(1);
+    const rows = JSON.parse((await cli(['query', 'pinterest_pins', '--pipeline', PINTEREST_EXAMPLE, '--param', 'limit=10000', '--json'], { cwd })).stdout) as QueryResult;
+    expect(rows.rows.length).toBe(out);
   }, 180_000);
 
   it('should stop on SIGTERM with every area closed, and a restart should continue with nothing lost or counted twice', async () => {
