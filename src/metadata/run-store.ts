@@ -38,7 +38,7 @@ export interface RunMutation<T> {
 
 export interface MutateTools {
   /** Tasks of `pool` running now, in any run; the pool stays locked until the mutation commits. */
-  poolRunning(pool: string): Promise<number>;
+  poolRunning: (pool: string) => Promise<number>;
 }
 
 export interface RunFilter {

@@ -22,7 +22,7 @@ export interface StartOptions {
   leaseMs: number;
   /** Slots of the task's pool, when it has one. */
   poolSlots?: number;
-  poolRunning(pool: string): Promise<number>;
+  poolRunning: (pool: string) => Promise<number>;
 }
 
 export async function startAttempt(snap: RunSnapshot, ref: AttemptRef, o: StartOptions): Promise<RunMutation<StartResult>> {

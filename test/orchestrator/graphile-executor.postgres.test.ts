@@ -5,7 +5,7 @@ import { describeExecutorContract } from './executor-contract.ts';
 import { freshSchema } from './support.ts';
 
 describeExecutorContract('graphile-worker (PostgreSQL)', async ({ graphs, leaseMs }) => {
-  const db = await freshSchema('orch_contract');
+  const db = freshSchema('orch_contract');
   const store = await openPostgresRunStore({ url: db.url, schema: db.schema });
   const executor = createGraphileExecutor({ connectionString: db.url, schema: db.queueSchema, concurrency: 4, pollIntervalMs: 100 });
   const orchestrator = createOrchestrator({ graphs, store, executor, ...(leaseMs === undefined ? {} : { leaseMs }) });

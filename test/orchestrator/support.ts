@@ -2,7 +2,7 @@
 import pg from 'pg';
 import { endpoint, uniqueName } from '../support/services.ts';
 
-export async function freshSchema(prefix: string): Promise<{ url: string; schema: string; queueSchema: string; drop(): Promise<void> }> {
+export function freshSchema(prefix: string): { url: string; schema: string; queueSchema: string; drop(): Promise<void> } {
   const url = endpoint('TRIBUTARY_POSTGRES_URL');
   const schema = uniqueName(prefix);
   const queueSchema = `${schema}_q`;

@@ -33,10 +33,10 @@ describe('retry policy', () => {
     const clock = new FakeClock(0);
     const started: number[] = [];
     const result = withRetry(
-      async (attempt) => {
+      (attempt) => {
         started.push(clock.now());
-        if (attempt < 3) throw new TributaryError('LAKE_UNAVAILABLE', 'not yet');
-        return 'done';
+        if (attempt < 3) return Promise.reject(new TributaryError('LAKE_UNAVAILABLE', 'not yet'));
+        return Promise.resolve('done');
       },
       { policy: retryPolicy({ maxAttempts: 3, initialDelayMs: 100, jitter: 0 }), clock },
     );
@@ -49,9 +49,9 @@ describe('retry policy', () => {
     const clock = new FakeClock(0);
     let calls = 0;
     const result = withRetry(
-      async () => {
+      () => {
         calls++;
-        throw new TributaryError('SOURCE_INVALID_RESPONSE', 'bad body');
+        return Promise.reject(new TributaryError('SOURCE_INVALID_RESPONSE', 'bad body'));
       },
       { policy: retryPolicy({ maxAttempts: 4 }), clock },
     );
