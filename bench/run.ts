@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<{ run(args: Record<string, string | 
   log: () => import('./log.ts'),
   stream: () => import('./stream.ts'),
   batch: () => import('./batch.ts'),
+  orchestrator: () => import('./orchestrator.ts'),
 };
 
 const { positionals, values } = parseArgs({
