@@ -31,7 +31,7 @@ function spawnReady(script: string, args: string[]): { child: ChildProcess; read
   const child = spawn(process.execPath, [path.join(here, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: string[] = [];
   const ready = new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
       if (lines.includes('ready')) resolve();
     });
@@ -124,9 +124,9 @@ async function latency(url: string, samples: number): Promise<object> {
   return { case: 'latency', backend: 'postgres', samples, p50Ms: q(0.5), p99Ms: q(0.99), maxMs: q(1), targetP99Ms: 20 };
 }
 
-async function fanOut(url: string, runs: number): Promise<object> {
+async function fanOut(url: string, runs: number, graphId: 'fan-out' | 'single'): Promise<object> {
   const db = await pgSetup(url, 'fanout');
-  const tasks = runs * (FAN_OUT_WIDTH + 1);
+  const tasks = runs * (graphId === 'fan-out' ? FAN_OUT_WIDTH + 1 : 1);
   const o = createOrchestrator({ graphs: benchGraphs, store: db.store, executor: createGraphileExecutor({ connectionString: url, schema: db.queue }) });
   // Tables and the queue exist before the workers start.
   await o.createRuns('single', []);
@@ -134,24 +134,24 @@ async function fanOut(url: string, runs: number): Promise<object> {
   const workers = [0, 1].map(() => spawnReady('orchestrator-worker.ts', [url, db.schema, db.queue, '16', '200']));
   await Promise.all(workers.map((w) => w.ready));
   const start = performance.now();
-  await o.createRuns('fan-out', Array.from({ length: runs }, (_, i) => ({ partition: `p${i}`, trigger: 'backfill' as const })));
-  await o.activate('fan-out');
+  await o.createRuns(graphId, Array.from({ length: runs }, (_, i) => ({ partition: `p${i}`, trigger: 'backfill' as const })));
+  await o.activate(graphId);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   for (;;) {
-    const r = await client.query(`SELECT count(*)::int AS n FROM "${db.schema}".tributary_orch_runs WHERE status = 'succeeded'`);
-    if (r.rows[0].n >= runs) break;
+    const r = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${db.schema}".tributary_orch_runs WHERE status = 'succeeded'`);
+    if (r.rows[0]!.n >= runs) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const took = seconds(start);
-  const attempts = (await client.query(`SELECT count(*)::int AS n FROM "${db.schema}".tributary_orch_attempts WHERE status = 'succeeded'`)).rows[0].n as number;
+  const attempts = (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${db.schema}".tributary_orch_attempts WHERE status = 'succeeded'`)).rows[0]!.n;
   await client.end();
   await stopAll(workers.map((w) => w.child));
   await o.stop();
   await db.drop();
   const peer = await graphileAlone(url, tasks);
   const tasksPerSec = Math.round(tasks / took);
-  return { case: 'fan-out', backend: 'postgres', workers: 2, runs, tasks, attemptsRecorded: attempts, seconds: took, tasksPerSec, peer, ratioToPeer: Number((tasksPerSec / peer.jobsPerSec).toFixed(3)), targetTasksPerSec: 5000 };
+  return { case: graphId === 'fan-out' ? 'fan-out' : 'fan-out-single', graph: graphId, backend: 'postgres', workers: 2, runs, tasks, attemptsRecorded: attempts, seconds: took, tasksPerSec, peer, ratioToPeer: Number((tasksPerSec / peer.jobsPerSec).toFixed(3)), targetTasksPerSec: 5000 };
 }
 
 async function graphileAlone(url: string, jobs: number): Promise<{ name: string; jobs: number; seconds: number; jobsPerSec: number }> {
@@ -166,8 +166,8 @@ async function graphileAlone(url: string, jobs: number): Promise<{ name: string;
   const start = performance.now();
   for (let i = 0; i < jobs; i += 5000) await utils.addJobs(Array.from({ length: Math.min(5000, jobs - i) }, () => ({ identifier: 'noop', payload: {} })));
   for (;;) {
-    const r = await client.query(`SELECT count(*)::int AS n FROM "${schema}"._private_jobs`);
-    if (r.rows[0].n === 0) break;
+    const r = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}"._private_jobs`);
+    if (r.rows[0]!.n === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const took = seconds(start);
@@ -215,6 +215,7 @@ export async function run(args: Record<string, string | boolean | undefined>): P
   if (want('chain-40') && url) cases.push(await chainPostgres(url));
   if (want('latency') && url) cases.push(await latency(url, Number(args.records ?? 200)));
   if (want('backfill-10k')) cases.push(...(await backfill10k(url)));
-  if (want('fan-out') && url) cases.push(await fanOut(url, Number(args.rows ?? 200)));
+  if (want('fan-out') && url) cases.push(await fanOut(url, Number(args.rows ?? 200), 'fan-out'));
+  if (want('fan-out-single') && url) cases.push(await fanOut(url, Number(args.rows ?? 200) * (FAN_OUT_WIDTH + 1), 'single'));
   return { bench: 'orchestrator', postgres: url !== undefined, cases };
 }

@@ -13,14 +13,25 @@ import { sourceCommand } from './commands/source.ts';
 import { tailCommand } from './commands/tail.ts';
 import { topicsCommand } from './commands/topics.ts';
 import { workerCommand } from './commands/worker.ts';
+import { backfillCommand } from './commands/backfill.ts';
+import { dagCommand } from './commands/dag.ts';
+import { runGraphCommand } from './commands/run-graph.ts';
+import { runsCommand } from './commands/runs.ts';
 import type { CliContext } from './context.ts';
+import { noGraphs, type GraphProvider } from './orchestrator-cli.ts';
 
 /** The package version, from package.json (two levels up from both src/cli and dist/cli). */
 export function packageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
-export function createProgram(ctx: CliContext): Command {
+export interface ProgramOptions {
+  /** The graphs of the loaded pipelines, for the orchestrator's commands (default: none). */
+  graphs?: GraphProvider;
+}
+
+export function createProgram(ctx: CliContext, options: ProgramOptions = {}): Command {
+  const graphs = options.graphs ?? noGraphs;
   const version = packageVersion();
   const program = new Command('tributary')
     .description('Tributary: a lambda-architecture data platform (log, stream and batch layers, lake, serving layer)')
@@ -49,6 +60,10 @@ export function createProgram(ctx: CliContext): Command {
     lakeCommand(ctx),
     queryCommand(ctx),
     sourceCommand(ctx),
+    runsCommand(ctx, graphs),
+    runGraphCommand(ctx, graphs),
+    backfillCommand(ctx, graphs),
+    dagCommand(ctx, graphs),
   ];
   for (const command of commands) program.addCommand(command);
   // Subcommands report parse errors through the same streams and without exiting the process.

@@ -66,7 +66,7 @@ export function backfillId(graphId: string, options: BackfillOptions): string {
 export async function backfill(orchestrator: Orchestrator<never> | Orchestrator<unknown> | Orchestrator, graphId: string, options: BackfillOptions): Promise<BackfillResult> {
   const o = orchestrator as Orchestrator;
   const g = findGraph(o.graphs, graphId);
-  const planned = planBackfill(g as Graph<unknown>, options);
+  const planned = planBackfill(g, options);
   const id = backfillId(graphId, options);
   const created = await o.createRuns(graphId, planned, { backfill: id });
   let rerun = 0;

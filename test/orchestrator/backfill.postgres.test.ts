@@ -40,14 +40,14 @@ describe('backfill on PostgreSQL', () => {
     await client.connect();
     cleanups.push(() => client.end());
     const s = `"${db.schema}"`;
-    const succeeded = async () => (await client.query(`SELECT count(*)::int AS n FROM ${s}.tributary_orch_runs WHERE status = 'succeeded'`)).rows[0].n as number;
+    const succeeded = async () => (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${s}.tributary_orch_runs WHERE status = 'succeeded'`)).rows[0]!.n;
 
     const partitions = Array.from({ length: PARTITIONS }, (_, i) => `p${String(i).padStart(5, '0')}`);
     const first = await backfill(orchestrator, 'noop-backfill', { partitions });
     expect(first).toMatchObject({ planned: PARTITIONS, created: PARTITIONS, dispatched: PARTITIONS });
     procs.push(spawnRole('worker', env), spawnRole('worker', env));
     await Promise.all(procs.map((p) => p.ready));
-    const guard = Date.now() + 90_000;
+    const guard = Date.now() + 240_000;
     while ((await succeeded()) < PARTITIONS / 4) {
       if (Date.now() > guard) throw new Error(`workers never got a quarter done:\n${procs.map((p) => p.output()).join('\n')}`);
       await sleep(50);
@@ -66,13 +66,13 @@ describe('backfill on PostgreSQL', () => {
       await sleep(250);
     }
     process.stdout.write(`backfill: ${midway} partitions done when the workers were killed\n`);
-    const runs = await client.query(`SELECT count(*)::int AS n, count(DISTINCT partition_key)::int AS p FROM ${s}.tributary_orch_runs`);
+    const runs = await client.query<{ n: number }>(`SELECT count(*)::int AS n, count(DISTINCT partition_key)::int AS p FROM ${s}.tributary_orch_runs`);
     expect(runs.rows[0]).toEqual({ n: PARTITIONS, p: PARTITIONS });
-    const once = await client.query(`SELECT count(*)::int AS n FROM ${s}.tributary_orch_attempts WHERE status = 'succeeded'`);
-    expect(once.rows[0].n).toBe(PARTITIONS);
+    const once = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${s}.tributary_orch_attempts WHERE status = 'succeeded'`);
+    expect(once.rows[0]!.n).toBe(PARTITIONS);
     const twice = await client.query(`SELECT run_id FROM ${s}.tributary_orch_attempts WHERE status = 'succeeded' GROUP BY run_id, task_id HAVING count(*) > 1`);
     expect(twice.rows).toEqual([]);
-    const leases = await client.query(`SELECT count(*)::int AS n FROM ${s}.tributary_orch_tasks WHERE status <> 'succeeded' OR lease_owner IS NOT NULL`);
-    expect(leases.rows[0].n).toBe(0);
-  });
+    const leases = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${s}.tributary_orch_tasks WHERE status <> 'succeeded' OR lease_owner IS NOT NULL`);
+    expect(leases.rows[0]!.n).toBe(0);
+  }, 300_000);
 });

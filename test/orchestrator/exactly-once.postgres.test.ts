@@ -74,8 +74,8 @@ describe('exactly once under faults', () => {
     const s = `"${db.schema}"`;
     const hangGuard = Date.now() + 60_000;
     for (;;) {
-      const open = await client.query(`SELECT count(*)::int AS n FROM ${s}.tributary_orch_runs WHERE status NOT IN ('succeeded', 'failed', 'cancelled')`);
-      if (open.rows[0].n === 0) break;
+      const open = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${s}.tributary_orch_runs WHERE status NOT IN ('succeeded', 'failed', 'cancelled')`);
+      if (open.rows[0]!.n === 0) break;
       if (Date.now() > hangGuard) throw new Error(`runs still open after 60 s: ${JSON.stringify((await client.query(`SELECT run_key, status FROM ${s}.tributary_orch_runs WHERE status <> 'succeeded' ORDER BY logical_ms`)).rows)}`);
       await sweeper.sweep();
       await sleep(250);
@@ -92,11 +92,11 @@ describe('exactly once under faults', () => {
     expect(runs.filter((r) => r.status !== 'succeeded')).toEqual([]);
     const successes = await client.query(`SELECT run_id, task_id, count(*)::int AS n FROM ${s}.tributary_orch_attempts WHERE status = 'succeeded' GROUP BY run_id, task_id HAVING count(*) <> 1`);
     expect(successes.rows).toEqual([]);
-    const perRun = await client.query(`SELECT count(*)::int AS n FROM ${s}.tributary_orch_attempts WHERE status = 'succeeded'`);
-    expect(perRun.rows[0].n).toBe(runs.length * 2);
+    const perRun = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${s}.tributary_orch_attempts WHERE status = 'succeeded'`);
+    expect(perRun.rows[0]!.n).toBe(runs.length * 2);
     const leases = await client.query(`SELECT run_id, task_id, status FROM ${s}.tributary_orch_tasks WHERE status <> 'succeeded' OR lease_owner IS NOT NULL OR lease_expires_ms IS NOT NULL`);
     expect(leases.rows).toEqual([]);
-    const running = await client.query(`SELECT count(*)::int AS n FROM ${s}.tributary_orch_attempts WHERE status = 'running'`);
-    expect(running.rows[0].n).toBe(0);
+    const running = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${s}.tributary_orch_attempts WHERE status = 'running'`);
+    expect(running.rows[0]!.n).toBe(0);
   });
 });

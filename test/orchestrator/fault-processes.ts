@@ -16,14 +16,14 @@ export function spawnRole(role: FaultProcess['role'], env: Record<string, string
   const child = spawn(process.execPath, [fixture, role], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const ready = new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString('utf8');
       if (out.includes('ready')) resolve();
     });
     child.once('exit', (code, signal) => reject(new Error(`${role} ${child.pid} exited (${code ?? signal}) before it was ready:\n${out}`)));
   });
   ready.catch(() => undefined);
-  child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
   return { role, child, ready, output: () => out };
 }
 

@@ -113,6 +113,7 @@ class EmbeddedRunStore implements RunStore {
 
   activateRuns(graph: string, maxActive: number, nowMs: number): Promise<AttemptRef[]> {
     return this.call('activateRuns', (db) => {
+      if (!db.prepare(`SELECT 1 FROM orch_runs WHERE graph = ? AND status = 'queued' LIMIT 1`).get(graph)) return [];
       db.exec('BEGIN IMMEDIATE');
       const running = Number(db.prepare(`SELECT count(*) AS n FROM orch_runs WHERE graph = ? AND status = 'running'`).get(graph)!.n);
       const ids = db

@@ -4,6 +4,9 @@ import type { AttemptRef } from '../../../orchestrator/orchestrator.ts';
 import { queueReadyTasks } from './queue-ready-tasks.ts';
 
 export async function activateRuns(pool: Pool, s: string, graph: string, maxActive: number, nowMs: number): Promise<AttemptRef[]> {
+  // Most calls (after each finished run) find nothing queued: answer those without the graph's lock.
+  const waiting = await pool.query(`SELECT 1 FROM ${s}.tributary_orch_runs WHERE graph = $1 AND status = 'queued' LIMIT 1`, [graph]);
+  if (waiting.rowCount === 0) return [];
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
