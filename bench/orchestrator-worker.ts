@@ -5,7 +5,7 @@ import { createGraphileExecutor } from '../src/orchestrator/postgres/graphile-ex
 import { benchGraphs } from './orchestrator-graphs.ts';
 
 const [url, schema, queueSchema, concurrency, localQueue] = process.argv.slice(2) as [string, string, string, string, string];
-const store = await openPostgresRunStore({ url, schema, maxConnections: Number(concurrency) + 2 });
+const store = await openPostgresRunStore({ url, schema, maxConnections: 6 });
 const executor = createGraphileExecutor({ connectionString: url, schema: queueSchema, concurrency: Number(concurrency), localQueueSize: Number(localQueue), pollIntervalMs: 100 });
 const orchestrator = createOrchestrator({ graphs: benchGraphs, store, executor });
 await orchestrator.start();

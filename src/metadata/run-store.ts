@@ -18,6 +18,20 @@
  */
 import type { AttemptRecord, AttemptRef, JsonValue, RunDetail, RunRecord, RunStatus, TaskRecord } from '../orchestrator/orchestrator.ts';
 
+/** `mutateRun` on top of `mutateRuns`, for stores that implement the latter. */
+export async function mutateOneRun<T>(
+  store: Pick<RunStore, 'mutateRuns'>,
+  runId: string,
+  decide: (snapshot: RunSnapshot, tools: MutateTools) => Promise<RunMutation<T>> | RunMutation<T>,
+): Promise<T | undefined> {
+  return store.mutateRuns([runId], async (snapshots, tools): Promise<RunsMutation<T | undefined>> => {
+    const snapshot = snapshots.get(runId);
+    if (!snapshot) return { result: undefined };
+    const m = await decide(snapshot, tools);
+    return { ...(m.run ? { runs: [m.run] } : {}), ...(m.tasks ? { tasks: m.tasks } : {}), ...(m.attempts ? { attempts: m.attempts } : {}), result: m.result };
+  });
+}
+
 export interface NewRun extends Omit<RunRecord, 'status' | 'started' | 'finished'> {
   tasks: { taskId: string; upstream: string[]; pool?: string }[];
 }
@@ -32,6 +46,14 @@ export interface RunMutation<T> {
   /** Changed tasks, whole. */
   tasks?: TaskRecord[];
   /** Attempts to insert or replace, whole. */
+  attempts?: AttemptRecord[];
+  result: T;
+}
+
+/** Changes to many runs at once: whole records of what changed. */
+export interface RunsMutation<T> {
+  runs?: RunRecord[];
+  tasks?: TaskRecord[];
   attempts?: AttemptRecord[];
   result: T;
 }
@@ -58,6 +80,11 @@ export interface RunStore {
   readonly backend: 'embedded' | 'postgres';
   createRuns(runs: readonly NewRun[]): Promise<RunRecord[]>;
   activateRuns(graph: string, maxActive: number, nowMs: number): Promise<AttemptRef[]>;
+  /**
+   * `mutateRun` over many runs in one transaction (their locks taken in run id order), so a worker
+   * records many attempts' starts or ends at once. Runs that do not exist are absent from the map.
+   */
+  mutateRuns<T>(runIds: readonly string[], decide: (snapshots: ReadonlyMap<string, RunSnapshot>, tools: MutateTools) => Promise<RunsMutation<T>> | RunsMutation<T>): Promise<T>;
   /** Undefined when the run does not exist. */
   mutateRun<T>(runId: string, decide: (snapshot: RunSnapshot, tools: MutateTools) => Promise<RunMutation<T>> | RunMutation<T>): Promise<T | undefined>;
   /** Extend a running attempt's lease; false when the task is no longer running under this owner and attempt. */

@@ -15,7 +15,8 @@ import { findGraph } from './define.ts';
 import type { AttemptRef, Executor, Graph, OrchestratorEvent, RunRecord, TriggerOptions } from './orchestrator.ts';
 import { runTask, type LogSink } from './run-task.ts';
 import { fireTimes } from './schedule.ts';
-import { cancelRun, finishAttempt, isTerminalRun, retryRun, startAttempt, type FinishResult, type Outcome } from './transitions.ts';
+import { groupCommit, MutationSet } from './group-commit.ts';
+import { cancelRun, finishAttempt, isTerminalRun, retryRun, startAttempt, type FinishResult, type Outcome, type StartResult } from './transitions.ts';
 
 export interface OrchestratorOptions<Areas> {
   graphs: readonly Graph<Areas>[];
@@ -127,22 +128,84 @@ export function createOrchestrator<Areas = Record<string, unknown>>(options: Orc
     return count;
   }
 
-  async function afterFinish(graphId: string, ref: AttemptRef, result: FinishResult, outcome: Outcome): Promise<void> {
-    if (!result.recorded) return;
-    emit({
-      type: 'orchestrator:attempt:finished', ref, status: outcome.ok ? 'succeeded' : 'failed',
-      ...(outcome.ok ? {} : { error: outcome.error }), ...(result.retryInMs === undefined ? {} : { retryInMs: result.retryInMs }),
-    });
-    await dispatch(result.dispatch);
-    if (result.runFinished === undefined) return;
-    emit({ type: 'orchestrator:run:finished', runId: ref.runId, graph: graphId, status: result.runFinished });
-    for (const wake of waiters.get(ref.runId) ?? []) wake();
-    const g = graphs.find((x) => x.id === graphId);
-    if (result.runFinished === 'failed' && g?.alertWebhook && !outcome.ok) {
-      await postAlert(options.fetch ?? fetch, g.alertWebhook, { run: result.run, taskId: ref.taskId, attempt: ref.attempt, error: outcome.error, logTail: outcome.logs.slice(-20) });
-    }
-    if (g) await activate(g.id);
+  interface FinishItem {
+    graphId: string;
+    ref: AttemptRef;
+    outcome: Outcome;
+    owner: string;
+    expiredOnly?: boolean;
   }
+
+  /** Record many attempts' ends in one transaction, then dispatch what became ready and start queued runs. */
+  const finish = groupCommit<FinishItem, FinishResult | undefined>(async (items) => {
+    const now = clock.now();
+    const results = await store.mutateRuns(items.map((i) => i.ref.runId), (snaps) => {
+      const set = new MutationSet();
+      const out = items.map((item) => {
+        const snap = snaps.get(item.ref.runId);
+        if (!snap) return undefined;
+        const m = finishAttempt(snap, item.ref, item.outcome, {
+          owner: item.owner, nowMs: now, policy: policyOf(snap.run.graph, item.ref.taskId),
+          ...(item.expiredOnly ? { expiredOnly: true } : {}), ...(options.random ? { random: options.random } : {}),
+        });
+        set.add(snap, m);
+        return m.result;
+      });
+      return set.mutation(out);
+    });
+    await dispatch(results.flatMap((r) => (r?.recorded ? r.dispatch : [])));
+    const toActivate = new Set<string>();
+    for (const [i, result] of results.entries()) {
+      const { ref, outcome, graphId, expiredOnly } = items[i]!;
+      if (!result?.recorded) continue;
+      if (expiredOnly) emit({ type: 'orchestrator:lease:expired', ref, owner: items[i]!.owner });
+      emit({
+        type: 'orchestrator:attempt:finished', ref, status: outcome.ok ? 'succeeded' : 'failed',
+        ...(outcome.ok ? {} : { error: outcome.error }), ...(result.retryInMs === undefined ? {} : { retryInMs: result.retryInMs }),
+      });
+      if (result.runFinished === undefined) continue;
+      emit({ type: 'orchestrator:run:finished', runId: ref.runId, graph: graphId, status: result.runFinished });
+      for (const wake of waiters.get(ref.runId) ?? []) wake();
+      const g = graphs.find((x) => x.id === graphId);
+      if (result.runFinished === 'failed' && g?.alertWebhook && !outcome.ok) {
+        await postAlert(options.fetch ?? fetch, g.alertWebhook, { run: result.run, taskId: ref.taskId, attempt: ref.attempt, error: outcome.error, logTail: outcome.logs.slice(-20) });
+      }
+      if (g) toActivate.add(g.id);
+    }
+    for (const graphId of toActivate) await activate(graphId);
+    return results;
+  });
+
+  type Started = { result: StartResult; graph: Graph<Areas> | undefined };
+
+  /** Start many attempts in one transaction (each a compare-and-set; pools counted with the ones started before it). */
+  const begin = groupCommit<AttemptRef, Started>((refs) => {
+    const now = clock.now();
+    return store.mutateRuns(refs.map((r) => r.runId), async (snaps, tools) => {
+      const set = new MutationSet();
+      const poolCounts = new Map<string, number>();
+      const poolRunning = async (pool: string) => {
+        if (!poolCounts.has(pool)) poolCounts.set(pool, await tools.poolRunning(pool));
+        return poolCounts.get(pool)!;
+      };
+      const out: Started[] = [];
+      for (const ref of refs) {
+        const snap = snaps.get(ref.runId);
+        const graph = snap ? graphs.find((x) => x.id === snap.run.graph) : undefined;
+        if (!snap || !graph) {
+          out.push({ result: { kind: 'stale' }, graph });
+          continue;
+        }
+        const task = snap.tasks.find((t) => t.taskId === ref.taskId);
+        const slots = task?.pool === undefined ? undefined : pools[task.pool];
+        const m = await startAttempt(snap, ref, { owner: workerId, nowMs: now, leaseMs, ...(slots === undefined ? {} : { poolSlots: slots }), poolRunning });
+        if (m.result.kind === 'started' && task?.pool !== undefined) poolCounts.set(task.pool, (await poolRunning(task.pool)) + 1);
+        set.add(snap, m);
+        out.push({ result: m.result, graph });
+      }
+      return set.mutation(out);
+    });
+  });
 
   async function heartbeat(ref: AttemptRef, controller: AbortController, stop: AbortSignal): Promise<void> {
     while (!stop.aborted) {
@@ -157,15 +220,8 @@ export function createOrchestrator<Areas = Record<string, unknown>>(options: Orc
   }
 
   async function handle(ref: AttemptRef): Promise<void> {
-    let graph: Graph<Areas> | undefined;
-    const started = await store.mutateRun(ref.runId, (snap, tools) => {
-      graph = graphs.find((x) => x.id === snap.run.graph);
-      if (!graph) return { result: { kind: 'stale' as const } };
-      const task = snap.tasks.find((t) => t.taskId === ref.taskId);
-      const slots = task?.pool === undefined ? undefined : pools[task.pool];
-      return startAttempt(snap, ref, { owner: workerId, nowMs: clock.now(), leaseMs, ...(slots === undefined ? {} : { poolSlots: slots }), poolRunning: tools.poolRunning });
-    });
-    if (!started || started.kind === 'stale' || !graph) return;
+    const { result: started, graph } = await begin(ref);
+    if (started.kind === 'stale' || !graph) return;
     if (started.kind === 'early') return dispatch([{ ...ref, runAt: started.runAt }]);
     if (started.kind === 'pool-full') return dispatch([{ ...ref, runAt: clock.now() + poolRetryMs }]);
     emit({ type: 'orchestrator:attempt:started', ref, worker: workerId });
@@ -191,9 +247,7 @@ export function createOrchestrator<Areas = Record<string, unknown>>(options: Orc
       await beat;
       local.delete(refKey(ref));
     }
-    const policy = policyOf(run.graph, ref.taskId);
-    const result = await store.mutateRun(ref.runId, (snap) => finishAttempt(snap, ref, outcome, { owner: workerId, nowMs: clock.now(), policy, ...(options.random ? { random: options.random } : {}) }));
-    if (result) await afterFinish(run.graph, ref, result, outcome);
+    await finish({ graphId: run.graph, ref, outcome, owner: workerId });
   }
 
   async function createRuns(graphId: string, runs: readonly TriggerOptions[], extra: { backfill?: string } = {}): Promise<RunRecord[]> {
@@ -263,14 +317,12 @@ export function createOrchestrator<Areas = Record<string, unknown>>(options: Orc
     async sweep(o = {}) {
       const now = clock.now();
       const expired = await store.expiredLeases(now, 1000);
-      for (const lease of expired) {
-        const error = { code: 'ORCHESTRATOR_LEASE_EXPIRED', message: `worker ${lease.owner} stopped renewing the lease of task ${lease.ref.taskId} (attempt ${lease.ref.attempt})` };
-        const outcome: Outcome = { ok: false, error, retryable: true, logs: [] };
-        const policy = policyOf(lease.graph, lease.ref.taskId);
-        const result = await store.mutateRun(lease.ref.runId, (snap) => finishAttempt(snap, lease.ref, outcome, { owner: lease.owner, nowMs: now, policy, expiredOnly: true }));
-        if (result?.recorded) emit({ type: 'orchestrator:lease:expired', ref: lease.ref, owner: lease.owner });
-        if (result) await afterFinish(lease.graph, lease.ref, result, outcome);
-      }
+      await Promise.all(
+        expired.map((lease) => {
+          const error = { code: 'ORCHESTRATOR_LEASE_EXPIRED', message: `worker ${lease.owner} stopped renewing the lease of task ${lease.ref.taskId} (attempt ${lease.ref.attempt})` };
+          return finish({ graphId: lease.graph, ref: lease.ref, outcome: { ok: false, error, retryable: true, logs: [] }, owner: lease.owner, expiredOnly: true });
+        }),
+      );
       const stale = await store.staleQueued(o.redispatchAll ? Number.MAX_SAFE_INTEGER : now - redispatchAfterMs, 5000);
       await dispatch(stale);
       for (const graphId of await store.graphsWithQueuedRuns()) if (graphs.some((g) => g.id === graphId)) await activate(graphId);

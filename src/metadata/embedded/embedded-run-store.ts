@@ -12,7 +12,7 @@ import {
   attemptColumns, attemptValues, newTaskValues, runColumns, runValues, taskColumns, taskValues, toOrchAttempt, toOrchRun, toOrchTask,
   type StoredOrchAttempt, type StoredOrchRun, type StoredOrchTask,
 } from '../run-rows.ts';
-import type { ExpiredLease, MutateTools, NewRun, RunFilter, RunMutation, RunSnapshot, RunStore } from '../run-store.ts';
+import { mutateOneRun, type ExpiredLease, type MutateTools, type NewRun, type RunFilter, type RunMutation, type RunSnapshot, type RunsMutation, type RunStore } from '../run-store.ts';
 
 const schema = [
   `CREATE TABLE IF NOT EXISTS orch_runs (
@@ -129,19 +129,25 @@ class EmbeddedRunStore implements RunStore {
   }
 
   mutateRun<T>(runId: string, decide: (snapshot: RunSnapshot, tools: MutateTools) => Promise<RunMutation<T>> | RunMutation<T>): Promise<T | undefined> {
-    return this.call('mutateRun', async (db) => {
+    return mutateOneRun(this, runId, decide);
+  }
+
+  mutateRuns<T>(runIds: readonly string[], decide: (snapshots: ReadonlyMap<string, RunSnapshot>, tools: MutateTools) => Promise<RunsMutation<T>> | RunsMutation<T>): Promise<T> {
+    return this.call('mutateRuns', async (db) => {
       db.exec('BEGIN IMMEDIATE');
-      const row = db.prepare('SELECT * FROM orch_runs WHERE run_id = ?').get(runId);
-      if (!row) {
-        db.exec('ROLLBACK');
-        return undefined;
+      const snapshots = new Map<string, RunSnapshot>();
+      const runStatement = db.prepare('SELECT * FROM orch_runs WHERE run_id = ?');
+      const taskStatement = db.prepare('SELECT * FROM orch_tasks WHERE run_id = ? ORDER BY task_id');
+      for (const runId of new Set(runIds)) {
+        const row = runStatement.get(runId);
+        if (row) snapshots.set(runId, { run: toOrchRun(row as unknown as StoredOrchRun), tasks: taskStatement.all(runId).map((t) => toOrchTask(t as unknown as StoredOrchTask)) });
       }
-      const tasks = db.prepare('SELECT * FROM orch_tasks WHERE run_id = ? ORDER BY task_id').all(runId).map((t) => toOrchTask(t as unknown as StoredOrchTask));
       const tools: MutateTools = {
         poolRunning: (pool) => Promise.resolve(Number(db.prepare(`SELECT count(*) AS n FROM orch_tasks WHERE status = 'running' AND pool = ?`).get(pool)!.n)),
       };
-      const mutation = await decide({ run: toOrchRun(row as unknown as StoredOrchRun), tasks }, tools);
-      if (mutation.run) db.prepare(updateRun).run(mutation.run.status, mutation.run.started?.getTime() ?? null, mutation.run.finished?.getTime() ?? null, runId);
+      const mutation = await decide(snapshots, tools);
+      const run = db.prepare(updateRun);
+      for (const r of mutation.runs ?? []) run.run(r.status, r.started?.getTime() ?? null, r.finished?.getTime() ?? null, r.runId);
       const task = db.prepare(upsertTask);
       for (const t of mutation.tasks ?? []) task.run(...(taskValues(t) as SQLInputValue[]));
       const attempt = db.prepare(upsertAttempt);

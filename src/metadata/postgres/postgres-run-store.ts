@@ -6,14 +6,14 @@
 import type { Pool } from 'pg';
 import { TributaryError, isTributaryError } from '../../errors.ts';
 import type { AttemptRef, RunDetail, RunRecord, RunTrigger } from '../../orchestrator/orchestrator.ts';
-import type { ExpiredLease, MutateTools, NewRun, RunFilter, RunMutation, RunSnapshot, RunStore } from '../run-store.ts';
+import { mutateOneRun, type ExpiredLease, type MutateTools, type NewRun, type RunFilter, type RunMutation, type RunSnapshot, type RunsMutation, type RunStore } from '../run-store.ts';
 import { activateRuns } from './runs/activate-runs.ts';
 import { createRuns } from './runs/create-runs.ts';
 import { expiredLeases } from './runs/expired-leases.ts';
 import { graphsWithQueuedRuns } from './runs/graphs-with-queued-runs.ts';
 import { latestLogical } from './runs/latest-logical.ts';
 import { listRuns } from './runs/list-runs.ts';
-import { mutateRun } from './runs/mutate-run.ts';
+import { mutateRuns } from './runs/mutate-runs.ts';
 import { migrateRunTables } from './runs/orch-schema.ts';
 import { renewLease } from './runs/renew-lease.ts';
 import { runDetail } from './runs/run-detail.ts';
@@ -85,7 +85,10 @@ class PostgresRunStore implements RunStore {
     return this.call('activateRuns', (pool, s) => activateRuns(pool, s, graph, maxActive, nowMs));
   }
   mutateRun<T>(runId: string, decide: (snapshot: RunSnapshot, tools: MutateTools) => Promise<RunMutation<T>> | RunMutation<T>): Promise<T | undefined> {
-    return this.call('mutateRun', (pool, s) => mutateRun(pool, s, runId, decide));
+    return mutateOneRun(this, runId, decide);
+  }
+  mutateRuns<T>(runIds: readonly string[], decide: (snapshots: ReadonlyMap<string, RunSnapshot>, tools: MutateTools) => Promise<RunsMutation<T>> | RunsMutation<T>): Promise<T> {
+    return this.call('mutateRuns', (pool, s) => mutateRuns(pool, s, runIds, decide));
   }
   renewLease(ref: AttemptRef, owner: string, expiresMs: number): Promise<boolean> {
     return this.call('renewLease', (pool, s) => renewLease(pool, s, ref, owner, expiresMs));

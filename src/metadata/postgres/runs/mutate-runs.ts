@@ -1,21 +1,19 @@
-/** Compare-and-set over one run: lock its row, read it and its tasks, apply what `decide` chose, commit. */
+/** Compare-and-set over runs: lock their rows (in run id order), read them and their tasks, apply what `decide` chose, commit. */
 import type { Pool, PoolClient } from 'pg';
-import { attemptValues, taskValues, toOrchRun, toOrchTask, type StoredOrchRun, type StoredOrchTask } from '../../run-rows.ts';
-import type { MutateTools, RunMutation, RunSnapshot } from '../../run-store.ts';
+import { attemptValues, runValues, taskValues, toOrchRun, toOrchTask, type StoredOrchRun, type StoredOrchTask } from '../../run-rows.ts';
+import type { MutateTools, RunSnapshot, RunsMutation } from '../../run-store.ts';
 
-type Decide<T> = (snapshot: RunSnapshot, tools: MutateTools) => Promise<RunMutation<T>> | RunMutation<T>;
+type Decide<T> = (snapshots: ReadonlyMap<string, RunSnapshot>, tools: MutateTools) => Promise<RunsMutation<T>> | RunsMutation<T>;
 
-export async function mutateRun<T>(pool: Pool, s: string, runId: string, decide: Decide<T>): Promise<T | undefined> {
+export async function mutateRuns<T>(pool: Pool, s: string, runIds: readonly string[], decide: Decide<T>): Promise<T> {
+  const ids = [...new Set(runIds)];
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const run = await client.query<StoredOrchRun>(`SELECT * FROM ${s}.tributary_orch_runs WHERE run_id = $1 FOR UPDATE`, [runId]);
-    const row = run.rows[0];
-    if (!row) {
-      await client.query('ROLLBACK');
-      return undefined;
-    }
-    const tasks = await client.query<StoredOrchTask>(`SELECT * FROM ${s}.tributary_orch_tasks WHERE run_id = $1 ORDER BY task_id`, [runId]);
+    const runs = await client.query<StoredOrchRun>(`SELECT * FROM ${s}.tributary_orch_runs WHERE run_id = ANY($1::text[]) ORDER BY run_id FOR UPDATE`, [ids]);
+    const tasks = await client.query<StoredOrchTask>(`SELECT * FROM ${s}.tributary_orch_tasks WHERE run_id = ANY($1::text[]) ORDER BY run_id, task_id`, [ids]);
+    const snapshots = new Map<string, RunSnapshot>(runs.rows.map((row) => [row.run_id, { run: toOrchRun(row), tasks: [] }]));
+    for (const row of tasks.rows) snapshots.get(row.run_id)?.tasks.push(toOrchTask(row));
     const tools: MutateTools = {
       async poolRunning(name) {
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${s}:orch:pool:${name}`]);
@@ -23,8 +21,8 @@ export async function mutateRun<T>(pool: Pool, s: string, runId: string, decide:
         return Number(counted.rows[0]!.n);
       },
     };
-    const mutation = await decide({ run: toOrchRun(row), tasks: tasks.rows.map(toOrchTask) }, tools);
-    await apply(client, s, runId, mutation);
+    const mutation = await decide(snapshots, tools);
+    await apply(client, s, mutation);
     await client.query('COMMIT');
     return mutation.result;
   } catch (error) {
@@ -35,11 +33,15 @@ export async function mutateRun<T>(pool: Pool, s: string, runId: string, decide:
   }
 }
 
-async function apply<T>(client: PoolClient, s: string, runId: string, mutation: RunMutation<T>): Promise<void> {
-  if (mutation.run) {
-    await client.query(`UPDATE ${s}.tributary_orch_runs SET status = $2, started_ms = $3, finished_ms = $4 WHERE run_id = $1`, [
-      runId, mutation.run.status, mutation.run.started?.getTime() ?? null, mutation.run.finished?.getTime() ?? null,
-    ]);
+async function apply<T>(client: PoolClient, s: string, mutation: RunsMutation<T>): Promise<void> {
+  const runs = (mutation.runs ?? []).map(runValues);
+  if (runs.length > 0) {
+    // runValues order: run_id ... status (4) ... started_ms (12), finished_ms (13)
+    await client.query(
+      `UPDATE ${s}.tributary_orch_runs r SET status = x.status, started_ms = x.started_ms, finished_ms = x.finished_ms
+       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS x(run_id, status, started_ms, finished_ms) WHERE r.run_id = x.run_id`,
+      [0, 4, 12, 13].map((i) => runs.map((values) => values[i])),
+    );
   }
   const tasks = (mutation.tasks ?? []).map(taskValues);
   if (tasks.length > 0) {
