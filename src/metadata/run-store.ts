@@ -61,6 +61,8 @@ export interface RunsMutation<T> {
 export interface MutateTools {
   /** Tasks of `pool` running now, in any run; the pool stays locked until the mutation commits. */
   poolRunning: (pool: string) => Promise<number>;
+  /** With `skipLocked`: runs that exist but another transaction holds; their changes must wait for a later call. */
+  busy: ReadonlySet<string>;
 }
 
 export interface RunFilter {
@@ -84,7 +86,11 @@ export interface RunStore {
    * `mutateRun` over many runs in one transaction (their locks taken in run id order), so a worker
    * records many attempts' starts or ends at once. Runs that do not exist are absent from the map.
    */
-  mutateRuns<T>(runIds: readonly string[], decide: (snapshots: ReadonlyMap<string, RunSnapshot>, tools: MutateTools) => Promise<RunsMutation<T>> | RunsMutation<T>): Promise<T>;
+  mutateRuns<T>(
+    runIds: readonly string[],
+    decide: (snapshots: ReadonlyMap<string, RunSnapshot>, tools: MutateTools) => Promise<RunsMutation<T>> | RunsMutation<T>,
+    options?: { skipLocked?: boolean },
+  ): Promise<T>;
   /** Undefined when the run does not exist. */
   mutateRun<T>(runId: string, decide: (snapshot: RunSnapshot, tools: MutateTools) => Promise<RunMutation<T>> | RunMutation<T>): Promise<T | undefined>;
   /** Extend a running attempt's lease; false when the task is no longer running under this owner and attempt. */

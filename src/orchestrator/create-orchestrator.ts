@@ -15,7 +15,7 @@ import { findGraph } from './define.ts';
 import type { AttemptRef, Executor, Graph, OrchestratorEvent, RunRecord, TriggerOptions } from './orchestrator.ts';
 import { runTask, type LogSink } from './run-task.ts';
 import { fireTimes } from './schedule.ts';
-import { groupCommit, MutationSet } from './group-commit.ts';
+import { groupCommit, LATER, MutationSet } from './group-commit.ts';
 import { cancelRun, finishAttempt, isTerminalRun, retryRun, startAttempt, type FinishResult, type Outcome, type StartResult } from './transitions.ts';
 
 export interface OrchestratorOptions<Areas> {
@@ -139,9 +139,10 @@ export function createOrchestrator<Areas = Record<string, unknown>>(options: Orc
   /** Record many attempts' ends in one transaction, then dispatch what became ready and start queued runs. */
   const finish = groupCommit<FinishItem, FinishResult | undefined>(async (items) => {
     const now = clock.now();
-    const results = await store.mutateRuns(items.map((i) => i.ref.runId), (snaps) => {
+    const results = await store.mutateRuns(items.map((i) => i.ref.runId), (snaps, tools) => {
       const set = new MutationSet();
-      const out = items.map((item) => {
+      const out = items.map((item): FinishResult | undefined | typeof LATER => {
+        if (tools.busy.has(item.ref.runId)) return LATER;
         const snap = snaps.get(item.ref.runId);
         if (!snap) return undefined;
         const m = finishAttempt(snap, item.ref, item.outcome, {
@@ -152,12 +153,12 @@ export function createOrchestrator<Areas = Record<string, unknown>>(options: Orc
         return m.result;
       });
       return set.mutation(out);
-    });
-    await dispatch(results.flatMap((r) => (r?.recorded ? r.dispatch : [])));
+    }, { skipLocked: true });
+    await dispatch(results.flatMap((r) => (r !== LATER && r?.recorded ? r.dispatch : [])));
     const toActivate = new Set<string>();
     for (const [i, result] of results.entries()) {
       const { ref, outcome, graphId, expiredOnly } = items[i]!;
-      if (!result?.recorded) continue;
+      if (result === LATER || !result?.recorded) continue;
       if (expiredOnly) emit({ type: 'orchestrator:lease:expired', ref, owner: items[i]!.owner });
       emit({
         type: 'orchestrator:attempt:finished', ref, status: outcome.ok ? 'succeeded' : 'failed',
@@ -188,8 +189,12 @@ export function createOrchestrator<Areas = Record<string, unknown>>(options: Orc
         if (!poolCounts.has(pool)) poolCounts.set(pool, await tools.poolRunning(pool));
         return poolCounts.get(pool)!;
       };
-      const out: Started[] = [];
+      const out: (Started | typeof LATER)[] = [];
       for (const ref of refs) {
+        if (tools.busy.has(ref.runId)) {
+          out.push(LATER);
+          continue;
+        }
         const snap = snaps.get(ref.runId);
         const graph = snap ? graphs.find((x) => x.id === snap.run.graph) : undefined;
         if (!snap || !graph) {
@@ -204,7 +209,7 @@ export function createOrchestrator<Areas = Record<string, unknown>>(options: Orc
         out.push({ result: m.result, graph });
       }
       return set.mutation(out);
-    });
+    }, { skipLocked: true });
   });
 
   async function heartbeat(ref: AttemptRef, controller: AbortController, stop: AbortSignal): Promise<void> {

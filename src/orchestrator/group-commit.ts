@@ -5,7 +5,10 @@
 import type { RunSnapshot, RunsMutation } from '../metadata/run-store.ts';
 import type { AttemptRecord, RunRecord, TaskRecord } from './orchestrator.ts';
 
-export function groupCommit<I, O>(flush: (items: I[]) => Promise<O[]>, maxBatch = 500): (item: I) => Promise<O> {
+/** A flush's answer for an item it could not take now (its run was locked elsewhere): it goes into the next flush. */
+export const LATER: unique symbol = Symbol('later');
+
+export function groupCommit<I, O>(flush: (items: I[]) => Promise<(O | typeof LATER)[]>, maxBatch = 500): (item: I) => Promise<O> {
   let pending: { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
   let scheduled = false;
   const drain = async () => {
@@ -14,7 +17,11 @@ export function groupCommit<I, O>(flush: (items: I[]) => Promise<O[]>, maxBatch 
       pending = pending.slice(batch.length);
       try {
         const out = await flush(batch.map((b) => b.item));
-        batch.forEach((b, i) => b.resolve(out[i]!));
+        const later = batch.filter((_, i) => out[i] === LATER);
+        batch.forEach((b, i) => out[i] !== LATER && b.resolve(out[i] as O));
+        pending = [...later, ...pending];
+        // Nothing could be taken (all locked elsewhere): give the other transactions a moment.
+        if (later.length === batch.length) await new Promise((resolve) => setTimeout(resolve, 2));
       } catch (error) {
         for (const b of batch) b.reject(error);
       }

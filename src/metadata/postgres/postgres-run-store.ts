@@ -87,8 +87,12 @@ class PostgresRunStore implements RunStore {
   mutateRun<T>(runId: string, decide: (snapshot: RunSnapshot, tools: MutateTools) => Promise<RunMutation<T>> | RunMutation<T>): Promise<T | undefined> {
     return mutateOneRun(this, runId, decide);
   }
-  mutateRuns<T>(runIds: readonly string[], decide: (snapshots: ReadonlyMap<string, RunSnapshot>, tools: MutateTools) => Promise<RunsMutation<T>> | RunsMutation<T>): Promise<T> {
-    return this.call('mutateRuns', (pool, s) => mutateRuns(pool, s, runIds, decide));
+  mutateRuns<T>(
+    runIds: readonly string[],
+    decide: (snapshots: ReadonlyMap<string, RunSnapshot>, tools: MutateTools) => Promise<RunsMutation<T>> | RunsMutation<T>,
+    options: { skipLocked?: boolean } = {},
+  ): Promise<T> {
+    return this.call('mutateRuns', (pool, s) => mutateRuns(pool, s, runIds, decide, options.skipLocked));
   }
   renewLease(ref: AttemptRef, owner: string, expiresMs: number): Promise<boolean> {
     return this.call('renewLease', (pool, s) => renewLease(pool, s, ref, owner, expiresMs));

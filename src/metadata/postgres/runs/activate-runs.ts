@@ -11,7 +11,7 @@ export async function activateRuns(pool: Pool, s: string, graph: string, maxActi
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${s}:orch:graph:${graph}`]);
-    const started = await client.query<{ run_id: string }>(
+    const started = await client.query<{ run_id: string; logical_ms: string | null; created_ms: string }>(
       `WITH picked AS (
          SELECT run_id FROM ${s}.tributary_orch_runs WHERE graph = $1 AND status = 'queued'
          ORDER BY logical_ms, created_ms, run_id
@@ -19,10 +19,11 @@ export async function activateRuns(pool: Pool, s: string, graph: string, maxActi
          FOR UPDATE SKIP LOCKED
        )
        UPDATE ${s}.tributary_orch_runs r SET status = 'running', started_ms = coalesce(r.started_ms, $3)
-       FROM picked WHERE r.run_id = picked.run_id RETURNING r.run_id`,
+       FROM picked WHERE r.run_id = picked.run_id RETURNING r.run_id, r.logical_ms, r.created_ms`,
       [graph, maxActive, nowMs],
     );
-    const refs = await queueReadyTasks(client, s, started.rows.map((row) => row.run_id), nowMs);
+    const order = started.rows.sort((a, b) => Number(a.logical_ms ?? 0) - Number(b.logical_ms ?? 0) || Number(a.created_ms) - Number(b.created_ms));
+    const refs = await queueReadyTasks(client, s, order.map((row) => row.run_id), nowMs);
     await client.query('COMMIT');
     return refs;
   } catch (error) {

@@ -12,5 +12,8 @@ export async function queueReadyTasks(client: PoolClient, s: string, runIds: str
      RETURNING t.run_id, t.task_id, t.attempt`,
     [runIds, nowMs],
   );
+  // In the order the runs were given (oldest logical date first), as RETURNING has none.
+  const rank = new Map(runIds.map((id, i) => [id, i]));
+  result.rows.sort((a, b) => rank.get(a.run_id)! - rank.get(b.run_id)! || (a.task_id < b.task_id ? -1 : 1));
   return result.rows.map((row) => ({ runId: row.run_id, taskId: row.task_id, attempt: Number(row.attempt) }));
 }
