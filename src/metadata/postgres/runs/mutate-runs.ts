@@ -9,7 +9,9 @@ export async function mutateRuns<T>(pool: Pool, s: string, runIds: readonly stri
   const ids = [...new Set(runIds)];
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    // The batch's rows come as arrays (unnest), which the planner guesses at 100 rows whatever their
+    // number; left to itself it hash-joins them with a scan of the whole tasks table. Index lookups it is.
+    await client.query('BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off');
     // One round trip: the locked runs, each with its tasks as JSON (column names as keys).
     const read = await client.query<{ run: string; tasks: string | null }>(
       `WITH r AS (SELECT * FROM ${s}.tributary_orch_runs WHERE run_id = ANY($1::text[]) ORDER BY run_id FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''})
