@@ -114,8 +114,8 @@ export function createOrchestrator<Areas = Record<string, unknown>>(options: Orc
   };
   const refKey = (ref: AttemptRef) => `${ref.runId}\u0000${ref.taskId}\u0000${ref.attempt}`;
 
-  async function dispatch(refs: readonly AttemptRef[]): Promise<void> {
-    if (refs.length > 0) await executor.dispatch(refs);
+  async function dispatch(refs: readonly AttemptRef[], again = false): Promise<void> {
+    if (refs.length > 0) await executor.dispatch(refs, again ? { again } : undefined);
   }
 
   async function activate(graphId?: string): Promise<number> {
@@ -329,7 +329,7 @@ export function createOrchestrator<Areas = Record<string, unknown>>(options: Orc
         }),
       );
       const stale = await store.staleQueued(o.redispatchAll ? Number.MAX_SAFE_INTEGER : now - redispatchAfterMs, 5000);
-      await dispatch(stale);
+      await dispatch(stale, true);
       for (const graphId of await store.graphsWithQueuedRuns()) if (graphs.some((g) => g.id === graphId)) await activate(graphId);
       return { expired: expired.length, redispatched: stale.length };
     },

@@ -220,7 +220,8 @@ export interface Executor {
   readonly kind: 'in-process' | 'postgres';
   /** Begin delivering attempts to `handle`. A process that only schedules never calls this. */
   start(handle: (ref: AttemptRef) => Promise<void>): Promise<void>;
-  dispatch(refs: readonly AttemptRef[]): Promise<void>;
+  /** `again`: these attempts may have been dispatched before and still wait (a sweep); do not queue a second copy. */
+  dispatch(refs: readonly AttemptRef[], options?: { again?: boolean }): Promise<void>;
   /** Stop taking attempts and wait for the ones running. */
   stop(): Promise<void>;
 }

@@ -42,7 +42,7 @@ const updateRun = `UPDATE orch_runs SET status = ?, started_ms = ?, finished_ms 
 /** Pending tasks of running runs whose upstream tasks all succeeded. */
 const readyTasks = `SELECT t.run_id, t.task_id, t.attempt FROM orch_tasks t JOIN orch_runs r ON r.run_id = t.run_id
   WHERE t.run_id IN (SELECT value FROM json_each(?)) AND t.status = 'pending' AND r.status = 'running'
-  AND NOT EXISTS (SELECT 1 FROM json_each(t.upstream) u JOIN orch_tasks d ON d.run_id = t.run_id AND d.task_id = u.value WHERE d.status <> 'succeeded')
+  AND (t.upstream = '[]' OR NOT EXISTS (SELECT 1 FROM json_each(t.upstream) u JOIN orch_tasks d ON d.run_id = t.run_id AND d.task_id = u.value WHERE d.status <> 'succeeded'))
   ORDER BY r.logical_ms, r.created_ms, t.run_id, t.task_id`;
 
 function toError(error: unknown, file: string, operation: string): Error {

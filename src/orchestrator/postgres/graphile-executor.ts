@@ -1,7 +1,7 @@
 /**
  * The distributed executor: attempts are graphile-worker jobs in PostgreSQL. `dispatch` adds them
- * with `addJobs` (one statement for many; a job key per attempt, so dispatching one again while it
- * waits adds nothing); `start` runs a graphile-worker pool that hands each job to the orchestrator.
+ * with `addJobs` (one statement for many; when a sweep dispatches one again, with a job key per
+ * attempt, so one still waiting is not queued twice); `start` runs a graphile-worker pool that hands each job to the orchestrator.
  * graphile-worker's own retries are only for failures to reach the run store: the orchestrator's
  * retry policy decides about the task.
  */
@@ -70,14 +70,14 @@ export function createGraphileExecutor(options: GraphileExecutorOptions): Execut
       });
       runner.promise.catch((error: unknown) => options.onError?.(error));
     },
-    async dispatch(refs: readonly AttemptRef[]) {
+    async dispatch(refs: readonly AttemptRef[], options: { again?: boolean } = {}) {
       if (refs.length === 0) return;
       const u = await getUtils();
       await u.addJobs(
         refs.map((ref) => ({
           identifier,
           payload: { r: ref.runId, t: ref.taskId, a: ref.attempt } satisfies Payload,
-          jobKey: `${ref.runId}/${ref.taskId}/${ref.attempt}`,
+          ...(options.again ? { jobKey: `${ref.runId}/${ref.taskId}/${ref.attempt}` } : {}),
           maxAttempts: 10,
           ...(ref.runAt === undefined ? {} : { runAt: new Date(ref.runAt) }),
         })),

@@ -7,8 +7,8 @@ export async function queueReadyTasks(client: PoolClient, s: string, runIds: str
   const result = await client.query<{ run_id: string; task_id: string; attempt: number }>(
     `UPDATE ${s}.tributary_orch_tasks t SET status = 'queued', attempt = t.attempt + 1, run_at_ms = $2
      WHERE t.run_id = ANY($1::text[]) AND t.status = 'pending'
-       AND NOT EXISTS (SELECT 1 FROM ${s}.tributary_orch_tasks d
-                       WHERE d.run_id = t.run_id AND d.task_id IN (SELECT jsonb_array_elements_text(t.upstream::jsonb)) AND d.status <> 'succeeded')
+       AND (t.upstream = '[]' OR NOT EXISTS (SELECT 1 FROM ${s}.tributary_orch_tasks d
+                       WHERE d.run_id = t.run_id AND d.task_id IN (SELECT jsonb_array_elements_text(t.upstream::jsonb)) AND d.status <> 'succeeded'))
      RETURNING t.run_id, t.task_id, t.attempt`,
     [runIds, nowMs],
   );
