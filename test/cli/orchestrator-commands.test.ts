@@ -1,12 +1,10 @@
 /** `tributary runs`, `run`, `backfill` and `dag test` in-process, on the embedded metadata store, with graphs given as the runtime gives them. */
-import { Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createCliContext } from '../../src/cli/context.ts';
 import type { GraphProvider } from '../../src/cli/orchestrator-cli.ts';
-import { createProgram } from '../../src/cli/program.ts';
-import { TributaryError, isTributaryError } from '../../src/errors.ts';
+import { TributaryError } from '../../src/errors.ts';
 import { graph, task } from '../../src/orchestrator/define.ts';
 import { tempDir } from '../support/cli.ts';
+import { tributaryWith } from './orchestrator-cli.ts';
 
 const daily = graph({
   id: 'daily-load',
@@ -19,25 +17,7 @@ const daily = graph({
 const broken = graph({ id: 'broken', tasks: [task({ id: 'fails', retry: { maxAttempts: 1 }, run: () => { throw new TributaryError('BATCH_QUERY_FAILED', 'syntax error at "FORM"'); } })] });
 const provider: GraphProvider = () => Promise.resolve({ graphs: [daily, broken] });
 
-async function tributary(cwd: string, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io = {
-    stdin: Readable.from(['']),
-    stdout: new Writable({ write: (c: Buffer, _e, done) => ((stdout += c.toString()), done()) }),
-    stderr: new Writable({ write: (c: Buffer, _e, done) => ((stderr += c.toString()), done()) }),
-    env: {},
-    cwd,
-  };
-  const program = createProgram(createCliContext(io), { graphs: provider });
-  try {
-    await program.parseAsync(['--log-level', 'warn', ...argv], { from: 'user' });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    if (isTributaryError(error)) return { code: error.exitCode, stdout, stderr: stderr + `error [${error.code}]: ${error.message}\n` };
-    throw error;
-  }
-}
+const tributary = (cwd: string, argv: string[]) => tributaryWith(provider, cwd, argv);
 
 const runIdOf = (text: string) => /run (r\w+)/.exec(text)![1]!;
 
