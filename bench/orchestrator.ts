@@ -131,7 +131,7 @@ async function fanOut(url: string, runs: number, graphId: 'fan-out' | 'single'):
   // Tables and the queue exist before the workers start.
   await o.createRuns('single', []);
   await o.sweep();
-  const workers = [0, 1].map(() => spawnReady('orchestrator-worker.ts', [url, db.schema, db.queue, '128', '500']));
+  const workers = [0, 1].map(() => spawnReady('orchestrator-worker.ts', [url, db.schema, db.queue, '512', '1000']));
   await Promise.all(workers.map((w) => w.ready));
   const start = performance.now();
   await o.createRuns(graphId, Array.from({ length: runs }, (_, i) => ({ partition: `p${i}`, trigger: 'backfill' as const })));
