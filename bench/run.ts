@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<{ run(args: Record<string, string | 
   stream: () => import('./stream.ts'),
   batch: () => import('./batch.ts'),
   ingest: () => import('./ingest.ts'),
+  orchestrator: () => import('./orchestrator.ts'),
 };
 
 const { positionals, values } = parseArgs({

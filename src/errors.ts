@@ -50,6 +50,13 @@ export const errorCodes = {
   PIPELINE_NOT_FOUND: { retryable: false, exitCode: 2 },
   PIPELINE_INVALID: { retryable: false, exitCode: 2 },
   DEV_UNREACHABLE: { retryable: true, exitCode: 1 },
+  ORCHESTRATOR_GRAPH_INVALID: { retryable: false, exitCode: 2 },
+  ORCHESTRATOR_GRAPH_NOT_FOUND: { retryable: false, exitCode: 2 },
+  ORCHESTRATOR_RUN_NOT_FOUND: { retryable: false, exitCode: 1 },
+  ORCHESTRATOR_TASK_FAILED: { retryable: true, exitCode: 1 },
+  ORCHESTRATOR_TASK_TIMEOUT: { retryable: true, exitCode: 1 },
+  ORCHESTRATOR_LEASE_EXPIRED: { retryable: true, exitCode: 1 },
+  ORCHESTRATOR_CANCELLED: { retryable: false, exitCode: 1 },
   INTERNAL: { retryable: false, exitCode: 1 },
 } as const satisfies Record<string, { retryable: boolean; exitCode: number }>;
 

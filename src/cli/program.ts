@@ -14,12 +14,36 @@ import { sourceCommand } from './commands/source.ts';
 import { tailCommand } from './commands/tail.ts';
 import { topicsCommand } from './commands/topics.ts';
 import { workerCommand } from './commands/worker.ts';
+import { backfillCommand } from './commands/backfill.ts';
+import { dagCommand } from './commands/dag.ts';
+import { runGraphCommand } from './commands/run-graph.ts';
+import { runsCommand } from './commands/runs.ts';
 import type { CliContext } from './context.ts';
 import { packageVersion } from '../version.ts';
+import type { GraphProvider } from './orchestrator-cli.ts';
+import type { Graph } from '../orchestrator/orchestrator.ts';
 
 export { packageVersion } from '../version.ts';
 
-export function createProgram(ctx: CliContext): Command {
+export interface ProgramOptions {
+  /** The graphs of the loaded pipelines, for the orchestrator's commands (default: none). */
+  graphs?: GraphProvider;
+}
+
+/** The graphs the loaded pipelines declare (those of the project config), with the lake and state open for their tasks. */
+export const pipelineGraphs = (cwd: string): GraphProvider => async (_options, loaded) => {
+  const { loadPipelines } = await import('../runtime/load-pipelines.ts');
+  const pipelines = await loadPipelines([], loaded, cwd);
+  const graphs = pipelines.flatMap((l) => l.pipeline.graphs) as Graph[];
+  if (graphs.length === 0) return { graphs: [] };
+  const { openRuntime } = await import('../runtime/runtime.ts');
+  const { createLogger } = await import('../logger.ts');
+  const runtime = await openRuntime(loaded.config, { cwd, logger: await createLogger({ level: loaded.config.logging.level }), areas: ['state', 'lake', 'metadata'] });
+  return { graphs, areas: { lake: runtime.lake, state: runtime.state, metadata: runtime.metadata, config: loaded.config }, close: () => runtime.close() };
+};
+
+export function createProgram(ctx: CliContext, options: ProgramOptions = {}): Command {
+  const graphs = options.graphs ?? pipelineGraphs(ctx.io.cwd);
   const version = packageVersion();
   const program = new Command('tributary')
     .description('Tributary: a lambda-architecture data platform: write pipelines in TypeScript, run them with `tributary dev`')
@@ -50,6 +74,10 @@ export function createProgram(ctx: CliContext): Command {
     lakeCommand(ctx),
     queryCommand(ctx),
     sourceCommand(ctx),
+    runsCommand(ctx, graphs),
+    runGraphCommand(ctx, graphs),
+    backfillCommand(ctx, graphs),
+    dagCommand(ctx, graphs),
   ];
   for (const command of commands) program.addCommand(command);
   // Subcommands report parse errors through the same streams and without exiting the process.
