@@ -1,10 +1,10 @@
 /**
  * Batch benchmark cases `toronto-clean-fs` and `toronto-clean-s3`: the Toronto apartment job over the
  * real pre-2023 CSV replicated to N rows (batch-workload.ts), read with DuckDB's typed CSV reader,
- * cleaned, typed and filtered, written as Parquet partitioned by evaluation year, and published
- * through the catalog. The CSV is put into the raw zone before the clock starts; on S3 the run
- * includes staging it back to local disk (DuckDB's httpfs is not installable here) and uploading the
- * Parquet. Each repeat uses a fresh lake (and on S3 a fresh local cache).
+ * cleaned, typed and filtered, and committed to a DuckLake table partitioned by evaluation year
+ * (embedded catalog). The CSV is put into the raw zone before the clock starts; on S3 DuckDB reads it
+ * from the bucket through httpfs and writes the table's Parquet files to the bucket. Each repeat uses
+ * a fresh lake and catalog.
  */
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,6 +14,9 @@ import { torontoApartmentsJob } from '../src/batch/jobs/toronto-apartments.ts';
 import { runBatchJob } from '../src/batch/run-batch-job.ts';
 import { openFsLake } from '../src/lake/fs/fs-lake.ts';
 import type { Lake } from '../src/lake/lake.ts';
+import { openLakeTables } from '../src/lake/tables/open-tables.ts';
+import type { TablesSettings } from '../src/lake/tables/tables.ts';
+import { batchSettings } from '../src/batch/duckdb.ts';
 import { openEmbeddedMetadataStore } from '../src/metadata/embedded/embedded-metadata.ts';
 import type { BatchBenchArgs, BatchBenchCase, BatchRunMeasure } from './batch.ts';
 import { replicatedToronto } from './batch-workload.ts';
@@ -22,14 +25,15 @@ import { progress, rssSampler } from './workload.ts';
 
 const RAW_KEY = 'raw/apartment-building-evaluation/dt=2026-11-01/pre-2023.csv';
 
-async function measureOnce(rows: number, lake: Lake, dir: string): Promise<BatchRunMeasure> {
+async function measureOnce(rows: number, lake: Lake, dir: string, data: TablesSettings['data']): Promise<BatchRunMeasure> {
   const csv = await replicatedToronto(rows);
   await lake.put(RAW_KEY, createReadStream(csv));
   const metadata = await openEmbeddedMetadataStore({ file: path.join(dir, 'metadata.sqlite') });
+  const tables = await openLakeTables({ catalog: { kind: 'duckdb', file: path.join(dir, 'lake-tables.ducklake') }, data }, { settings: batchSettings({ threads: 2, tempDirectory: path.join(dir, 'duck-tmp') }) });
   try {
     const rss = rssSampler();
     const clock = stopwatch();
-    const summary = await runBatchJob(torontoApartmentsJob(), { lake, metadata, stagingDir: path.join(dir, 'staging'), duck: { threads: 2, tempDirectory: path.join(dir, 'duck-tmp') } });
+    const summary = await runBatchJob(torontoApartmentsJob(), { lake, metadata, tables });
     const { seconds, cores } = clock.stop();
     const rssMb = rss.stop();
     const unit = summary.units[0];
@@ -42,6 +46,7 @@ async function measureOnce(rows: number, lake: Lake, dir: string): Promise<Batch
       detail: { seconds: Math.round(seconds * 100) / 100, written: unit.counts.written, filtered: unit.counts.filtered, files: unit.counts.files, ...unit.timings },
     };
   } finally {
+    await tables.close();
     await metadata.close();
   }
 }
@@ -52,7 +57,7 @@ async function repeatFs(args: BatchBenchArgs): Promise<BatchRunMeasure[]> {
     const dir = await mkdtemp(path.join(tmpdir(), 'tributary-bench-batch-'));
     try {
       const lake = await openFsLake({ root: path.join(dir, 'lake') });
-      measures.push(await measureOnce(args.rows, lake, dir));
+      measures.push(await measureOnce(args.rows, lake, dir, { kind: 'fs', dir: path.join(dir, 'lake', 'tables') }));
       await lake.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -78,7 +83,8 @@ async function repeatS3(args: BatchBenchArgs): Promise<BatchRunMeasure[]> {
     const bucket = `bench-batch-${Date.now().toString(36)}-${i}`;
     const lake = await openS3Lake({ ...connection, bucket, cacheDir: path.join(dir, 'cache') });
     try {
-      measures.push(await measureOnce(args.rows, lake, dir));
+      await lake.put('created', Buffer.from(''));
+      measures.push(await measureOnce(args.rows, lake, dir, { kind: 's3', bucket, prefix: 'tables/', endpoint: connection.endpoint, region: connection.region, forcePathStyle: true, accessKeyId: connection.accessKeyId, secretAccessKey: connection.secretAccessKey }));
     } finally {
       const keys: string[] = [];
       for await (const object of lake.list('')) keys.push(object.key);

@@ -158,6 +158,7 @@ export function defineBatchJob(job: BatchJob): Readonly<BatchJob> {
   if (job.incrementalBy !== undefined && !names.has(job.incrementalBy)) throw bad(`incrementalBy names no input: ${job.incrementalBy}`);
   checkZone(job.output.zone);
   checkDataset(job.output.dataset);
+  if (job.output.zone === 'raw') throw bad('the output must be a table in processed or curated: the raw zone holds what came in, as it came');
   if (job.output.mode === 'merge' && !job.output.key?.length) throw bad('merge mode needs output.key');
   if (job.output.partitionBy && !VIEW.test(job.output.partitionBy.column)) throw bad(`partition column ${JSON.stringify(job.output.partitionBy.column)} must be a lower-case identifier`);
   checkBudget(job.errorBudget, bad);

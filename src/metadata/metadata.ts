@@ -78,6 +78,12 @@ export interface MetadataStore {
   startRun(run: RunStart): Promise<void>;
   /** Record a run's end; see Guarantees. INTERNAL for a run id never started or already finished. */
   finishRun(runId: string, finish: RunFinish): Promise<void>;
+  /**
+   * Marks every run of `job` still recorded as running as failed, with `error`: runs whose process
+   * died (a `kill -9`, a lost machine) before finishing. A job's runs do not overlap, so the next run
+   * calls this when it starts. Returns the run ids it marked.
+   */
+  failRunning(job: string, finished: Date, error: string): Promise<string[]>;
   /** A job's runs, newest first. */
   runs(job: string, options?: { limit?: number }): Promise<RunRecord[]>;
   /** Per unit, the version the job last processed successfully. */

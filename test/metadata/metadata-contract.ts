@@ -67,6 +67,22 @@ export function describeMetadataContract(name: string, open: () => Promise<Metad
         expect(await store.processed(job)).toEqual(new Map());
       }));
 
+    it('failRunning should mark only the job\'s running runs failed, with the reason', () =>
+      withStore(async (store, job) => {
+        const other = `${job}-other`;
+        await store.startRun({ job, runId: `${job}-done`, unit: '*', started: new Date(1000) });
+        await store.finishRun(`${job}-done`, { status: 'succeeded', finished: new Date(2000), counts });
+        await store.startRun({ job, runId: `${job}-killed`, unit: '*', started: new Date(3000) });
+        await store.startRun({ job: other, runId: `${other}-running`, unit: '*', started: new Date(3000) });
+        expect(await store.failRunning(job, new Date(5000), 'interrupted')).toEqual([`${job}-killed`]);
+        expect((await store.runs(job)).map((r) => [r.runId, r.status, r.error, r.finished])).toEqual([
+          [`${job}-killed`, 'failed', 'interrupted', new Date(5000)],
+          [`${job}-done`, 'succeeded', undefined, new Date(2000)],
+        ]);
+        expect((await store.runs(other))[0]?.status).toBe('running');
+        expect(await store.failRunning(job, new Date(6000), 'again')).toEqual([]);
+      }));
+
     it('should refuse calls after close', async () => {
       const store = await open();
       await store.close();

@@ -62,6 +62,24 @@ export async function deleteOrphans(tables: LakeTables, before: Date): Promise<n
   }
 }
 
+/**
+ * The orphans under some table directories only (`<data path><schema>/<table>/`), deleted by
+ * `remove`. DuckLake's own cleanup covers the whole data path, where another job's writer may be
+ * midway (its files not yet committed); a batch run cleans up only after its own job's tables.
+ */
+export async function deleteOrphansUnder(tables: LakeTables, prefixes: readonly string[], before: Date, remove: (path: string) => Promise<void>): Promise<string[]> {
+  const c = await tables.instance.connect();
+  let found: Record<string, unknown>[];
+  try {
+    found = await query(c, `CALL ducklake_delete_orphaned_files(${literal(tables.alias)}, older_than => ${at(before)}, dry_run => true)`);
+  } finally {
+    c.closeSync();
+  }
+  const paths = found.map((r) => String(r.path)).filter((p) => prefixes.some((prefix) => p.startsWith(prefix)));
+  for (const p of paths) await remove(p);
+  return paths.sort();
+}
+
 /** The Parquet files the table's current snapshot reads. */
 export async function tableFiles(tables: LakeTables, zone: string, dataset: string): Promise<string[]> {
   const c = await tables.instance.connect();

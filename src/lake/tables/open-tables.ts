@@ -99,8 +99,8 @@ export function dataPathOf(settings: TablesSettings): string {
 export interface OpenTablesOptions {
   /** Attach to this instance (opened with `extensionDirectory`); default: open an in-memory one. */
   instance?: DuckDBInstance;
-  /** Settings for the instance this opens; default two threads. */
-  threads?: number;
+  /** DuckDB settings for the instance this opens (e.g. threads, memory_limit); default two threads. */
+  settings?: Record<string, string>;
 }
 
 /** DuckDB settings any instance that attaches the lake needs. */
@@ -126,7 +126,9 @@ export async function openLakeTables(settings: TablesSettings, options: OpenTabl
   const duck = await duckSettings(settings);
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const own = !options.instance;
-  const instance = options.instance ?? (await DuckDBInstance.create(':memory:', { threads: String(options.threads ?? 2), ...duck }));
+  // Partitioned writes keep a file open per partition: DuckDB's default of 100 would close and reopen
+  // files over and over for a table of hundreds of dates, writing many small files.
+  const instance = options.instance ?? (await DuckDBInstance.create(':memory:', { threads: '2', partitioned_write_max_open_files: '4096', ...options.settings, ...duck }));
   const alias = TABLES_ALIAS;
   const setup = await instance.connect();
   try {
@@ -219,8 +221,9 @@ class DuckLakeTables implements LakeTables {
     return this.read(async (c) => Number((await query(c, `SELECT id FROM ${ident(this.alias)}.current_snapshot()`))[0]?.id ?? 0));
   }
 
-  async transaction<T>(fn: (connection: DuckDBConnection) => Promise<T>, message?: string): Promise<{ value: T; snapshot: number }> {
-    return this.read(async (c) => {
+  async transaction<T>(fn: (connection: DuckDBConnection) => Promise<T>, message?: string, connection?: DuckDBConnection): Promise<{ value: T; snapshot: number }> {
+    const on = connection ? <R>(f: (c: DuckDBConnection) => Promise<R>) => f(connection) : <R>(f: (c: DuckDBConnection) => Promise<R>) => this.read(f);
+    return on(async (c) => {
       await c.run('BEGIN TRANSACTION');
       let value: T;
       try {

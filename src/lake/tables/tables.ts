@@ -78,11 +78,11 @@ export interface LakeTables {
   /** The newest snapshot's id. */
   currentSnapshot(): Promise<number>;
   /**
-   * Runs `fn` on a new connection inside one transaction and commits it as one snapshot, with
-   * `message` as its commit message. Rolled back, and the error rethrown, when `fn` throws.
-   * Temp tables must be made before: a transaction writes only to the lake.
+   * Runs `fn` inside one transaction (on `connection`, whose temp tables it may read, or on a new
+   * one) and commits it as one snapshot, with `message` as its commit message. Rolled back, and the
+   * error rethrown, when `fn` throws.
    */
-  transaction<T>(fn: (connection: DuckDBConnection) => Promise<T>, message?: string): Promise<{ value: T; snapshot: number }>;
+  transaction<T>(fn: (connection: DuckDBConnection) => Promise<T>, message?: string, connection?: DuckDBConnection): Promise<{ value: T; snapshot: number }>;
   /** Detaches the catalog; closes the instance when this module opened it. */
   close(): Promise<void>;
 }

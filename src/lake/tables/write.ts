@@ -53,11 +53,12 @@ export async function prepareTable(connection: DuckDBConnection, tables: LakeTab
 
 /**
  * Deletes the rows of the given partition values (all rows: `'all'`), then inserts `select`'s rows
- * by column name. One statement each, inside the caller's transaction.
+ * by column name; returns the rows inserted. One statement each, inside the caller's transaction.
  */
-export async function replacePartitions(connection: DuckDBConnection, tables: LakeTables, spec: Pick<TableSpec, 'zone' | 'dataset' | 'partitionBy'>, values: readonly string[] | 'all', select: string): Promise<void> {
+export async function replacePartitions(connection: DuckDBConnection, tables: LakeTables, spec: Pick<TableSpec, 'zone' | 'dataset' | 'partitionBy'>, values: readonly string[] | 'all', select: string): Promise<number> {
   const name = tables.qualified(spec.zone, spec.dataset);
   if (values === 'all' || !spec.partitionBy) await connection.run(`DELETE FROM ${name}`);
   else if (values.length) await connection.run(`DELETE FROM ${name} WHERE ${ident(spec.partitionBy)}::VARCHAR IN (${values.map(literal).join(', ')})`);
-  await connection.run(`INSERT INTO ${name} BY NAME ${select}`);
+  else return 0;
+  return Number((await connection.run(`INSERT INTO ${name} BY NAME ${select}`)).rowsChanged);
 }

@@ -107,6 +107,13 @@ class EmbeddedMetadataStore implements MetadataStore {
     });
   }
 
+  failRunning(job: string, finished: Date, error: string): Promise<string[]> {
+    return this.run('failRunning', (db) => {
+      const rows = db.prepare(`UPDATE batch_runs SET status = 'failed', finished_ms = ?, error = ? WHERE job = ? AND status = 'running' RETURNING run_id`).all(finished.getTime(), error, job);
+      return rows.map((row) => row.run_id as string).sort();
+    });
+  }
+
   runs(job: string, options: { limit?: number } = {}): Promise<RunRecord[]> {
     return this.run('runs', (db) => {
       const rows = db.prepare('SELECT * FROM batch_runs WHERE job = ? ORDER BY started_ms DESC, run_id DESC LIMIT ?').all(job, options.limit ?? 100);

@@ -124,6 +124,16 @@ class PostgresMetadataStore implements MetadataStore {
     });
   }
 
+  failRunning(job: string, finished: Date, error: string): Promise<string[]> {
+    return this.call('failRunning', async () => {
+      const result = await this.pool.query<{ run_id: string }>(
+        `UPDATE ${this.s}.tributary_batch_runs SET status = 'failed', finished_ms = $2, error = $3 WHERE job = $1 AND status = 'running' RETURNING run_id`,
+        [job, finished.getTime(), error],
+      );
+      return result.rows.map((row) => row.run_id).sort();
+    });
+  }
+
   runs(job: string, options: { limit?: number } = {}): Promise<RunRecord[]> {
     return this.call('runs', async () => {
       const result = await this.pool.query<StoredRun>(`SELECT * FROM ${this.s}.tributary_batch_runs WHERE job = $1 ORDER BY started_ms DESC, run_id DESC LIMIT $2`, [job, options.limit ?? 100]);
