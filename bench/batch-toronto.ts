@@ -130,13 +130,52 @@ async function repeatDuckdbAlone(args: BatchBenchArgs, nullstr?: readonly string
   return measures;
 }
 
+/** DuckDB alone on MinIO: the same CSV read from the bucket through httpfs, one Parquet file written back to it. */
+async function repeatDuckdbAloneS3(args: BatchBenchArgs): Promise<BatchRunMeasure[]> {
+  const { openS3Lake } = await import('../src/lake/s3/s3-lake.ts');
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const { duckSettings } = await import('../src/lake/tables/open-tables.ts');
+  const { DeleteBucketCommand, S3Client } = await import('@aws-sdk/client-s3');
+  const env = process.env;
+  const connection = { endpoint: env.TRIBUTARY_S3_ENDPOINT ?? '', region: env.TRIBUTARY_S3_REGION ?? 'us-east-1', forcePathStyle: true, accessKeyId: env.TRIBUTARY_S3_ACCESS_KEY_ID ?? '', secretAccessKey: env.TRIBUTARY_S3_SECRET_ACCESS_KEY ?? '' };
+  const csv = await replicatedToronto(args.rows);
+  const measures: BatchRunMeasure[] = [];
+  for (let i = 0; i < args.repeat; i++) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tributary-bench-duckdb-s3-'));
+    const bucket = `bench-duckdb-${Date.now().toString(36)}-${i}`;
+    const lake = await openS3Lake({ ...connection, bucket, cacheDir: dir });
+    await lake.put(RAW_KEY, createReadStream(csv));
+    const instance = await DuckDBInstance.create(':memory:', { threads: '2', ...(await duckSettings({})) });
+    const c = await instance.connect();
+    try {
+      const endpoint = new URL(connection.endpoint);
+      await c.run(`CREATE SECRET (TYPE s3, KEY_ID '${connection.accessKeyId}', SECRET '${connection.secretAccessKey}', REGION '${connection.region}', ENDPOINT '${endpoint.host}', URL_STYLE 'path', USE_SSL ${endpoint.protocol === 'https:'})`);
+      const rss = rssSampler();
+      const clock = stopwatch();
+      await c.run(`COPY (SELECT * FROM read_csv('s3://${bucket}/${RAW_KEY}')) TO 's3://${bucket}/out.parquet' (FORMAT parquet, COMPRESSION snappy)`);
+      const { seconds, cores } = clock.stop();
+      measures.push({ recordsPerSec: Math.round(args.rows / seconds), rssMb: rss.stop(), cores: Math.round(cores * 10) / 10, detail: { seconds: Math.round(seconds * 100) / 100 } });
+      progress(`  DuckDB alone on S3: ${args.rows.toLocaleString('en-US')} rows in ${seconds.toFixed(2)} s`);
+    } finally {
+      c.closeSync();
+      instance.closeSync();
+      for (const key of [RAW_KEY, 'out.parquet']) await lake.delete(key);
+      await lake.close();
+      const admin = new S3Client({ ...connection, credentials: { accessKeyId: connection.accessKeyId, secretAccessKey: connection.secretAccessKey } });
+      await admin.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
+      admin.destroy();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  return measures;
+}
+
+const needsS3 = () => (process.env.TRIBUTARY_S3_ENDPOINT ? undefined : 'TRIBUTARY_S3_ENDPOINT is not set (bash scripts/services up minio; eval "$(bash scripts/services env)")');
+
 export const cases: BatchBenchCase[] = [
   { case: 'duckdb-alone-fs', run: (args) => repeatDuckdbAlone(args) },
   { case: 'duckdb-typed-fs', run: (args) => repeatDuckdbAlone(args, ['', 'N/A']) },
   { case: 'toronto-clean-fs', run: repeatFs, peers: ['duckdb-alone-fs', 'duckdb-typed-fs'] },
-  {
-    case: 'toronto-clean-s3',
-    skip: () => (process.env.TRIBUTARY_S3_ENDPOINT ? undefined : 'TRIBUTARY_S3_ENDPOINT is not set (bash scripts/services up minio; eval "$(bash scripts/services env)")'),
-    run: repeatS3,
-  },
+  { case: 'duckdb-alone-s3', skip: needsS3, run: repeatDuckdbAloneS3 },
+  { case: 'toronto-clean-s3', skip: needsS3, run: repeatS3, peers: ['toronto-clean-fs', 'duckdb-alone-s3'] },
 ];

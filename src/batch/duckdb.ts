@@ -22,6 +22,9 @@ export interface DuckOptions {
 export function batchSettings(options: DuckOptions = {}): Record<string, string> {
   return {
     threads: String(options.threads ?? 2),
+    // A table's rows have no order: without this, DuckDB keeps the insertion order and writes the
+    // table's files on one thread.
+    preserve_insertion_order: 'false',
     ...(options.memoryLimit ? { memory_limit: options.memoryLimit } : {}),
     ...(options.tempDirectory ? { temp_directory: options.tempDirectory } : {}),
   };

@@ -89,17 +89,27 @@ export async function runUnit(job: BatchJob, plan: UnitPlan, deps: UnitDeps, opt
     const views = await createViews(connection, deps.lake, deps.tables, deps.uriOf, inputs, options.schemaDrift, false);
     result.drift = views.drift;
     const whole = await transform(connection, job, views);
+    // Materialised in one full scan, which also fills the CSV reader's rejects: the counts and the
+    // budget must hold before anything is written. (Scanning twice instead, the first time only the
+    // columns that decide a row's status, leaves the rejects of the other columns to the second
+    // scan, after the budget check.)
     await exec(connection, 'CREATE OR REPLACE TEMP TABLE _rows AS SELECT * FROM _result', `job "${job.name}" transform`);
     const resultColumns = new Set((await columnsOf(connection, '_rows')).map((c) => c.name));
+    const fileColumn = resultColumns.has('_file') ? '_file' : 'NULL::VARCHAR';
+    const groups = await rows(
+      connection,
+      `SELECT ${fileColumn} AS _file, _part, count(*) AS n, count(_error) AS bad, count(*) FILTER (_error IS NULL AND _dropped IS NOT NULL) AS dropped FROM _rows GROUP BY ALL`,
+      'counting',
+    );
     result.timings.scanMs = lap();
 
     // Counts, and the budget, before anything reaches the lake.
     const rejects = await rejectTables(connection, views.rejects);
     const rejected = rejects.length ? Number((await rows(connection, `SELECT count(*) AS n FROM (${rejectsSelect(rejects, views.keys).join(' UNION ALL ')})`, 'counting rejects'))[0]?.n ?? 0) : 0;
-    const [tally] = await rows(connection, `SELECT count(*) AS n, count(_error) AS bad, count(*) FILTER (_error IS NULL AND _dropped IS NOT NULL) AS dropped FROM _rows`, 'counting');
-    counts.read = Number(tally?.n ?? 0) + rejected;
-    counts.quarantined = Number(tally?.bad ?? 0) + rejected;
-    counts.filtered = Number(tally?.dropped ?? 0);
+    const sum = (key: string) => groups.reduce((n, g) => n + Number(g[key] ?? 0), 0);
+    counts.read = sum('n') + rejected;
+    counts.quarantined = sum('bad') + rejected;
+    counts.filtered = sum('dropped');
     const overBudget = budgetError(job, runId, counts, options.errorBudget);
     if (overBudget) throw overBudget;
 
@@ -121,12 +131,15 @@ export async function runUnit(job: BatchJob, plan: UnitPlan, deps: UnitDeps, opt
     // Which output partitions this run replaces: those the old rows of changed and removed resources
     // went to, and those the new rows of changed resources go to.
     const by = job.output.partitionBy;
+    // The output partitions each input file's rows go to (its rows that are written).
     const perFile = new Map<string, string[]>();
-    if (resultColumns.has('_file')) {
-      for (const r of await rows(connection, `SELECT _file, list(DISTINCT _part ORDER BY _part) FILTER (WHERE _part IS NOT NULL) AS parts FROM _rows WHERE ${ok} GROUP BY _file`, 'output partitions per input file')) {
-        perFile.set(String(r._file), Array.isArray(r.parts) ? r.parts.map(String) : []);
-      }
+    for (const g of groups) {
+      if (g._file === null || g._part === null || Number(g.n) - Number(g.bad) - Number(g.dropped) <= 0) continue;
+      const parts = perFile.get(String(g._file)) ?? [];
+      parts.push(String(g._part));
+      perFile.set(String(g._file), parts);
     }
+    for (const parts of perFile.values()) parts.sort();
     let touched: Set<string> | 'all' = plan.oldPartitions === 'all' || !by || !resultColumns.has('_file') ? 'all' : new Set(plan.oldPartitions);
     if (touched !== 'all') for (const key of plan.changed) for (const p of perFile.get(key) ?? []) touched.add(p);
     if (touched !== 'all' && job.output.mode === 'append') touched = new Set();

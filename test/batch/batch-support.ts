@@ -5,6 +5,7 @@ import { onTestFinished } from 'vitest';
 import { quarantineTable } from '../../src/batch/batch-tables.ts';
 import { openFsLake } from '../../src/lake/fs/fs-lake.ts';
 import type { Lake } from '../../src/lake/lake.ts';
+import { batchSettings } from '../../src/batch/duckdb.ts';
 import { openLakeTables } from '../../src/lake/tables/open-tables.ts';
 import { query as sql } from '../../src/lake/tables/sql.ts';
 import type { AsOf, Column, LakeTables, TableZone, TablesSettings } from '../../src/lake/tables/tables.ts';
@@ -39,7 +40,7 @@ export async function fsFixture(): Promise<Fixture> {
   const lake = await openFsLake({ root: path.join(dir, 'lake') });
   const metadata = await openEmbeddedMetadataStore({ file: path.join(dir, 'metadata.sqlite') });
   const settings = embeddedSettings(dir);
-  const tables = await openLakeTables(settings);
+  const tables = await openLakeTables(settings, { settings: batchSettings() });
   onTestFinished(async () => {
     await tables.close();
     await metadata.close();

@@ -6,6 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { onTestFinished } from 'vitest';
 import { openS3Lake } from '../../src/lake/s3/s3-lake.ts';
+import { batchSettings } from '../../src/batch/duckdb.ts';
 import { openLakeTables } from '../../src/lake/tables/open-tables.ts';
 import type { TablesSettings } from '../../src/lake/tables/tables.ts';
 import { openPostgresMetadataStore } from '../../src/metadata/postgres/postgres-metadata.ts';
@@ -28,7 +29,7 @@ export async function realFixture(): Promise<Fixture & { bucket: string; schema:
   };
   // The bucket exists once the lake wrote to it; DuckDB does not create buckets.
   await lake.put('created', Buffer.from(''));
-  const tables = await openLakeTables(settings);
+  const tables = await openLakeTables(settings, { settings: batchSettings() });
   onTestFinished(async () => {
     await tables.close();
     await metadata.close();
