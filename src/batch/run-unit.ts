@@ -134,10 +134,10 @@ export async function runUnit(job: BatchJob, plan: UnitPlan, deps: UnitDeps, opt
     // The output partitions each input file's rows go to (its rows that are written).
     const perFile = new Map<string, string[]>();
     for (const g of groups) {
-      if (g._file === null || g._part === null || Number(g.n) - Number(g.bad) - Number(g.dropped) <= 0) continue;
-      const parts = perFile.get(String(g._file)) ?? [];
-      parts.push(String(g._part));
-      perFile.set(String(g._file), parts);
+      if (typeof g._file !== 'string' || typeof g._part !== 'string' || Number(g.n) - Number(g.bad) - Number(g.dropped) <= 0) continue;
+      const parts = perFile.get(g._file) ?? [];
+      parts.push(g._part);
+      perFile.set(g._file, parts);
     }
     for (const parts of perFile.values()) parts.sort();
     let touched: Set<string> | 'all' = plan.oldPartitions === 'all' || !by || !resultColumns.has('_file') ? 'all' : new Set(plan.oldPartitions);
