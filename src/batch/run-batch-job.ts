@@ -48,7 +48,10 @@ export interface BatchRunSummary {
   job: string;
   /** The run, or none when the inputs were unchanged. */
   units: UnitResult[];
-  /** 1 when the run was skipped because no input changed since the output was computed. */
+  /**
+   * 1 when the run was skipped because no input changed since the output was computed. With no run
+   * and nothing skipped, the job has no input at all yet.
+   */
   skipped: number;
   /** Resources new or changed, and removed, since the output was computed. */
   changed: string[];
@@ -69,6 +72,8 @@ export async function planRun(job: BatchJob, lake: Lake, tables: LakeTables, opt
   const inputs = await currentInputs(lake, tables, job.inputs);
   const everything = inputs.flatMap((i) => i.files.map((f) => f.key));
   const state = await readInputState(tables, zone, job.output.dataset);
+  // Never computed and nothing to compute from (no source has written yet): nothing to do.
+  if (!state && everything.length === 0) return { changed: [], removed: [] };
   if (options.full || !state || !(await tables.exists(zone, job.output.dataset))) {
     return { plan: { inputs, changed: new Set(everything), oldPartitions: 'all' }, changed: inputs.flatMap((i) => i.files.map((f) => f.resource)), removed: [] };
   }
@@ -144,7 +149,9 @@ export async function runBatchJob(job: BatchJob, deps: BatchDeps, options: Batch
   const recovered = await recover(job, deps, runId, started);
   if (recovered.failed.length || recovered.succeeded.length || recovered.orphans) options.onEvent?.({ type: 'batch:run:recovered', job: job.name, ...recovered });
   const { plan, changed, removed } = await planRun(job, deps.lake, deps.tables, options);
-  options.onEvent?.({ type: 'batch:plan:ready', job: job.name, units: plan ? ['*'] : [], changed, removed, skipped: plan ? 0 : 1 });
+  const noInput = !plan && changed.length === 0 && removed.length === 0 && !(await readInputState(deps.tables, job.output.zone as TableZone, job.output.dataset));
+  const skipped = plan || noInput ? 0 : 1;
+  options.onEvent?.({ type: 'batch:plan:ready', job: job.name, units: plan ? ['*'] : [], changed, removed, skipped });
   const units: UnitResult[] = [];
   if (plan) {
     options.onEvent?.({ type: 'batch:unit:started', job: job.name, unit: '*', runId });
@@ -158,5 +165,5 @@ export async function runBatchJob(job: BatchJob, deps: BatchDeps, options: Batch
     options.onEvent?.({ type: 'batch:unit:finished', job: job.name, result });
   }
   const counts: RunCounts = units[0]?.counts ?? { read: 0, written: 0, quarantined: 0, filtered: 0, files: 0 };
-  return { job: job.name, units, skipped: plan ? 0 : 1, changed, removed, counts, failed: units.filter((u) => u.status === 'failed').length, durationMs: Date.now() - started.getTime() };
+  return { job: job.name, units, skipped, changed, removed, counts, failed: units.filter((u) => u.status === 'failed').length, durationMs: Date.now() - started.getTime() };
 }

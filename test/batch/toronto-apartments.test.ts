@@ -205,6 +205,9 @@ describe('the Toronto apartment job on the four real files', () => {
 
   it('should recompute only the partitions a changed resource\'s old and new rows touch, from every current resource', async () => {
     const f = await fsFixture();
+    // Before any input: nothing to do, and no table.
+    expect(await runBatchJob(job, f)).toMatchObject({ units: [], skipped: 0 });
+    expect(await f.tables.exists('processed', 'toronto_apartments')).toBe(false);
     await putFile(f.lake, `${RAW}/dt=2026-11-01/pre.csv`, await head(toronto.pre2023, 100));
     await putFile(f.lake, `${RAW}/dt=2026-11-01/current.csv`, await head(toronto.current, 100));
     const first = await runBatchJob(job, f);

@@ -76,7 +76,8 @@ export function batchCommand(ctx: CliContext, registry: BatchJobRegistry = built
                   if (event.type === 'batch:run:recovered') {
                     err(`${event.job}: ${event.failed.length} interrupted run${event.failed.length === 1 ? '' : 's'} marked failed${event.succeeded.length ? `, ${event.succeeded.length} found committed` : ''}, ${event.orphans} orphan file${event.orphans === 1 ? '' : 's'} deleted\n`);
                   } else if (event.type === 'batch:plan:ready') {
-                    err(event.skipped ? `${event.job}: inputs unchanged since the output was computed\n` : `${event.job}: ${event.changed.length} resource${event.changed.length === 1 ? '' : 's'} new or changed, ${event.removed.length} removed\n`);
+                    if (event.units.length === 0) err(event.skipped ? `${event.job}: inputs unchanged since the output was computed\n` : `${event.job}: no input yet\n`);
+                    else err(`${event.job}: ${event.changed.length} resource${event.changed.length === 1 ? '' : 's'} new or changed, ${event.removed.length} removed\n`);
                   } else if (event.type === 'batch:unit:started') {
                     err(`  running (${event.runId})\n`);
                   } else {
@@ -93,6 +94,10 @@ export function batchCommand(ctx: CliContext, registry: BatchJobRegistry = built
                 },
               },
             );
+            if (summary.units.length === 0 && summary.skipped === 0) {
+              const inputs = job.inputs.map((i) => `${i.zone}/${i.dataset}`).join(', ');
+              throw new TributaryError('BATCH_INPUT_INVALID', `${job.name} has no input yet: it reads ${inputs}, and nothing is there. A source or the archiver puts it there.`);
+            }
             const c = summary.counts;
             const unit = summary.units[0];
             out(
