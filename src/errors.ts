@@ -30,6 +30,8 @@ export const errorCodes = {
   LAKE_NOT_FOUND: { retryable: false, exitCode: 1 },
   LAKE_UNAVAILABLE: { retryable: true, exitCode: 1 },
   LAKE_INVALID_KEY: { retryable: false, exitCode: 2 },
+  LAKE_EXTENSION_MISSING: { retryable: false, exitCode: 1 },
+  LAKE_TABLE_CONFLICT: { retryable: true, exitCode: 1 },
   SERVER_LISTEN_FAILED: { retryable: false, exitCode: 1 },
   INGEST_REJECTED: { retryable: false, exitCode: 1 },
   INGEST_UNAVAILABLE: { retryable: true, exitCode: 1 },

@@ -1,35 +1,36 @@
 /**
- * Batch jobs: typed definitions of a transformation over lake data, run by DuckDB.
+ * Batch jobs: typed definitions of a transformation over lake data, run by DuckDB, whose output is a
+ * lake table (DuckLake, src/lake/tables/).
  *
  * Glossary:
- * - input: what a job reads, exposed to its SQL as a view named after the input. Either a `dataset`
- *   (Parquet files a manifest lists) or `files` (files in a zone as a source put them there, such as
- *   the CSVs a CKAN source downloads to `raw/`; the manifest is used when there is one).
- * - unit: the partition of the driving input (`incrementalBy`, by default the first input) that one
- *   run processes, e.g. `dt=2026-11-21`; `*` when that input is not partitioned. The other inputs are
- *   read whole for every unit.
+ * - input: what a job reads, exposed to its SQL as a view named after the input. `files` (files in
+ *   the raw zone as a source put them there, such as the CSVs a CKAN source downloads), or `dataset`:
+ *   a table of the processed or curated zone, or an archiver's raw Parquet dataset.
+ * - resource: what a source fetches again and again (a CKAN resource); the *current inputs* are, per
+ *   resource, its latest file (current.ts). The output is a function of the current inputs.
  * - transform: SQL over the input views, and/or a record function applied to its rows (the same
  *   `(record) → record | null | record[]` shape a stream pipeline step has).
- * - output: a dataset in a zone, partitioned by `dt` computed from a SQL expression, written in one of
- *   three modes: `overwrite-partitions`, `append`, or `merge` (by key, within each partition).
+ * - output: a table in processed or curated, partitioned by a column computed from a SQL expression,
+ *   written in one of three modes: `overwrite-partitions`, `merge` (by key) or `append`.
  * - quarantine: rows the job classes as malformed (a `_error` reason in the SQL result, or a CSV row
- *   DuckDB could not parse); they go to `processed/quarantine/dataset=<output>/run=<run>/`.
+ *   DuckDB could not parse), in the table `lake.quarantine.<zone>_<output>`, keyed by file and row.
  *
  * Conventions of the SQL result: columns whose names start with `_` are never written to the
  * output. `_error` (text, not null) quarantines a row with that reason; `_dropped` (text, not null)
  * filters it on purpose (counted as filtered). File inputs provide `_file` and `_row` (the row's
- * position in its file) for the quarantine.
+ * position in its file); keeping `_file` lets a run recompute only the partitions a change touches.
  *
  * Lifecycle: `defineBatchJob(...)` → `runBatchJob(job, deps, options)` (run-batch-job.ts), which
- * plans units (incremental, full or a date range), runs each in its own DuckDB connection, and
- * publishes each unit's files with one catalog commit.
+ * recovers from a run that died, compares the current inputs with those the output was computed
+ * from, and runs once (run-unit.ts) when they differ.
  *
- * Guarantees: a unit's output appears in the lake all at once or not at all (staged locally, uploaded,
- * then committed); a failed unit publishes nothing and is recorded as failed, and the next
- * incremental run processes it again. The manifest records which run wrote which files.
+ * Guarantees: a run's output, quarantine and input record commit as one DuckLake transaction: readers
+ * see the old table or the new one, never a mixture; a failed or killed run commits nothing, and the
+ * next run processes its inputs again. Recomputed partitions are computed from all current inputs, so
+ * no row is lost or duplicated however the inputs changed (docs/batch.md, "The incremental rule").
  *
- * Errors: BATCH_INPUT_INVALID, BATCH_QUERY_FAILED, BATCH_ERROR_BUDGET, SCHEMA_DRIFT (see
- * docs/errors.md), and the lake's and metadata store's own codes.
+ * Errors: BATCH_INPUT_INVALID, BATCH_QUERY_FAILED, BATCH_ERROR_BUDGET, SCHEMA_DRIFT,
+ * SCHEMA_VALIDATION (see docs/errors.md), and the lake's and metadata store's own codes.
  */
 import type { Column } from '../lake/manifest.ts';
 import { checkDataset, checkZone } from '../lake/keys.ts';
@@ -107,13 +108,13 @@ export interface BatchOutput {
   zone: Zone;
   dataset: string;
   /**
-   * The Hive partition column and the SQL expression (over the transform's result) giving its value.
-   * Column `dt`: the value is cast to DATE and written YYYY-MM-DD. Any other column: the value as
-   * text, which must be letters, digits, `_` and `-`. A row without a valid value is quarantined.
+   * The table's partition column and the SQL expression (over the transform's result) giving its
+   * value, typed as the expression is (`dt`: a DATE). Its text form must be letters, digits, `_` and
+   * `-` (it names a directory); a row without a valid value is quarantined.
    */
   partitionBy?: { column: string; expr: string };
   mode: WriteMode;
-  /** Merge mode: the columns that identify a row within a partition. */
+  /** Merge mode: the columns that identify a row within a partition; the latest input file's row wins. */
   key?: readonly string[];
 }
 
@@ -130,8 +131,6 @@ export interface BatchJob {
   name: string;
   description?: string;
   inputs: readonly BatchInput[];
-  /** The input whose partitions are the units; default the first. */
-  incrementalBy?: string;
   transform: BatchTransform;
   output: BatchOutput;
   /** Defaults for the run; the CLI and config may override them. */
@@ -155,9 +154,9 @@ export function defineBatchJob(job: BatchJob): Readonly<BatchJob> {
     checkZone(input.zone);
     checkDataset(input.dataset);
   }
-  if (job.incrementalBy !== undefined && !names.has(job.incrementalBy)) throw bad(`incrementalBy names no input: ${job.incrementalBy}`);
   checkZone(job.output.zone);
   checkDataset(job.output.dataset);
+  if (job.output.zone === 'raw') throw bad('the output must be a table in processed or curated: the raw zone holds what came in, as it came');
   if (job.output.mode === 'merge' && !job.output.key?.length) throw bad('merge mode needs output.key');
   if (job.output.partitionBy && !VIEW.test(job.output.partitionBy.column)) throw bad(`partition column ${JSON.stringify(job.output.partitionBy.column)} must be a lower-case identifier`);
   checkBudget(job.errorBudget, bad);

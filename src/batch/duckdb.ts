@@ -1,11 +1,13 @@
 /**
- * DuckDB for batch jobs: one in-memory instance per batch run (loaded lazily, so importing the batch
- * layer does not load the native module), one connection per unit of work, SQL quoting helpers, and
+ * DuckDB for batch jobs: the instance the lake's tables are attached to (tables/open-tables.ts, loaded
+ * lazily, so importing the batch layer does not load the native module), one connection per run;
  * DuckDB's errors turned into BATCH_QUERY_FAILED with the statement's first line.
  */
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { TributaryError, isTributaryError } from '../errors.ts';
 import type { Column } from '../lake/manifest.ts';
+
+export { ident, literal } from '../lake/tables/sql.ts';
 
 export interface DuckOptions {
   /** Worker threads DuckDB may use; default 2 (this project's machines have two cores). */
@@ -16,40 +18,17 @@ export interface DuckOptions {
   tempDirectory?: string;
 }
 
-export interface Duck {
-  instance: DuckDBInstance;
-  /** Whether `LOAD httpfs` worked: DuckDB may then read s3:// itself. */
-  httpfs: boolean;
-  close(): void;
-}
-
-export async function openDuck(options: DuckOptions = {}): Promise<Duck> {
-  const { DuckDBInstance } = await import('@duckdb/node-api');
-  const settings: Record<string, string> = {
+/** DuckDB settings for a batch run's instance (given to openLakeTables). */
+export function batchSettings(options: DuckOptions = {}): Record<string, string> {
+  return {
     threads: String(options.threads ?? 2),
-    // Partitioned writes keep a file open per partition: the default of 100 makes DuckDB close and
-    // reopen files over and over for a dataset of hundreds of dates, writing many small files.
-    partitioned_write_max_open_files: '4096',
+    // A table's rows have no order: without this, DuckDB keeps the insertion order and writes the
+    // table's files on one thread.
+    preserve_insertion_order: 'false',
+    ...(options.memoryLimit ? { memory_limit: options.memoryLimit } : {}),
+    ...(options.tempDirectory ? { temp_directory: options.tempDirectory } : {}),
   };
-  if (options.memoryLimit) settings.memory_limit = options.memoryLimit;
-  if (options.tempDirectory) settings.temp_directory = options.tempDirectory;
-  const instance = await DuckDBInstance.create(':memory:', settings);
-  let httpfs: boolean;
-  const probe = await instance.connect();
-  try {
-    // Not installable on machines without internet access; where it is there, it is used.
-    await probe.run('LOAD httpfs');
-    httpfs = true;
-  } catch {
-    httpfs = false;
-  } finally {
-    probe.closeSync();
-  }
-  return { instance, httpfs, close: () => instance.closeSync() };
 }
-
-export const ident = (name: string): string => `"${name.replaceAll('"', '""')}"`;
-export const literal = (value: string): string => `'${value.replaceAll("'", "''")}'`;
 
 /** Runs `sql`, turning a DuckDB error into BATCH_QUERY_FAILED (or `code`) naming `what`. */
 export async function exec(connection: DuckDBConnection, sql: string, what: string, code: 'BATCH_QUERY_FAILED' | 'BATCH_INPUT_INVALID' = 'BATCH_QUERY_FAILED'): Promise<void> {

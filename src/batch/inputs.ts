@@ -1,15 +1,15 @@
 /**
- * A job's inputs: which files each has in the lake, grouped into partitions (the units of work),
- * and the DuckDB views that expose them to the job's SQL.
+ * A job's inputs: which files a raw-zone input has in the lake, and the DuckDB views that expose the
+ * current inputs (current.ts) to the job's SQL. DuckDB reads the files where they are: a local file,
+ * or `s3://` through httpfs, so nothing is copied first.
  */
-import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { TributaryError, isTributaryError } from '../errors.ts';
 import { readManifest, visibleFiles } from '../lake/catalog.ts';
 import { datasetPrefix, parseKey, partitionPath } from '../lake/keys.ts';
 import type { Lake } from '../lake/lake.ts';
 import type { Column } from '../lake/manifest.ts';
+import type { LakeTables } from '../lake/tables/tables.ts';
 import { normaliseHeader, type BatchInput, type DriftPolicy, type FilesInput } from './batch-job.ts';
 import { columnsOf, exec, ident, literal } from './duckdb.ts';
 import { csvEncodingProblem, firstCsvRecord } from '../lake/csv-header.ts';
@@ -22,7 +22,7 @@ export interface InputFile {
   partition: string;
 }
 
-/** The input's files in key order: those its manifest lists, or for files without one, a listing. */
+/** A raw input's files in key order: those its manifest lists, or for files without one, a listing. */
 export async function inputFiles(lake: Lake, input: BatchInput): Promise<InputFile[]> {
   let listed: InputFile[];
   try {
@@ -49,24 +49,6 @@ export async function inputFiles(lake: Lake, input: BatchInput): Promise<InputFi
   return listed;
 }
 
-/** The files grouped by partition, in partition order. */
-export function byPartition(files: readonly InputFile[]): Map<string, InputFile[]> {
-  const groups = new Map<string, InputFile[]>();
-  for (const file of files) {
-    const list = groups.get(file.partition) ?? [];
-    list.push(file);
-    groups.set(file.partition, list);
-  }
-  return new Map([...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-/** A fingerprint of a unit's files: it changes when a file is added, removed or replaced. */
-export function versionOf(files: readonly InputFile[]): string {
-  const hash = createHash('sha256');
-  for (const f of [...files].sort((a, b) => (a.key < b.key ? -1 : 1))) hash.update(`${f.key}\u0000${f.etag}\n`);
-  return hash.digest('hex').slice(0, 32);
-}
-
 // ---------------------------------------------------------------- views
 
 export interface Drift {
@@ -87,20 +69,28 @@ export interface ViewResult {
   keys: Map<string, string>;
 }
 
-/** The first record of a CSV file, split into fields (quoted fields, `""` escapes, CRLF). */
-export async function readCsvHeader(file: string): Promise<string[]> {
-  const handle = await open(file, 'r');
+const HEADER_BYTES = 65_536;
+
+/** The first record of a CSV object, split into fields (quoted fields, `""` escapes, CRLF); reads at most 64 KiB. */
+export async function readCsvHeader(lake: Lake, key: string): Promise<string[]> {
+  const stream = await lake.get(key);
+  const chunks: Buffer[] = [];
+  let size = 0;
   try {
-    const buffer = Buffer.alloc(65_536);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    const encoding = csvEncodingProblem(buffer.subarray(0, bytesRead));
-    if (encoding !== undefined) throw new TributaryError('BATCH_INPUT_INVALID', `${file}: ${encoding}`);
-    const { fields, complete } = firstCsvRecord(buffer.toString('utf8', 0, bytesRead));
-    if (complete || bytesRead < buffer.length) return fields;
-    throw new TributaryError('BATCH_INPUT_INVALID', `${file}: no end of the header line in the first 64 KiB`);
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= HEADER_BYTES) break;
+    }
   } finally {
-    await handle.close();
+    stream.destroy();
   }
+  const bytes = Buffer.concat(chunks).subarray(0, HEADER_BYTES);
+  const encoding = csvEncodingProblem(bytes);
+  if (encoding !== undefined) throw new TributaryError('BATCH_INPUT_INVALID', `${key}: ${encoding}`);
+  const { fields, complete } = firstCsvRecord(bytes.toString('utf8'));
+  if (complete || bytes.length < HEADER_BYTES) return fields;
+  throw new TributaryError('BATCH_INPUT_INVALID', `${key}: no end of the header line in the first 64 KiB`);
 }
 
 interface FileView {
@@ -112,8 +102,8 @@ interface FileView {
 }
 
 /** One CSV file's SELECT: header matched to the expected columns, typed by DuckDB's reader. */
-async function csvFileView(input: FilesInput, key: string, path: string, rejects: string, policy: DriftPolicy, rowNumbers: boolean): Promise<FileView> {
-  const header = await readCsvHeader(path);
+async function csvFileView(lake: Lake, input: FilesInput, key: string, path: string, rejects: string, policy: DriftPolicy, rowNumbers: boolean): Promise<FileView> {
+  const header = await readCsvHeader(lake, key);
   const normalise = input.csv.normalise ?? normaliseHeader;
   const byName = new Map<string, (typeof input.csv.columns)[number]>();
   for (const column of input.csv.columns) for (const name of [column.name, ...(column.aliases ?? [])]) byName.set(name, column);
@@ -153,9 +143,8 @@ async function csvFileView(input: FilesInput, key: string, path: string, rejects
 }
 
 /**
- * A Parquet dataset's files as one relation, by column name. Columns of the dataset's schema that
- * none of these files has (a unit that left out its absent columns, see TransformContext) are added
- * as nulls, so the input always has the whole schema.
+ * A raw Parquet dataset's files as one relation, by column name. Columns of the dataset's schema that
+ * none of these files has are added as nulls, so the input always has the whole schema.
  */
 async function datasetSelect(connection: DuckDBConnection, lake: Lake, input: BatchInput, paths: readonly { path: string }[]): Promise<string> {
   const read = `SELECT * FROM read_parquet([${paths.map((p) => literal(p.path)).join(', ')}], hive_partitioning = true, union_by_name = true)`;
@@ -171,13 +160,18 @@ async function datasetSelect(connection: DuckDBConnection, lake: Lake, input: Ba
   return lacking.length ? `SELECT *, ${lacking.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} FROM (${read})` : read;
 }
 
+/** Where DuckDB reads a raw object: in place (`engineUri`), or a local copy. */
+export type UriOf = (key: string) => Promise<string>;
+
 /**
- * Creates (or replaces) one temp view per input, named after it, over the given files (local paths
- * from `localPath`). Views of several files are their union by column name.
+ * Creates (or replaces) one temp view per input, named after it: a table input over the lake table,
+ * file inputs over the given files (views of several files are their union by column name).
  */
 export async function createViews(
   connection: DuckDBConnection,
   lake: Lake,
+  tables: LakeTables,
+  uriOf: UriOf,
   inputs: readonly { input: BatchInput; files: readonly InputFile[] }[],
   policy: DriftPolicy,
   /** Number each CSV row (`_row`, its position in the file). Costs a serial scan: for the quarantine only. */
@@ -185,9 +179,14 @@ export async function createViews(
 ): Promise<ViewResult> {
   const result: ViewResult = { drift: [], extraColumns: [], absentColumns: [], rejects: [], keys: new Map() };
   for (const [index, { input, files }] of inputs.entries()) {
-    const paths = await Promise.all(files.map(async (f) => ({ key: f.key, path: await lake.localPath(f.key) })));
-    for (const p of paths) result.keys.set(p.path, p.key);
     let body: string;
+    if (input.kind === 'dataset' && input.zone !== 'raw') {
+      body = files.length ? `SELECT * FROM ${tables.relation(input.zone, input.dataset)}` : `SELECT NULL AS _empty WHERE false`;
+      await exec(connection, `CREATE OR REPLACE TEMP VIEW ${ident(input.name)} AS ${body}`, `input "${input.name}" (${input.zone}.${input.dataset})`, 'BATCH_INPUT_INVALID');
+      continue;
+    }
+    const paths = await Promise.all(files.map(async (f) => ({ key: f.key, path: await uriOf(f.key) })));
+    for (const p of paths) result.keys.set(p.path, p.key);
     if (input.kind === 'dataset') {
       body = paths.length ? await datasetSelect(connection, lake, input, paths) : `SELECT NULL AS _empty WHERE false`;
     } else {
@@ -196,7 +195,7 @@ export async function createViews(
       const selects: string[] = [];
       let absent: Set<string> | undefined;
       for (const p of paths) {
-        const view = await csvFileView(input, p.key, p.path, rejects, policy, rowNumbers);
+        const view = await csvFileView(lake, input, p.key, p.path, rejects, policy, rowNumbers);
         if (view.drift) result.drift.push(view.drift);
         for (const extra of view.extras) if (!result.extraColumns.includes(extra)) result.extraColumns.push(extra);
         absent = new Set(view.missing.filter((name) => absent?.has(name) ?? true));

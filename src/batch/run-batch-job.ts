@@ -1,138 +1,169 @@
 /**
- * Running a batch job: plan its units, run each (run-unit.ts), and sum up.
+ * Running a batch job: recover from a run that died, compare the current inputs with those the
+ * output was computed from, and run once over the current inputs when they differ (run-unit.ts).
  *
- * - incremental (the default): the driving input's partitions whose version (a fingerprint of their
- *   files' keys and etags) differs from the one the metadata store recorded for the job's last
- *   successful run of that unit: new and changed partitions. Run one after another in partition order,
- *   so when two units write the same output partition, the later input wins.
- * - full: every partition, whatever was recorded.
- * - range (backfill): the partitions whose `dt` lies in [from, to], whatever was recorded, run in
- *   parallel with bounded concurrency (default 2). Each unit is an independent run with its own
- *   run id, commit, and success or failure in the metadata store.
+ * The incremental rule (docs/batch.md): the output is a function of the current inputs, for each
+ * source resource its latest version. A run replaces every output partition that the old or the new
+ * rows of a changed, added or removed resource touch, recomputed from all current resources. With
+ * nothing changed the run is skipped; `full` recomputes the whole output.
+ *
+ * Recovery, when a run starts: runs of the job still recorded as running died (a job's runs do not
+ * overlap). One whose commit is in the lake (its run id in a snapshot's message) is recorded as
+ * succeeded, the others as failed; files they wrote that no snapshot references are deleted.
  */
 import { randomBytes } from 'node:crypto';
 import { TributaryError } from '../errors.ts';
 import type { Lake } from '../lake/lake.ts';
+import { deleteOrphansUnder } from '../lake/tables/maintenance.ts';
+import type { LakeTables, TableZone } from '../lake/tables/tables.ts';
 import type { MetadataStore, RunCounts } from '../metadata/metadata.ts';
 import type { BatchJob, DriftPolicy, ErrorBudget } from './batch-job.ts';
-import { openDuck, type Duck, type DuckOptions } from './duckdb.ts';
-import { byPartition, inputFiles, versionOf, type InputFile } from './inputs.ts';
-import { runUnit, type Unit, type UnitResult } from './run-unit.ts';
+import { INPUTS_SCHEMA, QUARANTINE_SCHEMA, companionName, readInputState } from './batch-tables.ts';
+import { currentInputs } from './current.ts';
+import type { UriOf } from './inputs.ts';
+import { runUnit, type CommitNote, type UnitPlan, type UnitResult } from './run-unit.ts';
 
 export interface BatchRunOptions {
-  /** Reprocess every partition. */
+  /** Recompute the whole output from the current inputs. */
   full?: boolean;
-  /** Backfill: partitions with dt in [from, to] (YYYY-MM-DD, inclusive). */
-  from?: string;
-  to?: string;
-  /** Units run at once in a backfill; default 2. */
-  concurrency?: number;
   errorBudget?: ErrorBudget;
   schemaDrift?: DriftPolicy;
   onEvent?: (event: BatchEvent) => void;
 }
 
 export type BatchEvent =
-  | { type: 'batch:plan:ready'; job: string; units: string[]; skipped: number }
+  | { type: 'batch:run:recovered'; job: string; succeeded: string[]; failed: string[]; orphans: number }
+  | { type: 'batch:plan:ready'; job: string; units: string[]; changed: string[]; removed: string[]; skipped: number }
   | { type: 'batch:unit:started'; job: string; unit: string; runId: string }
   | { type: 'batch:unit:finished'; job: string; result: UnitResult };
 
 export interface BatchDeps {
   lake: Lake;
   metadata: MetadataStore;
-  /** Local directory for staged output. */
-  stagingDir: string;
-  /** An open DuckDB to use, or options for one this run opens and closes. */
-  duck?: Duck | DuckOptions;
+  /** The lake's tables, attached to the DuckDB instance the job runs on. */
+  tables: LakeTables;
 }
 
 export interface BatchRunSummary {
   job: string;
+  /** The run, or none when the inputs were unchanged. */
   units: UnitResult[];
-  /** Units left out because their input was unchanged since their last successful run. */
+  /**
+   * 1 when the run was skipped because no input changed since the output was computed. With no run
+   * and nothing skipped, the job has no input at all yet.
+   */
   skipped: number;
+  /** Resources new or changed, and removed, since the output was computed. */
+  changed: string[];
+  removed: string[];
   counts: RunCounts;
   failed: number;
   durationMs: number;
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-function runIdBase(now: Date): string {
+function runIdOf(now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `r${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-function dtOf(partition: string): string | undefined {
-  return /(?:^|\/)dt=(\d{4}-\d{2}-\d{2})(?:\/|$)/.exec(partition)?.[1];
+/** What a run would process: undefined when nothing changed (and not `full`). */
+export async function planRun(job: BatchJob, lake: Lake, tables: LakeTables, options: Pick<BatchRunOptions, 'full'> = {}): Promise<{ plan?: UnitPlan; changed: string[]; removed: string[] }> {
+  const zone = job.output.zone as TableZone;
+  const inputs = await currentInputs(lake, tables, job.inputs);
+  const everything = inputs.flatMap((i) => i.files.map((f) => f.key));
+  const state = await readInputState(tables, zone, job.output.dataset);
+  // Never computed and nothing to compute from (no source has written yet): nothing to do.
+  if (!state && everything.length === 0) return { changed: [], removed: [] };
+  if (options.full || !state || !(await tables.exists(zone, job.output.dataset))) {
+    return { plan: { inputs, changed: new Set(everything), oldPartitions: 'all' }, changed: inputs.flatMap((i) => i.files.map((f) => f.resource)), removed: [] };
+  }
+  const previous = new Map(state.map((s) => [`${s.input}\u0000${s.resource}`, s]));
+  const changed = new Set<string>();
+  const changedResources: string[] = [];
+  let old: Set<string> | 'all' = new Set();
+  const addOld = (partitions: string[] | null) => {
+    if (old === 'all') return;
+    if (partitions === null) old = 'all';
+    else for (const p of partitions) old.add(p);
+  };
+  for (const current of inputs) {
+    for (const file of current.files) {
+      const id = `${current.input.name}\u0000${file.resource}`;
+      const before = previous.get(id);
+      previous.delete(id);
+      if (before && before.file === file.key && before.etag === file.etag) continue;
+      changed.add(file.key);
+      changedResources.push(file.resource);
+      // A changed table input: which output partitions its rows reach is not known, so all.
+      if (current.input.kind === 'dataset' && current.input.zone !== 'raw') old = 'all';
+      if (before) addOld(before.partitions);
+    }
+  }
+  const removed = [...previous.values()];
+  for (const gone of removed) addOld(gone.partitions);
+  if (changed.size === 0 && removed.length === 0) return { changed: [], removed: [] };
+  return { plan: { inputs, changed, oldPartitions: old }, changed: changedResources, removed: removed.map((r) => r.resource) };
 }
 
-/** The units a run will process, and how many unchanged ones it skips. */
-export async function planUnits(job: BatchJob, lake: Lake, metadata: MetadataStore, options: BatchRunOptions): Promise<{ units: Unit[]; skipped: number; sideInputs: Map<string, InputFile[]> }> {
-  for (const [name, value] of [['--from', options.from], ['--to', options.to]] as const) {
-    if (value !== undefined && !DATE.test(value)) throw new TributaryError('CLI_USAGE', `${name} expects a date, YYYY-MM-DD; got "${value}"`);
-  }
-  if ((options.from === undefined) !== (options.to === undefined)) throw new TributaryError('CLI_USAGE', 'a backfill needs both --from and --to');
-  if (options.from !== undefined && options.to !== undefined && options.from > options.to) throw new TributaryError('CLI_USAGE', `--from ${options.from} is after --to ${options.to}`);
-  const drivingName = job.incrementalBy ?? job.inputs[0]?.name;
-  const sideInputs = new Map<string, InputFile[]>();
-  let units: Unit[] = [];
-  for (const input of job.inputs) {
-    const files = await inputFiles(lake, input);
-    if (input.name !== drivingName) {
-      sideInputs.set(input.name, files);
-      continue;
-    }
-    for (const [partition, group] of byPartition(files)) {
-      const dt = dtOf(partition);
-      units.push({ unit: partition === '' ? '*' : partition, ...(dt ? { dt } : {}), version: versionOf(group), files: group });
+/** See the module comment: settles runs that died, and deletes the files they left. */
+export async function recover(job: BatchJob, deps: BatchDeps, runId: string, now: Date): Promise<{ succeeded: string[]; failed: string[]; orphans: number }> {
+  const running = (await deps.metadata.runs(job.name, { limit: 1000 })).filter((r) => r.status === 'running');
+  const succeeded: string[] = [];
+  if (running.length) {
+    const ids = new Set(running.map((r) => r.runId));
+    for (const snapshot of await deps.tables.snapshots()) {
+      let note: Partial<CommitNote> | undefined;
+      try {
+        note = snapshot.message?.startsWith('{') ? (JSON.parse(snapshot.message) as Partial<CommitNote>) : undefined;
+      } catch {
+        note = undefined;
+      }
+      if (note?.job !== job.name || !note.run || !ids.has(note.run) || !note.counts) continue;
+      await deps.metadata.finishRun(note.run, { status: 'succeeded', finished: snapshot.time, counts: note.counts });
+      succeeded.push(note.run);
     }
   }
-  let skipped = 0;
-  if (options.from !== undefined && options.to !== undefined) {
-    const { from, to } = options;
-    units = units.filter((u) => u.dt !== undefined && u.dt >= from && u.dt <= to);
-    if (units.length === 0) throw new TributaryError('BATCH_INPUT_INVALID', `Job "${job.name}": no input partitions with dt between ${from} and ${to}`);
-  } else if (!options.full) {
-    const processed = await metadata.processed(job.name);
-    const before = units.length;
-    units = units.filter((u) => processed.get(u.unit)?.version !== u.version);
-    skipped = before - units.length;
-  }
-  return { units, skipped, sideInputs };
+  const failed = await deps.metadata.failRunning(job.name, now, `interrupted: the run stopped before it finished (its process died); found by run ${runId}`);
+  const zone = job.output.zone as TableZone;
+  const base = deps.tables.dataPath;
+  const name = companionName(zone, job.output.dataset);
+  const prefixes = [`${base}${zone}/${job.output.dataset}/`, `${base}${QUARANTINE_SCHEMA}/${name}/`, `${base}${INPUTS_SCHEMA}/${name}/`];
+  const root = deps.lake.engineUri('x').slice(0, -1);
+  const orphans = await deleteOrphansUnder(deps.tables, prefixes, now, async (file) => {
+    if (!file.startsWith(root)) throw new TributaryError('INTERNAL', `Orphan ${file} is outside the lake (${root}); delete it with tributary lake vacuum`);
+    await deps.lake.delete(file.slice(root.length));
+  });
+  return { succeeded: succeeded.sort(), failed, orphans: orphans.length };
+}
+
+/** Reads raw objects in place: DuckDB reads local files, and s3:// through the tables' S3 secret when the tables live in the same bucket. */
+export function uriOf(lake: Lake, tables: LakeTables): UriOf {
+  const bucket = /^s3:\/\/[^/]+\//.exec(tables.dataPath)?.[0];
+  const inPlace = lake.backend === 'fs' || (bucket !== undefined && lake.engineUri('x').startsWith(bucket));
+  return inPlace ? (key) => Promise.resolve(lake.engineUri(key)) : (key) => lake.localPath(key);
 }
 
 export async function runBatchJob(job: BatchJob, deps: BatchDeps, options: BatchRunOptions = {}): Promise<BatchRunSummary> {
-  const started = Date.now();
-  const plan = await planUnits(job, deps.lake, deps.metadata, options);
-  options.onEvent?.({ type: 'batch:plan:ready', job: job.name, units: plan.units.map((u) => u.unit), skipped: plan.skipped });
-  const ownDuck = !deps.duck || !('instance' in deps.duck);
-  const duck = ownDuck ? await openDuck(deps.duck as DuckOptions | undefined) : (deps.duck as Duck);
-  const base = runIdBase(new Date());
-  const results: UnitResult[] = [];
-  try {
-    const backfill = options.from !== undefined;
-    const concurrency = backfill ? Math.max(1, options.concurrency ?? 2) : 1;
-    const queue = plan.units.map((unit, index) => ({ unit, runId: plan.units.length === 1 ? base : `${base}-u${index}` }));
-    const worker = async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
-        options.onEvent?.({ type: 'batch:unit:started', job: job.name, unit: next.unit.unit, runId: next.runId });
-        const result = await runUnit(
-          job,
-          next.unit,
-          { lake: deps.lake, metadata: deps.metadata, duck, stagingDir: deps.stagingDir, sideInputs: plan.sideInputs },
-          { runId: next.runId, errorBudget: options.errorBudget ?? job.errorBudget ?? {}, schemaDrift: options.schemaDrift ?? job.schemaDrift ?? 'fail' },
-        );
-        results.push(result);
-        options.onEvent?.({ type: 'batch:unit:finished', job: job.name, result });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, queue.length)) }, worker));
-  } finally {
-    if (ownDuck) duck.close();
+  const started = new Date();
+  const runId = runIdOf(started);
+  const recovered = await recover(job, deps, runId, started);
+  if (recovered.failed.length || recovered.succeeded.length || recovered.orphans) options.onEvent?.({ type: 'batch:run:recovered', job: job.name, ...recovered });
+  const { plan, changed, removed } = await planRun(job, deps.lake, deps.tables, options);
+  const noInput = !plan && changed.length === 0 && removed.length === 0 && !(await readInputState(deps.tables, job.output.zone as TableZone, job.output.dataset));
+  const skipped = plan || noInput ? 0 : 1;
+  options.onEvent?.({ type: 'batch:plan:ready', job: job.name, units: plan ? ['*'] : [], changed, removed, skipped });
+  const units: UnitResult[] = [];
+  if (plan) {
+    options.onEvent?.({ type: 'batch:unit:started', job: job.name, unit: '*', runId });
+    const result = await runUnit(
+      job,
+      plan,
+      { lake: deps.lake, metadata: deps.metadata, tables: deps.tables, uriOf: uriOf(deps.lake, deps.tables) },
+      { runId, errorBudget: options.errorBudget ?? job.errorBudget ?? {}, schemaDrift: options.schemaDrift ?? job.schemaDrift ?? 'fail' },
+    );
+    units.push(result);
+    options.onEvent?.({ type: 'batch:unit:finished', job: job.name, result });
   }
-  results.sort((a, b) => (a.unit < b.unit ? -1 : a.unit > b.unit ? 1 : 0));
-  const counts: RunCounts = { read: 0, written: 0, quarantined: 0, filtered: 0, files: 0 };
-  for (const r of results) for (const k of Object.keys(counts) as (keyof RunCounts)[]) counts[k] += r.counts[k];
-  return { job: job.name, units: results, skipped: plan.skipped, counts, failed: results.filter((r) => r.status === 'failed').length, durationMs: Date.now() - started };
+  const counts: RunCounts = units[0]?.counts ?? { read: 0, written: 0, quarantined: 0, filtered: 0, files: 0 };
+  return { job: job.name, units, skipped, changed, removed, counts, failed: units.filter((u) => u.status === 'failed').length, durationMs: Date.now() - started.getTime() };
 }

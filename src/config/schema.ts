@@ -86,7 +86,6 @@ export const configSchema = z
     metadata: area(['embedded', 'postgres'], 'Run history, schedules and leases.'),
     batch: z
       .strictObject({
-        concurrency: z.number().int().min(1).max(16).default(2).describe('Partitions a backfill (batch run --from/--to) processes at once.'),
         threads: z.number().int().min(1).max(64).default(2).describe('Worker threads DuckDB uses for a batch run.'),
         memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/, 'expected a size such as 2GB').optional().describe("DuckDB's memory limit for a batch run, e.g. 2GB; unset: DuckDB's default (80% of RAM)."),
         errorBudget: z.number().min(0).optional().describe('Malformed rows a batch run may quarantine and still publish: below 1 a fraction of the rows read, from 1 a count; unset: the job\'s own budget.'),

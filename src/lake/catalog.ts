@@ -1,6 +1,9 @@
 /**
- * The catalog: which files make up each dataset, and which run wrote them. The manifest format is
- * described in manifest.ts; this module stores and commits it.
+ * The raw zone's catalog: which files make up each raw dataset (archived log ranges, downloaded
+ * files), and which run wrote them. The processed and curated zones are DuckLake tables instead
+ * (tables/); the raw zone keeps this one because its objects stay as they came, and the archiver
+ * resumes exactly once by committing each range under its run id. The manifest format is described
+ * in manifest.ts; this module stores and commits it.
  *
  * Storage, per dataset:
  * - `<zone>/<dataset>/_manifest/<version>.json`: one immutable snapshot per commit, the version
@@ -60,8 +63,6 @@ export interface Commit {
   mode: CommitMode;
   /** When the run started; default: the commit time. */
   started?: Date;
-  /** Add the commit's new columns to the dataset's schema instead of refusing a different one (manifest.ts). */
-  evolveSchema?: boolean;
 }
 
 export interface CommitOptions {
@@ -199,7 +200,7 @@ export async function commitFiles(lake: Lake, zone: Zone, dataset: string, commi
   const maxAttempts = options.maxAttempts ?? 20;
   const files = await stage(lake, zone, dataset, commit);
   const now = new Date();
-  const staged = { runId: commit.runId, job: commit.job, mode: commit.mode, schema: commit.schema, started: commit.started ?? now, files, ...(commit.evolveSchema ? { evolveSchema: true } : {}) };
+  const staged = { runId: commit.runId, job: commit.job, mode: commit.mode, schema: commit.schema, started: commit.started ?? now, files };
 
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const base = await latest(lake, zone, dataset);

@@ -14,8 +14,9 @@
  *
  * Guarantees: `put` is atomic: a reader sees the whole object or none of it (fs: written under a
  * temporary name, fsynced, renamed; S3: a completed single or multipart upload). Objects are never
- * modified in place; a dataset's visible files are those its manifest lists (see catalog.ts), so a
- * job's output appears all at once when its manifest is committed.
+ * modified in place; a raw dataset's visible files are those its manifest lists (see catalog.ts), so
+ * an archiver's or a source's files appear all at once when the manifest is committed. The processed
+ * and curated zones are DuckLake tables (tables/tables.ts), not files of this interface.
  *
  * Errors (TributaryError codes): LAKE_NOT_FOUND (no such key), LAKE_UNAVAILABLE (the store cannot be
  * reached; retryable), LAKE_INVALID_KEY. When a body stream fails, `put` rejects with that stream's
@@ -61,5 +62,11 @@ export interface Lake {
    * itself; on S3 a copy staged under the cache directory, reused while its ETag is unchanged.
    */
   localPath(key: string): Promise<string>;
+  /**
+   * Where DuckDB reads the object in place, without a copy: its file on fs, `s3://<bucket>/<key>` on
+   * S3 (through httpfs, with the lake tables' S3 secret, see tables/open-tables.ts). The object need
+   * not exist.
+   */
+  engineUri(key: string): string;
   close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 /**
- * The manifest format, and the pure functions over it. How manifests are stored and committed is in
- * catalog.ts.
+ * The raw zone's manifest format, and the pure functions over it. How manifests are stored and
+ * committed is in catalog.ts.
  *
  * A manifest is one JSON object describing a whole dataset at one version:
  *
@@ -116,8 +116,6 @@ export interface StagedFile {
 }
 
 export interface StagedCommit {
-  /** Let the dataset's schema grow: see applyCommit. */
-  evolveSchema?: boolean;
   runId: string;
   job: string;
   mode: CommitMode;
@@ -157,17 +155,8 @@ function summarise(files: ManifestFile[]): ManifestPartition {
  * append names a file the dataset already has.
  */
 export function applyCommit(base: Manifest | undefined, zone: Zone, dataset: string, commit: StagedCommit, now: Date): Manifest {
-  let schema = commit.schema.map((c) => ({ name: c.name, type: c.type }));
-  if (base && base.schema.length > 0 && !sameSchema(base.schema, commit.schema) && commit.evolveSchema) {
-    // Evolving: columns are only ever added (at the end); a column keeps its type; a column the
-    // commit lacks stays in the schema (its files read it as null).
-    const types = new Map(base.schema.map((c) => [c.name, c.type]));
-    const changed = commit.schema.find((c) => types.has(c.name) && types.get(c.name) !== c.type);
-    if (changed) {
-      throw new TributaryError('SCHEMA_VALIDATION', `Run "${commit.runId}" of job "${commit.job}" writes ${zone}/${dataset} column ${changed.name} as ${changed.type}, but the dataset has it as ${types.get(changed.name)}; evolving a schema only adds columns`);
-    }
-    schema = [...base.schema.map((c) => ({ name: c.name, type: c.type })), ...schema.filter((c) => !types.has(c.name))];
-  } else if (base && base.schema.length > 0 && !sameSchema(base.schema, commit.schema)) {
+  const schema = commit.schema.map((c) => ({ name: c.name, type: c.type }));
+  if (base && base.schema.length > 0 && !sameSchema(base.schema, commit.schema)) {
     throw new TributaryError(
       'SCHEMA_VALIDATION',
       `Run "${commit.runId}" of job "${commit.job}" writes ${zone}/${dataset} with schema [${describeSchema(commit.schema)}], but the dataset has [${describeSchema(base.schema)}]`,

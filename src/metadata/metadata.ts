@@ -4,17 +4,15 @@
  * Glossary:
  * - run: one execution of a batch job over one unit of work. Identified by a run id, unique per job
  *   run (the same id the lake's manifest records as lineage).
- * - unit: what a run processed: an input partition path (`dt=2026-11-21`), or `*` for a job whose
- *   input is not partitioned.
- * - input version: a fingerprint of the files a unit read (their keys and etags). A job is
- *   incremental by comparing the versions it last processed successfully with the ones in the lake.
+ * - unit: what a run processed: `*` for a batch run (it covers the job's current inputs).
+
+ * What a job's output was computed from is not here but in the lake, committed with the output
+ * (src/batch/batch-tables.ts): the two can then never disagree.
  *
  * Lifecycle: `openMetadataStore(config)` (or an implementation's own open) → calls → `close()`.
  *
- * Guarantees: `finishRun` with status `succeeded` records the run's counts and its input versions in
- * one transaction: a unit is either recorded as processed at that version or not at all. A failed run
- * never changes the processed versions, so the next incremental run picks its unit up again. Rows
- * come back as they went in (dates to the millisecond, counts exactly).
+ * Guarantees: a run is recorded once (`startRun`) and finished once (`finishRun`, with its counts);
+ * rows come back as they went in (dates to the millisecond, counts exactly).
  *
  * Errors (TributaryError codes): METADATA_UNAVAILABLE (the store cannot be reached or refused a
  * write; retryable when a later attempt may succeed), METADATA_CLOSED (a call after close), and
@@ -48,14 +46,6 @@ export interface RunRecord {
   error?: string;
 }
 
-/** One unit's input as a successful run processed it. */
-export interface ProcessedInput {
-  unit: string;
-  version: string;
-  runId: string;
-  processedAt: Date;
-}
-
 export interface RunStart {
   job: string;
   runId: string;
@@ -68,8 +58,6 @@ export interface RunFinish {
   finished: Date;
   counts: RunCounts;
   error?: string;
-  /** For a successful run: the input versions it processed, recorded with it atomically. */
-  inputs?: { unit: string; version: string }[];
 }
 
 export interface MetadataStore {
@@ -78,10 +66,14 @@ export interface MetadataStore {
   startRun(run: RunStart): Promise<void>;
   /** Record a run's end; see Guarantees. INTERNAL for a run id never started or already finished. */
   finishRun(runId: string, finish: RunFinish): Promise<void>;
+  /**
+   * Marks every run of `job` still recorded as running as failed, with `error`: runs whose process
+   * died (a `kill -9`, a lost machine) before finishing. A job's runs do not overlap, so the next run
+   * calls this when it starts. Returns the run ids it marked.
+   */
+  failRunning(job: string, finished: Date, error: string): Promise<string[]>;
   /** A job's runs, newest first. */
   runs(job: string, options?: { limit?: number }): Promise<RunRecord[]>;
-  /** Per unit, the version the job last processed successfully. */
-  processed(job: string): Promise<Map<string, ProcessedInput>>;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,6 @@
 /** Shared by the metadata backends: the table shapes, and turning stored rows back into records. */
 import { TributaryError } from '../errors.ts';
-import type { ProcessedInput, RunFinish, RunRecord, RunStart, RunStatus } from './metadata.ts';
+import type { RunFinish, RunRecord, RunStart, RunStatus } from './metadata.ts';
 
 export interface StoredRun {
   job: string;
@@ -15,13 +15,6 @@ export interface StoredRun {
   rows_filtered: number | string | bigint;
   files: number | string | bigint;
   error: string | null;
-}
-
-export interface StoredInput {
-  unit: string;
-  version: string;
-  run_id: string;
-  processed_ms: number | string | bigint;
 }
 
 const num = (value: number | string | bigint): number => Number(value);
@@ -39,10 +32,6 @@ export function toRunRecord(row: StoredRun): RunRecord {
   };
 }
 
-export function toProcessed(row: StoredInput): ProcessedInput {
-  return { unit: row.unit, version: row.version, runId: row.run_id, processedAt: new Date(num(row.processed_ms)) };
-}
-
 export function checkStart(run: RunStart): void {
   for (const [name, value] of [['job', run.job], ['runId', run.runId], ['unit', run.unit]] as const) {
     if (typeof value !== 'string' || value === '') throw new TributaryError('INTERNAL', `metadata: startRun needs a non-empty ${name}`);
@@ -54,7 +43,6 @@ export function checkFinish(runId: string, finish: RunFinish): void {
   for (const [name, value] of Object.entries(finish.counts)) {
     if (!Number.isSafeInteger(value) || value < 0) throw new TributaryError('INTERNAL', `metadata: run ${runId} finishes with ${name} = ${value}`);
   }
-  if (finish.status === 'failed' && finish.inputs?.length) throw new TributaryError('INTERNAL', `metadata: failed run ${runId} cannot record processed inputs`);
 }
 
 export function notRunning(runId: string): TributaryError {

@@ -130,16 +130,16 @@ export async function startBatchSchedule(runtime: Runtime, declaration: BatchJob
       declaration.schedule,
       signal,
       async () => {
-        const summary = await runBatchJob(
-          declaration.job,
-          {
-            lake: runtime.lake,
-            metadata: runtime.metadata,
-            stagingDir: path.resolve(runtime.cwd, config.dataDir, 'batch-staging'),
-            duck: { threads: config.batch.threads, ...(config.batch.memoryLimit ? { memoryLimit: config.batch.memoryLimit } : {}) },
-          },
-          { concurrency: config.batch.concurrency },
-        );
+        // The lake's tables are attached for the run only, so that commands beside dev can attach them too.
+        const { openLakeTables, tablesSettings } = await import('../lake/tables/open-tables.ts');
+        const { batchSettings } = await import('../batch/duckdb.ts');
+        const tables = await openLakeTables(tablesSettings(config, runtime.cwd), { settings: batchSettings({ threads: config.batch.threads, ...(config.batch.memoryLimit ? { memoryLimit: config.batch.memoryLimit } : {}) }) });
+        let summary: Awaited<ReturnType<typeof runBatchJob>>;
+        try {
+          summary = await runBatchJob(declaration.job, { lake: runtime.lake, metadata: runtime.metadata, tables }, {});
+        } finally {
+          await tables.close();
+        }
         status.counts.runs = (status.counts.runs ?? 0) + summary.units.length;
         status.counts.failedRuns = (status.counts.failedRuns ?? 0) + summary.failed;
         status.counts.read = (status.counts.read ?? 0) + summary.counts.read;

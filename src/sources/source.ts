@@ -45,6 +45,8 @@ export interface SourceContext {
   lake?: Lake;
   state: StateStore;
   logger: Logger;
+  /** The wall clock; default `new Date()`. Tests inject one to run a source day after day. */
+  now?: () => Date;
 }
 
 export interface Source {

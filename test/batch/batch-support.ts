@@ -1,11 +1,14 @@
-/** A lake, metadata store and staging directory in a temp dir, the real Toronto files, and reading results back. */
+/** A lake, metadata store and lake tables in a temp dir, the real Toronto files, and reading results back. */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { onTestFinished } from 'vitest';
-import { readManifest, visibleFiles } from '../../src/lake/catalog.ts';
+import { quarantineTable } from '../../src/batch/batch-tables.ts';
 import { openFsLake } from '../../src/lake/fs/fs-lake.ts';
-import type { Lake, Zone } from '../../src/lake/lake.ts';
+import type { Lake } from '../../src/lake/lake.ts';
+import { batchSettings } from '../../src/batch/duckdb.ts';
+import { openLakeTables } from '../../src/lake/tables/open-tables.ts';
+import { query as sql } from '../../src/lake/tables/sql.ts';
+import type { AsOf, Column, LakeTables, TableZone, TablesSettings } from '../../src/lake/tables/tables.ts';
 import { openEmbeddedMetadataStore } from '../../src/metadata/embedded/embedded-metadata.ts';
 import type { MetadataStore } from '../../src/metadata/metadata.ts';
 import { tempDir } from '../support/cli.ts';
@@ -22,19 +25,28 @@ export const RAW = 'raw/apartment-building-evaluation';
 export interface Fixture {
   lake: Lake;
   metadata: MetadataStore;
-  stagingDir: string;
+  tables: LakeTables;
+  settings: TablesSettings;
   dir: string;
+}
+
+/** The embedded layout `tablesSettings` gives a data directory: catalog file, tables beside the raw zone. */
+export function embeddedSettings(dataDir: string): TablesSettings {
+  return { catalog: { kind: 'duckdb', file: path.join(dataDir, 'lake-tables.ducklake') }, data: { kind: 'fs', dir: path.join(dataDir, 'lake', 'tables') } };
 }
 
 export async function fsFixture(): Promise<Fixture> {
   const dir = await tempDir('tributary-batch-');
   const lake = await openFsLake({ root: path.join(dir, 'lake') });
   const metadata = await openEmbeddedMetadataStore({ file: path.join(dir, 'metadata.sqlite') });
+  const settings = embeddedSettings(dir);
+  const tables = await openLakeTables(settings, { settings: batchSettings() });
   onTestFinished(async () => {
+    await tables.close();
     await metadata.close();
     await lake.close();
   });
-  return { lake, metadata, stagingDir: path.join(dir, 'staging'), dir };
+  return { lake, metadata, tables, settings, dir };
 }
 
 export async function putFile(lake: Lake, key: string, source: URL | string): Promise<void> {
@@ -46,35 +58,31 @@ export async function head(source: URL, lines: number): Promise<string> {
   return `${(await readFile(source, 'utf8')).split('\n').slice(0, lines + 1).join('\n')}\n`;
 }
 
-/** Rows of a dataset's visible files, with `sql` over a view `t` (default: all rows). */
-export async function query(lake: Lake, zone: Zone, dataset: string, sql = 'SELECT * FROM t'): Promise<Record<string, unknown>[]> {
-  const files = visibleFiles(await readManifest(lake, zone, dataset));
-  const paths = await Promise.all(files.map((f) => lake.localPath(f.key)));
-  const db = await DuckDBInstance.create(':memory:', { threads: '1' });
-  const connection = await db.connect();
+async function withConnection<T>(tables: LakeTables, fn: (c: Awaited<ReturnType<LakeTables['instance']['connect']>>) => Promise<T>): Promise<T> {
+  const c = await tables.instance.connect();
   try {
-    await connection.run(`CREATE VIEW t AS SELECT * FROM read_parquet([${paths.map((p) => `'${p}'`).join(', ')}], hive_partitioning = true, union_by_name = true)`);
-    return (await connection.runAndReadAll(sql)).getRowObjectsJS();
+    return await fn(c);
   } finally {
-    connection.closeSync();
-    db.closeSync();
+    c.closeSync();
   }
 }
 
-/** The columns of the Parquet files a dataset's manifest lists, file by file. */
-export async function fileColumns(lake: Lake, zone: Zone, dataset: string): Promise<string[][]> {
-  const files = visibleFiles(await readManifest(lake, zone, dataset));
-  const db = await DuckDBInstance.create(':memory:', { threads: '1' });
-  const connection = await db.connect();
-  try {
-    const columns: string[][] = [];
-    for (const file of files) {
-      const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${await lake.localPath(file.key)}', hive_partitioning = false)`);
-      columns.push(described.getRowObjectsJS().map((r) => r.column_name as string));
-    }
-    return columns;
-  } finally {
-    connection.closeSync();
-    db.closeSync();
-  }
+/** Rows of a lake table, with `text` over a view `t` (default: all rows). */
+export async function query(f: Pick<Fixture, 'tables'>, zone: TableZone, dataset: string, text = 'SELECT * FROM t', asOf?: AsOf): Promise<Record<string, unknown>[]> {
+  return withConnection(f.tables, async (c) => {
+    await c.run(`CREATE OR REPLACE TEMP VIEW t AS SELECT * FROM ${f.tables.relation(zone, dataset, asOf)}`);
+    return sql(c, text);
+  });
+}
+
+/** Rows of an output's quarantine table, with `text` over a view `t`. */
+export async function quarantine(f: Pick<Fixture, 'tables'>, dataset: string, text = 'SELECT * FROM t', zone: TableZone = 'processed'): Promise<Record<string, unknown>[]> {
+  return withConnection(f.tables, async (c) => {
+    await c.run(`CREATE OR REPLACE TEMP VIEW t AS SELECT * FROM ${quarantineTable(f.tables, zone, dataset)}`);
+    return sql(c, text);
+  });
+}
+
+export async function schemaOf(f: Pick<Fixture, 'tables'>, zone: TableZone, dataset: string): Promise<Column[]> {
+  return f.tables.columns(zone, dataset);
 }

@@ -5,22 +5,23 @@ import { cli, tempDir, TORONTO_EXAMPLE } from '../support/cli.ts';
 import { head, toronto } from '../batch/batch-support.ts';
 
 describe('tributary batch', () => {
-  it('run should print progress and a summary, then skip unchanged partitions; history should list the runs', async () => {
+  it('run should print progress and a summary, then skip unchanged inputs; history should list the runs', async () => {
     const cwd = await tempDir();
     const raw = path.join(cwd, '.tributary/lake/raw/apartment-building-evaluation/dt=2026-11-01');
     await mkdir(raw, { recursive: true });
     await writeFile(path.join(raw, 'current.csv'), await head(toronto.current, 3000));
     const first = await cli(['batch', 'run', 'toronto-apartments', '--pipeline', TORONTO_EXAMPLE, '--error-budget', '5'], { cwd });
     expect(first.code).toBe(0);
-    expect(first.stderr).toMatch(/dt=2026-11-01: done in [\d.]+ s: 3,000 read, 2,997 written, 2 quarantined, 1 filtered, \d+ files/);
-    expect(first.stdout).toMatch(/^toronto-apartments: 1 of 1 partitions succeeded in [\d.]+ s\nrows: 3,000 in, 2,997 out, 2 quarantined, 1 filtered; files: \d+\nquarantine: processed\/quarantine\/dataset=toronto_apartments\/run=r\d+T\d+Z-[0-9a-f]+\/part-/);
+    expect(first.stderr).toMatch(/toronto-apartments: 1 resource new or changed, 0 removed\n/);
+    expect(first.stderr).toMatch(/done in [\d.]+ s: 3,000 read, 2,997 written to all partitions, 2 quarantined, 1 filtered; snapshot \d+/);
+    expect(first.stdout).toMatch(/^toronto-apartments: succeeded in [\d.]+ s, snapshot \d+\nrows: 3,000 in, 2,997 out, 2 quarantined, 1 filtered; files: \d+\nquarantine: lake\.quarantine\.processed_toronto_apartments\n$/);
     const second = await cli(['batch', 'run', 'toronto-apartments', '--pipeline', TORONTO_EXAMPLE], { cwd });
-    expect(second.stdout).toMatch(/0 of 0 partitions succeeded \(1 unchanged, skipped\)/);
+    expect(second.stdout).toBe('toronto-apartments: skipped, inputs unchanged\n');
     const history = await cli(['batch', 'history', 'toronto-apartments', '--pipeline', TORONTO_EXAMPLE], { cwd });
-    expect(history.stdout.split('\n')[1]).toMatch(/^r\S+\s+dt=2026-11-01\s+succeeded\s+\S+\s+[\d.]+ s\s+3000\s+2997\s+2/);
+    expect(history.stdout.split('\n')[1]).toMatch(/^r\S+\s+\*\s+succeeded\s+\S+\s+[\d.]+ s\s+3000\s+2997\s+2/);
   });
 
-  it('run should exit non-zero with the error when a partition fails, and refuse an unknown job', async () => {
+  it('run should exit non-zero with the error when the run fails, and refuse an unknown job', async () => {
     const cwd = await tempDir();
     const raw = path.join(cwd, '.tributary/lake/raw/apartment-building-evaluation/dt=2026-11-01');
     await mkdir(raw, { recursive: true });

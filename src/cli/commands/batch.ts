@@ -8,17 +8,10 @@ import { TributaryError } from '../../errors.ts';
 import type { CliContext, GlobalOptions } from '../context.ts';
 import { table } from '../table.ts';
 
-interface PipelineOptions extends GlobalOptions {
-  pipeline?: string[];
-}
-
 interface RunOptions extends PipelineOptions {
-  from?: string;
-  to?: string;
   full?: boolean;
   errorBudget?: number;
   schemaDrift?: 'fail' | 'evolve';
-  concurrency?: number;
 }
 
 function budget(value: number | undefined): ErrorBudget | undefined {
@@ -33,6 +26,10 @@ function nonNegative(value: string): number {
 }
 
 const int = (n: number) => n.toLocaleString('en-US');
+
+interface PipelineOptions extends GlobalOptions {
+  pipeline?: string[];
+}
 
 const pipelineOption = ['--pipeline <module>', 'the pipelines whose batch jobs to use (repeatable; default: those in the project config)', (v: string, acc: string[] = []) => [...acc, v]] as const;
 
@@ -57,13 +54,10 @@ export function batchCommand(ctx: CliContext): Command {
 
   batch
     .command('run <job>')
-    .description('run a job over new and changed input partitions (or all with --full, or a date range with --from/--to)')
-    .option('--from <date>', 'backfill: first input partition date, YYYY-MM-DD')
-    .option('--to <date>', 'backfill: last input partition date, YYYY-MM-DD')
-    .option('--full', 'process every input partition, changed or not')
+    .description('run a job when its current inputs changed: recompute the output partitions they touch (or all with --full)')
+    .option('--full', 'recompute the whole output from the current inputs, changed or not')
     .option('--error-budget <n>', 'malformed rows allowed: below 1 a fraction of rows read, from 1 a count', nonNegative)
     .option('--schema-drift <policy>', 'fail or evolve when input columns differ from the expected ones')
-    .option('--concurrency <n>', 'backfill partitions processed at once (default batch.concurrency)', (v) => Math.max(1, Math.floor(nonNegative(v))))
     .option(...pipelineOption)
     .action(async (name: string, _o, command: Command) => {
       const options = command.optsWithGlobals<RunOptions>();
@@ -76,58 +70,69 @@ export function batchCommand(ctx: CliContext): Command {
       const { config } = loaded;
       const { openLake } = await import('../../lake/open-lake.ts');
       const { openMetadataStore } = await import('../../metadata/open-metadata.ts');
+      const { openLakeTables, tablesSettings } = await import('../../lake/tables/open-tables.ts');
+      const { batchSettings } = await import('../../batch/duckdb.ts');
       const { runBatchJob } = await import('../../batch/run-batch-job.ts');
       const lake = await openLake(config, { cwd: ctx.io.cwd });
       try {
         const metadata = await openMetadataStore(config, { cwd: ctx.io.cwd });
         try {
-          const errorBudget = budget(options.errorBudget ?? config.batch.errorBudget);
-          const schemaDrift = options.schemaDrift ?? config.batch.schemaDrift;
-          const summary = await runBatchJob(
-            job,
-            { lake, metadata, stagingDir: path.resolve(ctx.io.cwd, config.dataDir, 'batch-staging'), duck: { threads: config.batch.threads, ...(config.batch.memoryLimit ? { memoryLimit: config.batch.memoryLimit } : {}) } },
-            {
-              ...(options.full ? { full: true } : {}),
-              ...(options.from !== undefined ? { from: options.from } : {}),
-              ...(options.to !== undefined ? { to: options.to } : {}),
-              concurrency: options.concurrency ?? config.batch.concurrency,
-              ...(errorBudget ? { errorBudget } : {}),
-              ...(schemaDrift ? { schemaDrift } : {}),
-              onEvent: (event) => {
-                if (event.type === 'batch:plan:ready') {
-                  err(`${event.job}: ${event.units.length} partition${event.units.length === 1 ? '' : 's'} to process${event.skipped ? `, ${event.skipped} unchanged since their last successful run` : ''}\n`);
-                } else if (event.type === 'batch:unit:started') {
-                  err(`  ${event.unit}: running (${event.runId})\n`);
-                } else {
-                  const r = event.result;
-                  for (const d of r.drift) err(`  ${r.unit}: schema drift in ${d.file}:${d.added.length ? ` added ${d.added.join(', ')}` : ''}${d.missing.length ? ` missing ${d.missing.join(', ')}` : ''}\n`);
-                  const c = r.counts;
-                  err(
-                    r.status === 'succeeded'
-                      ? `  ${r.unit}: done in ${(r.durationMs / 1000).toFixed(1)} s: ${int(c.read)} read, ${int(c.written)} written, ${int(c.quarantined)} quarantined, ${int(c.filtered)} filtered, ${c.files} files\n`
-                      : `  ${r.unit}: FAILED after ${(r.durationMs / 1000).toFixed(1)} s: ${r.error?.message ?? 'unknown error'}\n`,
-                  );
-                }
+          const tables = await openLakeTables(tablesSettings(config, ctx.io.cwd), { settings: batchSettings({ threads: config.batch.threads, ...(config.batch.memoryLimit ? { memoryLimit: config.batch.memoryLimit } : {}) }) });
+          try {
+            const errorBudget = budget(options.errorBudget ?? config.batch.errorBudget);
+            const schemaDrift = options.schemaDrift ?? config.batch.schemaDrift;
+            const summary = await runBatchJob(
+              job,
+              { lake, metadata, tables },
+              {
+                ...(options.full ? { full: true } : {}),
+                ...(errorBudget ? { errorBudget } : {}),
+                ...(schemaDrift ? { schemaDrift } : {}),
+                onEvent: (event) => {
+                  if (event.type === 'batch:run:recovered') {
+                    err(`${event.job}: ${event.failed.length} interrupted run${event.failed.length === 1 ? '' : 's'} marked failed${event.succeeded.length ? `, ${event.succeeded.length} found committed` : ''}, ${event.orphans} orphan file${event.orphans === 1 ? '' : 's'} deleted\n`);
+                  } else if (event.type === 'batch:plan:ready') {
+                    if (event.units.length === 0) err(event.skipped ? `${event.job}: inputs unchanged since the output was computed\n` : `${event.job}: no input yet\n`);
+                    else err(`${event.job}: ${event.changed.length} resource${event.changed.length === 1 ? '' : 's'} new or changed, ${event.removed.length} removed\n`);
+                  } else if (event.type === 'batch:unit:started') {
+                    err(`  running (${event.runId})\n`);
+                  } else {
+                    const r = event.result;
+                    for (const d of r.drift) err(`  schema drift in ${d.file}:${d.added.length ? ` added ${d.added.join(', ')}` : ''}${d.missing.length ? ` missing ${d.missing.join(', ')}` : ''}\n`);
+                    const c = r.counts;
+                    const parts = r.partitions === 'all' ? 'all partitions' : `${r.partitions.length} partition${r.partitions.length === 1 ? '' : 's'}`;
+                    err(
+                      r.status === 'succeeded'
+                        ? `  done in ${(r.durationMs / 1000).toFixed(1)} s: ${int(c.read)} read, ${int(c.written)} written to ${parts}, ${int(c.quarantined)} quarantined, ${int(c.filtered)} filtered; snapshot ${r.snapshot}\n`
+                        : `  FAILED after ${(r.durationMs / 1000).toFixed(1)} s: ${r.error?.message ?? 'unknown error'}\n`,
+                    );
+                  }
+                },
               },
-            },
-          );
-          if (summary.units.length === 0 && summary.skipped === 0) {
-            const inputs = job.inputs.map((i) => `${i.zone}/${i.dataset}/${i.kind === 'files' ? ` (${i.format} files${i.extension ? ` ending ${i.extension}` : ''})` : ' (a dataset)'}`).join(', ');
-            const where = config.lake.backend === 'fs' ? path.resolve(ctx.io.cwd, config.dataDir, 'lake') : `s3://${config.s3.bucket}`;
-            throw new TributaryError(
-              'BATCH_INPUT_INVALID',
-              `${job.name} has no input: it reads ${inputs} in the lake at ${where}, and there is nothing there yet. A pipeline's source or the archiver puts it there: run the pipeline (tributary dev <pipeline>), or the source that feeds it (tributary source run <source> --pipeline <pipeline>)`,
             );
-          }
-          const c = summary.counts;
-          out(
-            `${summary.job}: ${summary.units.length - summary.failed} of ${summary.units.length} partitions succeeded${summary.skipped ? ` (${summary.skipped} unchanged, skipped)` : ''} in ${(summary.durationMs / 1000).toFixed(1)} s\n` +
-              `rows: ${int(c.read)} in, ${int(c.written)} out, ${int(c.quarantined)} quarantined, ${int(c.filtered)} filtered; files: ${c.files}\n`,
-          );
-          for (const r of summary.units) if (r.quarantineKey) out(`quarantine: ${r.quarantineKey}\n`);
-          if (summary.failed > 0) {
-            const first = summary.units.find((r) => r.status === 'failed')?.error;
-            throw new TributaryError(first?.code ?? 'INTERNAL', `${summary.failed} of ${summary.units.length} partitions of ${summary.job} failed; first: ${first?.message ?? 'unknown'}`, { cause: first });
+            if (summary.units.length === 0 && summary.skipped === 0) {
+              const inputs = job.inputs.map((i) => `${i.zone}/${i.dataset}/${i.kind === 'files' ? ` (${i.format} files${i.extension ? ` ending ${i.extension}` : ''})` : ' (a dataset)'}`).join(', ');
+              const where = config.lake.backend === 'fs' ? path.resolve(ctx.io.cwd, config.dataDir, 'lake') : `s3://${config.s3.bucket}`;
+              throw new TributaryError(
+                'BATCH_INPUT_INVALID',
+                `${job.name} has no input: it reads ${inputs} in the lake at ${where}, and there is nothing there yet. A pipeline's source or the archiver puts it there: run the pipeline (tributary dev <pipeline>), or the source that feeds it (tributary source run <source> --pipeline <pipeline>)`,
+              );
+            }
+            const c = summary.counts;
+            const unit = summary.units[0];
+            out(
+              unit
+                ? `${summary.job}: ${unit.status} in ${(summary.durationMs / 1000).toFixed(1)} s${unit.snapshot !== undefined ? `, snapshot ${unit.snapshot}` : ''}\n` +
+                    `rows: ${int(c.read)} in, ${int(c.written)} out, ${int(c.quarantined)} quarantined, ${int(c.filtered)} filtered; files: ${c.files}\n`
+                : `${summary.job}: skipped, inputs unchanged\n`,
+            );
+            if (c.quarantined > 0) out(`quarantine: ${tables.alias}.quarantine.${job.output.zone}_${job.output.dataset}\n`);
+            if (summary.failed > 0) {
+              const first = unit?.error;
+              throw new TributaryError(first?.code ?? 'INTERNAL', `${summary.job} failed: ${first?.message ?? 'unknown'}`, { cause: first });
+            }
+          } finally {
+            await tables.close();
           }
         } finally {
           await metadata.close();
@@ -143,7 +148,7 @@ export function batchCommand(ctx: CliContext): Command {
     .option('-n, --limit <n>', 'how many runs', (v) => Math.max(1, Math.floor(nonNegative(v))), 20)
     .option(...pipelineOption)
     .action(async (name: string, _o, command: Command) => {
-      const options = command.optsWithGlobals<PipelineOptions & { limit: number }>();
+      const options = command.optsWithGlobals<GlobalOptions & { limit: number }>();
       const { config } = await ctx.loadConfig(options);
       const { openMetadataStore } = await import('../../metadata/open-metadata.ts');
       const metadata = await openMetadataStore(config, { cwd: ctx.io.cwd });

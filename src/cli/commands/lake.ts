@@ -1,7 +1,8 @@
 /**
- * `tributary lake ls [zone[/dataset[/partition...]]]`: what the catalog says is in the lake: zones →
- * datasets (version, files, rows, bytes) → partitions → files. Only committed files are shown: a
- * file no manifest lists is not part of any dataset.
+ * `tributary lake ls [zone[/dataset[/partition...]]]`: what the raw zone's catalog says is in the
+ * lake: zones → datasets (version, files, rows, bytes) → partitions → files. Only committed files are
+ * shown: a file no manifest lists is not part of any dataset. The processed and curated zones are
+ * tables (lake-tables.ts: snapshots, export, vacuum).
  */
 import { Command } from 'commander';
 import { readManifest, visibleFiles, type Manifest } from '../../lake/catalog.ts';
@@ -10,6 +11,7 @@ import { zones, type Lake, type Zone } from '../../lake/lake.ts';
 import { openLake } from '../../lake/open-lake.ts';
 import type { CliContext, GlobalOptions } from '../context.ts';
 import { table } from '../table.ts';
+import { addLakeTableCommands } from './lake-tables.ts';
 
 interface LsOptions extends GlobalOptions {
   json?: boolean;
@@ -82,5 +84,6 @@ export function lakeCommand(ctx: CliContext): Command {
         await store.close();
       }
     });
+  addLakeTableCommands(lake, ctx);
   return lake;
 }

@@ -145,6 +145,10 @@ export async function openFsLake(options: FsLakeOptions): Promise<Lake> {
       return fileOf(key);
     },
 
+    engineUri(key) {
+      return fileOf(key);
+    },
+
     async close() {
       // Nothing is held open between calls.
     },

@@ -224,6 +224,10 @@ export async function openS3Lake(options: S3LakeOptions): Promise<Lake> {
       return localPath(checkKey(key));
     },
 
+    engineUri(key) {
+      return `s3://${Bucket}/${checkKey(key)}`;
+    },
+
     close() {
       client.destroy();
       return Promise.resolve();

@@ -7,8 +7,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { TributaryError, isTributaryError } from '../../errors.ts';
-import type { MetadataStore, ProcessedInput, RunFinish, RunRecord, RunStart } from '../metadata.ts';
-import { checkFinish, checkStart, notRunning, toProcessed, toRunRecord, type StoredInput, type StoredRun } from '../rows.ts';
+import type { MetadataStore, RunFinish, RunRecord, RunStart } from '../metadata.ts';
+import { checkFinish, checkStart, notRunning, toRunRecord, type StoredRun } from '../rows.ts';
 
 export interface EmbeddedMetadataOptions {
   file: string;
@@ -24,10 +24,6 @@ const schema = [
     files INTEGER NOT NULL DEFAULT 0, error TEXT
   ) STRICT`,
   'CREATE INDEX IF NOT EXISTS batch_runs_job ON batch_runs (job, started_ms)',
-  `CREATE TABLE IF NOT EXISTS batch_inputs (
-    job TEXT NOT NULL, unit TEXT NOT NULL, version TEXT NOT NULL, run_id TEXT NOT NULL, processed_ms INTEGER NOT NULL,
-    PRIMARY KEY (job, unit)
-  ) STRICT, WITHOUT ROWID`,
 ];
 
 function toMetadataError(error: unknown, file: string, operation: string): Error {
@@ -99,11 +95,14 @@ class EmbeddedMetadataStore implements MetadataStore {
       db.prepare(
         `UPDATE batch_runs SET status = ?, finished_ms = ?, rows_read = ?, rows_written = ?, rows_quarantined = ?, rows_filtered = ?, files = ?, error = ? WHERE run_id = ?`,
       ).run(finish.status, finish.finished.getTime(), read, written, quarantined, filtered, files, finish.error ?? null, runId);
-      const upsert = db.prepare(
-        'INSERT INTO batch_inputs (job, unit, version, run_id, processed_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT (job, unit) DO UPDATE SET version = excluded.version, run_id = excluded.run_id, processed_ms = excluded.processed_ms',
-      );
-      for (const input of finish.inputs ?? []) upsert.run(row.job as string, input.unit, input.version, runId, finish.finished.getTime());
       db.exec('COMMIT');
+    });
+  }
+
+  failRunning(job: string, finished: Date, error: string): Promise<string[]> {
+    return this.run('failRunning', (db) => {
+      const rows = db.prepare(`UPDATE batch_runs SET status = 'failed', finished_ms = ?, error = ? WHERE job = ? AND status = 'running' RETURNING run_id`).all(finished.getTime(), error, job);
+      return rows.map((row) => row.run_id as string).sort();
     });
   }
 
@@ -111,13 +110,6 @@ class EmbeddedMetadataStore implements MetadataStore {
     return this.run('runs', (db) => {
       const rows = db.prepare('SELECT * FROM batch_runs WHERE job = ? ORDER BY started_ms DESC, run_id DESC LIMIT ?').all(job, options.limit ?? 100);
       return rows.map((row) => toRunRecord(row as unknown as StoredRun));
-    });
-  }
-
-  processed(job: string): Promise<Map<string, ProcessedInput>> {
-    return this.run('processed', (db) => {
-      const rows = db.prepare('SELECT unit, version, run_id, processed_ms FROM batch_inputs WHERE job = ?').all(job);
-      return new Map(rows.map((row) => [row.unit as string, toProcessed(row as unknown as StoredInput)]));
     });
   }
 

@@ -1,14 +1,14 @@
 /**
- * The PostgreSQL metadata store, on node-postgres: two tables in `<schema>`, created if missing,
- * `tributary_batch_runs` and `tributary_batch_inputs`. Values travel as bind parameters only; the
+ * The PostgreSQL metadata store, on node-postgres: the table `tributary_batch_runs` in `<schema>`,
+ * created if missing. Values travel as bind parameters only; the
  * schema name, the one identifier in the SQL, is checked against a strict pattern and quoted.
  *
  * A pool of at most two connections; `finishRun` holds one for its transaction.
  */
 import type { Pool, PoolClient } from 'pg';
 import { TributaryError, isTributaryError } from '../../errors.ts';
-import type { MetadataStore, ProcessedInput, RunFinish, RunRecord, RunStart } from '../metadata.ts';
-import { checkFinish, checkStart, notRunning, toProcessed, toRunRecord, type StoredInput, type StoredRun } from '../rows.ts';
+import type { MetadataStore, RunFinish, RunRecord, RunStart } from '../metadata.ts';
+import { checkFinish, checkStart, notRunning, toRunRecord, type StoredRun } from '../rows.ts';
 
 export interface PostgresMetadataOptions {
   url: string;
@@ -52,9 +52,6 @@ export async function openPostgresMetadataStore(options: PostgresMetadataOptions
       rows_quarantined bigint NOT NULL DEFAULT 0, rows_filtered bigint NOT NULL DEFAULT 0,
       files bigint NOT NULL DEFAULT 0, error text)`);
     await pool.query(`CREATE INDEX IF NOT EXISTS tributary_batch_runs_job ON ${s}.tributary_batch_runs (job, started_ms)`);
-    await pool.query(`CREATE TABLE IF NOT EXISTS ${s}.tributary_batch_inputs (
-      job text NOT NULL, unit text NOT NULL, version text NOT NULL, run_id text NOT NULL, processed_ms bigint NOT NULL,
-      PRIMARY KEY (job, unit))`);
   } catch (error) {
     await pool.end().catch(() => undefined);
     throw toMetadataError(error, 'open');
@@ -105,15 +102,7 @@ class PostgresMetadataStore implements MetadataStore {
            WHERE run_id = $1 AND status = 'running' RETURNING job`,
           [runId, finish.status, finish.finished.getTime(), read, written, quarantined, filtered, files, finish.error ?? null],
         );
-        const job = updated.rows[0]?.job;
-        if (job === undefined) throw notRunning(runId);
-        for (const input of finish.inputs ?? []) {
-          await client.query(
-            `INSERT INTO ${this.s}.tributary_batch_inputs (job, unit, version, run_id, processed_ms) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (job, unit) DO UPDATE SET version = excluded.version, run_id = excluded.run_id, processed_ms = excluded.processed_ms`,
-            [job, input.unit, input.version, runId, finish.finished.getTime()],
-          );
-        }
+        if (updated.rows[0]?.job === undefined) throw notRunning(runId);
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
@@ -124,17 +113,20 @@ class PostgresMetadataStore implements MetadataStore {
     });
   }
 
+  failRunning(job: string, finished: Date, error: string): Promise<string[]> {
+    return this.call('failRunning', async () => {
+      const result = await this.pool.query<{ run_id: string }>(
+        `UPDATE ${this.s}.tributary_batch_runs SET status = 'failed', finished_ms = $2, error = $3 WHERE job = $1 AND status = 'running' RETURNING run_id`,
+        [job, finished.getTime(), error],
+      );
+      return result.rows.map((row) => row.run_id).sort();
+    });
+  }
+
   runs(job: string, options: { limit?: number } = {}): Promise<RunRecord[]> {
     return this.call('runs', async () => {
       const result = await this.pool.query<StoredRun>(`SELECT * FROM ${this.s}.tributary_batch_runs WHERE job = $1 ORDER BY started_ms DESC, run_id DESC LIMIT $2`, [job, options.limit ?? 100]);
       return result.rows.map(toRunRecord);
-    });
-  }
-
-  processed(job: string): Promise<Map<string, ProcessedInput>> {
-    return this.call('processed', async () => {
-      const result = await this.pool.query<StoredInput>(`SELECT unit, version, run_id, processed_ms FROM ${this.s}.tributary_batch_inputs WHERE job = $1`, [job]);
-      return new Map(result.rows.map((row) => [row.unit, toProcessed(row)]));
     });
   }
 

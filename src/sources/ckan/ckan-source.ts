@@ -24,7 +24,7 @@ import { createHttpClient } from '../http/http-client.ts';
 import { progressNamespace, type PollResult, type Source, type SourceComponent, type SourceContext } from '../source.ts';
 import { packageShow, publishedDigest, type CkanPackage, type CkanResource } from './ckan-api.ts';
 import { discardStaged, download } from './download.ts';
-import { placeInLake } from './lake-file.ts';
+import { placeInLake, placePackageListing } from './lake-file.ts';
 
 export const ckanConfigSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/).optional().describe('Source name: its progress is kept under source.<name> in the state store; default: ckan-<package>.'),
@@ -71,6 +71,7 @@ export function createCkanSource(name: string, config: CkanConfig, ctx: SourceCo
   const namespace = progressNamespace(name);
   const dataset = config.dataset ?? config.package.toLowerCase().replace(/[^a-z0-9_-]+/g, '-');
   const log = ctx.logger.child({ source: name, package: config.package });
+  const now = ctx.now ?? (() => new Date());
   const retry = { maxAttempts: config.maxAttempts, baseDelayMs: config.retryBaseMs, maxDelayMs: config.retryMaxMs, maxRetryAfterMs: config.retryMaxMs };
   // No rate limit: one request at a time, and a download is one long request.
   const client = createHttpClient({ userAgent: config.userAgent, timeoutMs: config.timeoutMs, retry }, { logger: log });
@@ -93,7 +94,7 @@ export function createCkanSource(name: string, config: CkanConfig, ctx: SourceCo
       log.debug({ resource: resource.id }, 'unchanged: same published hash as the last download');
       return 'skipped';
     }
-    const fetchedAt = new Date();
+    const fetchedAt = now();
     const result = await download({
       url: resource.url,
       id: resource.id,
@@ -136,6 +137,7 @@ export function createCkanSource(name: string, config: CkanConfig, ctx: SourceCo
     async poll(signal): Promise<PollResult> {
       const pkg = await packageShow(client, config.baseUrl, config.package, signal);
       const resources = pkg.resources.filter((resource) => wanted(config, resource));
+      if (ctx.lake) await placePackageListing({ lake: ctx.lake, dataset, pkg, resources, fetchedAt: now() });
       const result: PollResult = { emitted: 0, skipped: 0, rejected: 0, done: true };
       let firstError: Error | undefined;
       for (const resource of resources) {

@@ -11,6 +11,7 @@
  * does not list the file); repeating the whole sequence afterwards finds the same key and commits the
  * same run id once.
  */
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { commitFiles } from '../../lake/catalog.ts';
 import { partitionPrefix } from '../../lake/keys.ts';
@@ -116,4 +117,21 @@ export async function placeInLake(request: PlaceRequest): Promise<PlacedFile> {
   // dataset declares no schema; each sidecar lists its file's columns.
   await commitFiles(lake, 'raw', request.dataset, { runId, job: `ckan:${pkg.name}`, schema: [], files: [{ key, rows: digest.rows, bytes: digest.bytes }], mode: 'append' });
   return { key, written: !present };
+}
+
+/**
+ * The package's resource list as this poll saw it, `raw/<dataset>/dt=<day>/_package-<sha256[0:12]>.json`,
+ * written when that list is new for the day. It is how a batch job learns that a resource left the
+ * package: the newest listing's resources are the current ones (src/batch/current.ts).
+ */
+export async function placePackageListing(request: { lake: Lake; dataset: string; pkg: CkanPackage; resources: readonly CkanResource[]; fetchedAt: Date }): Promise<string> {
+  const resources = request.resources.map((r) => ({ id: r.id, name: r.name ?? null })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const digest = createHash('sha256').update(JSON.stringify(resources)).digest('hex');
+  const day = request.fetchedAt.toISOString().slice(0, 10);
+  const key = `${partitionPrefix('raw', request.dataset, { dt: day })}_package-${digest.slice(0, 12)}.json`;
+  if (!(await request.lake.head(key))) {
+    const body = { format: 1, package: request.pkg.name, fetchedAt: request.fetchedAt.toISOString(), resources };
+    await request.lake.put(key, Buffer.from(`${JSON.stringify(body, null, 1)}\n`), { contentType: 'application/json' });
+  }
+  return key;
 }

@@ -63,6 +63,8 @@ export interface CkanEmulator {
   inject(rule: FaultRule): void;
   /** Serve other bytes for a resource from now on (a new ETag and Last-Modified). */
   replace(resourceId: string, file: string): Promise<void>;
+  /** Take a resource out of the package (package_show no longer lists it). */
+  remove(resourceId: string): void;
   close(): Promise<void>;
 }
 
@@ -310,6 +312,9 @@ export async function startCkanEmulator(options: CkanEmulatorOptions): Promise<C
       const current = served.get(resourceId);
       if (!current) throw new Error(`the emulator has no resource ${resourceId}`);
       served.set(resourceId, await describeFile({ ...current.resource, file }, nextSecond(current.lastModified)));
+    },
+    remove(resourceId) {
+      if (!served.delete(resourceId)) throw new Error(`the emulator has no resource ${resourceId}`);
     },
     async close() {
       server.closeAllConnections();

@@ -177,12 +177,13 @@ describe('CKAN source on the fs lake', () => {
     const error = await rejection(h.source().poll(signal), 'SOURCE_UNAVAILABLE');
     expect(error.message).toContain('503');
     expect(error.retryable).toBe(true);
-    // No object, no sidecar, no manifest: the partial bytes are in staging only.
+    // No object, no sidecar, no manifest: the partial bytes are in staging only. The package's
+    // resource list is there (package_show answered).
     await rejection(readManifest(lake, 'raw', DATASET), 'LAKE_NOT_FOUND');
     const inLake: string[] = [];
     for await (const object of lake.list('raw/')) inLake.push(object.key);
-    expect(inLake).toEqual([]);
-    expect(await readdir(root)).toEqual([]);
+    expect(inLake).toEqual([expect.stringMatching(new RegExp(`^raw/${DATASET}/dt=\\d{4}-\\d{2}-\\d{2}/_package-[0-9a-f]{12}\\.json$`)) as unknown]);
+    expect(await readdir(root)).toEqual(['raw']);
     expect((await readdir(h.stagingDir)).sort()).toEqual([`${CURRENT_ID}.part`, `${CURRENT_ID}.part.json`]);
     const stagedBytes = (await stat(path.join(h.stagingDir, `${CURRENT_ID}.part`))).size;
     expect(stagedBytes).toBeGreaterThan(0);
