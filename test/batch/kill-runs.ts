@@ -15,6 +15,7 @@ import type { LakeTables } from '../../src/lake/tables/tables.ts';
 import { RAW, head, putFile, toronto, type Fixture } from './batch-support.ts';
 
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const TORONTO = fileURLToPath(new URL('../../examples/toronto-kijiji', import.meta.url));
 
 export interface KillSetup {
   f: Fixture;
@@ -56,7 +57,7 @@ async function observe(tables: LakeTables): Promise<{ out?: Outcome; quarantine:
 }
 
 function cliRun(env: Record<string, string>, cwd: string): { done: Promise<number | null>; kill(): void } {
-  const child = spawn(process.execPath, [main, 'batch', 'run', 'toronto-apartments'], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--conditions=tributary-source', main, 'batch', 'run', 'toronto-apartments', '--pipeline', TORONTO], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

@@ -4,7 +4,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { parseAsOf, parseDuration } from '../../src/lake/tables/as-of.ts';
 import { head, toronto } from '../batch/batch-support.ts';
-import { cli, tempDir } from '../support/cli.ts';
+import { cli, tempDir, TORONTO_EXAMPLE } from '../support/cli.ts';
 
 async function count(file: string, reader: string): Promise<number> {
   const db = await DuckDBInstance.create(':memory:');
@@ -24,12 +24,12 @@ describe('tributary lake snapshots, export and vacuum', () => {
     await mkdir(raw('2026-11-01'), { recursive: true });
     await writeFile(path.join(raw('2026-11-01'), 'current.csv'), await head(toronto.current, 500));
     const written = (run: { stdout: string }) => Number(/rows: [\d,]+ in, ([\d,]+) out/.exec(run.stdout)?.[1]?.replaceAll(',', ''));
-    const one = written(await cli(['batch', 'run', 'toronto-apartments'], { cwd }));
+    const one = written(await cli(['batch', 'run', 'toronto-apartments', '--pipeline', TORONTO_EXAMPLE], { cwd }));
     const snapshots = await cli(['lake', 'snapshots', '--json'], { cwd });
     const first = (JSON.parse(snapshots.stdout) as { id: number }[])[0]!.id;
     await mkdir(raw('2026-11-02'), { recursive: true });
     await writeFile(path.join(raw('2026-11-02'), 'current.csv'), await head(toronto.current, 300));
-    const two = written(await cli(['batch', 'run', 'toronto-apartments'], { cwd }));
+    const two = written(await cli(['batch', 'run', 'toronto-apartments', '--pipeline', TORONTO_EXAMPLE], { cwd }));
     expect(one).toBeGreaterThan(two);
 
     const now = await cli(['lake', 'export', 'processed.toronto_apartments', '--format', 'parquet', '-o', 'now.parquet'], { cwd });

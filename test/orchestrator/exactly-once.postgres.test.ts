@@ -57,6 +57,23 @@ describe('exactly once under faults', () => {
       procs[index] = spawnRole(victim.role, env);
     }
     await Promise.all(procs.map((p) => p.ready));
+    // Under load the restarted schedulers may still be catching up on the last intervals: let them
+    // create a run for every interval of the fault window before they stop (catchup makes them).
+    {
+      const probe = new pg.Client({ connectionString: db.url });
+      await probe.connect();
+      try {
+        const guard = Date.now() + 60_000;
+        for (;;) {
+          const made = await probe.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${db.schema}".tributary_orch_runs`).catch(() => ({ rows: [{ n: 0 }] }));
+          if (made.rows[0]!.n >= seconds) break;
+          if (Date.now() > guard) throw new Error(`the schedulers made ${made.rows[0]!.n} runs of ${seconds} in 60 s`);
+          await sleep(200);
+        }
+      } finally {
+        await probe.end();
+      }
+    }
     // Stop scheduling; sweep from here (expired leases of killed workers) until every run has ended.
     for (const p of procs.filter((x) => x.role === 'scheduler')) await kill(p);
     const store: RunStore = await openPostgresRunStore({ url: db.url, schema: db.schema });
