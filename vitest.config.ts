@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 
 /** Integration tests are named after the real engine they need: `<unit>.<engine>.test.ts`. */
 const engines = ['kafka', 's3', 'postgres', 'cassandra', 'redis', 'mariadb', 'prometheus'];
+/** The fault-injection suite runs alone (`npm run test:faults`), not in `npm test`. */
+const faults = ['test/faults/**/*.faults.test.ts'];
 const integration = engines.flatMap((engine) => [`test/**/*.${engine}.test.ts`, `examples/**/*.${engine}.test.ts`]);
 
 export default defineConfig({
@@ -18,7 +20,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
-          exclude: integration,
+          exclude: [...integration, ...faults],
           // The timeouts catch a hang; they are not speed checks (those are in bench/). CI runs the
           // tests beside seven services on two cores, where a test that takes 1 s alone can take 5.
           testTimeout: 30_000,
@@ -29,10 +31,15 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: integration,
+          exclude: faults,
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },
       },
+      // `npm run test:faults`: the fault-injection suite, on services of its own that it stops and starts.
+      ...(process.env.TRIBUTARY_FAULTS === '1'
+        ? [{ test: { name: 'faults', include: faults, fileParallelism: false, testTimeout: 300_000, hookTimeout: 300_000 } }]
+        : []),
     ],
   },
 });

@@ -21,6 +21,7 @@ export const errorCodes = {
   LOG_CORRUPT: { retryable: false, exitCode: 1 },
   LOG_CLOSED: { retryable: false, exitCode: 1 },
   LOG_UNAVAILABLE: { retryable: true, exitCode: 1 },
+  LOG_DISK_FULL: { retryable: true, exitCode: 1 },
   SINK_UNAVAILABLE: { retryable: true, exitCode: 1 },
   SINK_REJECTED: { retryable: false, exitCode: 1 },
   SINK_CLOSED: { retryable: false, exitCode: 1 },

@@ -28,18 +28,20 @@ if [ -z "${TRIBUTARY_SERVICES_DIR:-}" ]; then
 fi
 export TRIBUTARY_CACHE_DIR TRIBUTARY_SERVICES_DIR
 
-# Every server listens on loopback only, on ports away from each engine's default.
+# Every server listens on loopback only, on ports away from each engine's default. Each port can be
+# overridden (e.g. PORT_POSTGRES=25432 with another TRIBUTARY_SERVICES_DIR), so a second, private set of
+# services can run beside the shared one: the fault-injection suite stops and starts its own.
 : "${TRIBUTARY_HOST:=127.0.0.1}"
-PORT_KAFKA=19092
-PORT_KAFKA_CONTROLLER=19093
-PORT_MINIO=19000
-PORT_MINIO_CONSOLE=19001
-PORT_CASSANDRA=19042
-PORT_CASSANDRA_STORAGE=17000
-PORT_POSTGRES=15432
-PORT_REDIS=16379
-PORT_MARIADB=13306
-PORT_PROMETHEUS=19090
+: "${PORT_KAFKA:=19092}"
+: "${PORT_KAFKA_CONTROLLER:=19093}"
+: "${PORT_MINIO:=19000}"
+: "${PORT_MINIO_CONSOLE:=19001}"
+: "${PORT_CASSANDRA:=19042}"
+: "${PORT_CASSANDRA_STORAGE:=17000}"
+: "${PORT_POSTGRES:=15432}"
+: "${PORT_REDIS:=16379}"
+: "${PORT_MARIADB:=13306}"
+: "${PORT_PROMETHEUS:=19090}"
 
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { printf '[services] error: %s\n' "$*" >&2; exit 1; }

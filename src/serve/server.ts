@@ -19,7 +19,7 @@
  * 3. the body limit (`server.bodyLimitBytes`; 413 beyond it).
  * Unknown routes get 1 and 2 as well before their 404, so they cannot be listed without the key.
  * Errors are answered as `{ statusCode, error, code, message }`; TributaryErrors map to a status
- * (SCHEMA_VALIDATION 400, RECORD_TOO_LARGE 413, retryable 503, others 500).
+ * (SCHEMA_VALIDATION 400, RECORD_TOO_LARGE 413, LOG_DISK_FULL 507, retryable 503, others 500).
  */
 import type { AddressInfo } from 'node:net';
 import rateLimit from '@fastify/rate-limit';
@@ -142,6 +142,7 @@ const STATUS_TEXT: Record<number, string> = {
   431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
+  507: 'Insufficient Storage',
 };
 
 export function body(statusCode: number, code: string, message: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -157,6 +158,7 @@ function statusOf(error: FastifyError | TributaryError): number {
   if (isTributaryError(error)) {
     if (error.code === 'SCHEMA_VALIDATION') return 400;
     if (error.code === 'RECORD_TOO_LARGE') return 413;
+    if (error.code === 'LOG_DISK_FULL') return 507;
     return error.retryable ? 503 : 500;
   }
   const status = error.statusCode;

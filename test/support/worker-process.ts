@@ -19,15 +19,19 @@ export function startWorker(pipeline: string, args: string[], env: Record<string
   return startCliProcess(['worker', pipeline, '--progress-ms', '100', ...args], env);
 }
 
-/** The CLI from src/ in a child process; pipeline modules that import 'tributary' get the source, as in the tests. */
-export function startCliProcess(args: string[], env: Record<string, string>, cwd?: string): WorkerProcess {
+/**
+ * The CLI from src/ in a child process; pipeline modules that import 'tributary' get the source, as in the tests.
+ * It is SIGKILLed when the test ends, unless `outlive` (a process started in a `beforeAll` that several
+ * tests share; the caller kills it).
+ */
+export function startCliProcess(args: string[], env: Record<string, string>, cwd?: string, { outlive = false }: { outlive?: boolean } = {}): WorkerProcess {
   const child = spawn(process.execPath, ['--conditions=tributary-source', main, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd === undefined ? {} : { cwd }) });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const exited = once(child, 'exit').then(([code]) => code as number | null);
-  onTestFinished(async () => {
+  if (!outlive) onTestFinished(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
       await exited;

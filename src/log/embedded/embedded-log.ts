@@ -224,10 +224,16 @@ class EmbeddedLog implements Log {
       group.sizes.push(size);
     }
     const writes: Promise<void>[] = [];
-    for (const [partition, group] of groups) {
-      const { baseOffset, done } = partition.append(group.records, group.sizes);
-      group.indexes.forEach((index, j) => (positions[index] = { topic: partition.topic, partition: partition.id, offset: baseOffset + j }));
-      writes.push(done);
+    try {
+      for (const [partition, group] of groups) {
+        const { baseOffset, done } = partition.append(group.records, group.sizes);
+        group.indexes.forEach((index, j) => (positions[index] = { topic: partition.topic, partition: partition.id, offset: baseOffset + j }));
+        writes.push(done);
+      }
+    } catch (error) {
+      // A partition that refuses at once must not leave the others' outcomes unobserved.
+      void Promise.allSettled(writes);
+      throw error;
     }
     await Promise.all(writes);
     return positions;

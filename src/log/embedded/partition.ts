@@ -44,7 +44,7 @@ export class Partition {
   private readonly inFlight: WritesInFlight;
   private waiters = new Set<() => void>();
   private closed = false;
-  /** Set by a failed write: every later append is refused (see drain). */
+  /** Set by a failed write other than a full disk: every later append is refused (see refuse). */
   private failed: TributaryError | undefined;
   private readonly tail: TailCache;
 
@@ -132,27 +132,50 @@ export class Partition {
       while (this.pending.length > 0) {
         const group = this.pending;
         this.pending = [];
+        let written = 0;
         try {
-          await this.write(group);
+          await this.write(group, (n) => (written = n));
         } catch (error) {
-          // Offsets were handed out already: a later write that succeeded would leave a gap that
-          // readers (and the jobs that rely on offset order) cannot see. Refuse every later append
-          // until the log is reopened, which recovers the partition from its files.
-          const failure = new TributaryError('LOG_UNAVAILABLE', `cannot append to ${this.active.logPath}: ${(error as Error).message}; reopen the log to recover`, { cause: error });
-          this.failed = failure;
-          for (const p of [...group, ...this.pending.splice(0)]) p.reject(failure);
+          this.refuse(group, written, error);
           continue;
         }
-        for (const p of group) this.tail.add(p.batch, p.offset, p.count);
-        this.wake();
-        this.acknowledge(group);
+        this.landed(group);
       }
     } finally {
       this.writing = false;
     }
   }
 
-  private async write(group: Pending[]): Promise<void> {
+  private landed(group: Pending[]): void {
+    if (group.length === 0) return;
+    for (const p of group) this.tail.add(p.batch, p.offset, p.count);
+    this.wake();
+    this.acknowledge(group);
+  }
+
+  /**
+   * A write failed after the first `written` batches of `group` landed. Those are kept; the rest, and
+   * every append queued behind them, are refused, and their offsets are handed out again, so that the
+   * partition has no gap. The segment was put back as it was before the failed write (Segment.append).
+   * A full file system (ENOSPC, EDQUOT) is a state the partition recovers from: the next append after
+   * space returns is written. Any other error leaves the files in doubt, so later appends are refused
+   * until the log is reopened, which recovers the partition from its files.
+   */
+  private refuse(group: Pending[], written: number, error: unknown): void {
+    this.landed(group.slice(0, written));
+    const refused = [...group.slice(written), ...this.pending.splice(0)];
+    const code = (error as NodeJS.ErrnoException).code;
+    const full = code === 'ENOSPC' || code === 'EDQUOT';
+    const failure = full
+      ? new TributaryError('LOG_DISK_FULL', `cannot append to ${this.active.logPath}: the file system is full (${code}); nothing of this write was kept; free space under the data directory and retry`, { cause: error })
+      : new TributaryError('LOG_UNAVAILABLE', `cannot append to ${this.active.logPath}: ${(error as Error).message}; reopen the log to recover`, { cause: error });
+    if (refused.length > 0) this.nextOffset = refused[0]!.offset;
+    if (!full) this.failed = failure;
+    for (const p of refused) p.reject(failure);
+  }
+
+  /** Writes `group` in order, rolling segments as they fill; `progress(n)` after the first n batches are written. */
+  private async write(group: Pending[], progress: (written: number) => void): Promise<void> {
     let start = 0;
     while (start < group.length) {
       // Roll before a write that would take the active segment past its size.
@@ -173,6 +196,7 @@ export class Partition {
         slice.map((p) => ({ offset: p.offset, count: p.count, maxTimestamp: p.maxTimestamp, size: p.batch.length })),
       );
       start = end;
+      progress(start);
     }
   }
 

@@ -106,9 +106,26 @@ export class Segment {
     await this.indexFile.write(buf, 0, buf.length, 0);
   }
 
-  /** Append whole batches (already encoded) at the end. `batches` describes each for the index. */
+  /**
+   * Append whole batches (already encoded) at the end. `batches` describes each for the index. When a
+   * write fails (a full disk), the segment is put back as it was: the files are cut back to their
+   * length before the call, so nothing of a failed append is left for a reader or a restart to find.
+   */
   async append(buffers: Buffer[], batches: readonly { offset: number; count: number; maxTimestamp: number; size: number }[]): Promise<void> {
-    await this.log.writev(buffers, this.size);
+    const before = { size: this.size, endOffset: this.endOffset, maxTimestamp: this.maxTimestamp, lastIndexedPosition: this.lastIndexedPosition };
+    try {
+      await this.appendBatches(buffers, batches);
+    } catch (error) {
+      ({ size: this.size, endOffset: this.endOffset, maxTimestamp: this.maxTimestamp, lastIndexedPosition: this.lastIndexedPosition } = before);
+      // Shrinking a file needs no space; if even this fails, recovery on open truncates the tail.
+      await this.log.truncate(before.size).catch(() => undefined);
+      await this.indexFile.truncate(this.index.length * ENTRY_BYTES).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async appendBatches(buffers: Buffer[], batches: readonly { offset: number; count: number; maxTimestamp: number; size: number }[]): Promise<void> {
+    await writeAll(this.log, buffers, this.size);
     const entries: IndexEntry[] = [];
     let pos = this.size;
     for (const b of batches) {
@@ -129,7 +146,7 @@ export class Segment {
         buf.writeDoubleLE(e.position, i * ENTRY_BYTES + 8);
         buf.writeDoubleLE(e.maxTimestamp, i * ENTRY_BYTES + 16);
       });
-      await this.indexFile.write(buf, 0, buf.length, this.index.length * ENTRY_BYTES);
+      await writeAll(this.indexFile, [buf], this.index.length * ENTRY_BYTES);
       this.index.push(...entries);
     }
   }
@@ -192,4 +209,31 @@ async function readAll(file: FileHandle): Promise<Buffer> {
   const buf = Buffer.alloc(size);
   if (size > 0) await file.read(buf, 0, size, 0);
   return buf;
+}
+
+/**
+ * Write every byte of `buffers` at `position`. A write may be short without an error (the file system
+ * filled up mid-way, a signal): the rest is written by further calls, the one that cannot write at
+ * all throws (ENOSPC), and the caller puts the file back (Segment.append).
+ */
+async function writeAll(file: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  let left = buffers;
+  let at = position;
+  for (;;) {
+    const total = left.reduce((n, b) => n + b.length, 0);
+    if (total === 0) return;
+    const { bytesWritten } = await file.writev(left, at);
+    if (bytesWritten === total) return;
+    at += bytesWritten;
+    let skip = bytesWritten;
+    const rest: Buffer[] = [];
+    for (const b of left) {
+      if (skip >= b.length) skip -= b.length;
+      else {
+        rest.push(skip > 0 ? b.subarray(skip) : b);
+        skip = 0;
+      }
+    }
+    left = rest;
+  }
 }

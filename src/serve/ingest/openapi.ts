@@ -78,6 +78,7 @@ export function buildOpenApi(topics: TopicRegistry, options: OpenApiOptions): Js
           '415': error('Another content type than application/json or application/x-ndjson.'),
           '429': error('Over the rate limit; see the Retry-After header.'),
           '503': error('The log is unavailable; the request may or may not have been written.'),
+          '507': error('The embedded log\'s file system is full (code LOG_DISK_FULL); as with 503, the request may have been written in part. Retry once space is freed.'),
         },
       },
     };

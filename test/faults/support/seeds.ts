@@ -1,0 +1,19 @@
+/**
+ * The seeds a fault scenario repeats over: TRIBUTARY_FAULT_SEEDS of them (default 20) from
+ * TRIBUTARY_FAULT_SEED_BASE (default 1), or the one TRIBUTARY_FAULT_SEED names, to replay a failure.
+ * Each scenario prints its seed's plan of faults before it runs it.
+ */
+export { seeded } from '../../orchestrator/fault-processes.ts';
+
+export function faultSeeds(): number[] {
+  const replay = process.env.TRIBUTARY_FAULT_SEED;
+  if (replay !== undefined) return [Number(replay)];
+  const count = Number(process.env.TRIBUTARY_FAULT_SEEDS ?? 20);
+  const base = Number(process.env.TRIBUTARY_FAULT_SEED_BASE ?? 1);
+  return Array.from({ length: count }, (_, i) => base + i);
+}
+
+/** Prints one line of a seed's plan, so that the log shows what was done before a failure. */
+export function plan(scenario: string, seed: number, text: string): void {
+  process.stdout.write(`[faults] ${scenario} seed ${seed}: ${text} (replay: TRIBUTARY_FAULT_SEED=${seed} npm run test:faults -- test/faults/${scenario}.faults.test.ts)\n`);
+}
