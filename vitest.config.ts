@@ -3,8 +3,9 @@ import { defineConfig } from 'vitest/config';
 
 /** Integration tests are named after the real engine they need: `<unit>.<engine>.test.ts`. */
 const engines = ['kafka', 's3', 'postgres', 'cassandra', 'redis', 'mariadb', 'prometheus'];
-/** The fault-injection suite runs alone (`npm run test:faults`), not in `npm test`. */
-const faults = ['test/faults/**/*.faults.test.ts'];
+/** The fault-injection suite runs on its own (`npm run test:faults`, after `npm test` in CI). */
+// The scheduler's SIGKILL scenario lives with the orchestrator's tests.
+const faults = ['test/faults/**/*.faults.test.ts', 'test/orchestrator/exactly-once.postgres.test.ts'];
 const integration = engines.flatMap((engine) => [`test/**/*.${engine}.test.ts`, `examples/**/*.${engine}.test.ts`]);
 
 export default defineConfig({

@@ -96,6 +96,7 @@ export const configSchema = z
       .strictObject({
         brokers: z.array(hostPort).min(1).optional().describe('Bootstrap brokers, host:port; comma-separated in the environment.'),
         clientId: z.string().min(1).default('tributary').describe('Client id sent to the brokers.'),
+        sessionTimeoutMs: z.number().int().min(6_000).max(300_000).default(15_000).describe('How long a consumer group waits for a member that stopped heartbeating (a killed worker) before giving its partitions to the others; a closed member leaves at once. The broker bounds it with group.min/max.session.timeout.ms (6 s to 30 min by default).'),
         saslMechanism: z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']).optional().describe('SASL mechanism, when the cluster needs one.'),
         saslUsername: z.string().min(1).optional().describe('SASL user name.'),
         saslPassword: secret('SASL password.'),

@@ -17,6 +17,7 @@ export async function openLog(config: Readonly<Config>, options: OpenLogOptions 
     return openKafkaLog({
       brokers: kafka.brokers ?? [],
       clientId: kafka.clientId,
+      sessionTimeoutMs: kafka.sessionTimeoutMs,
       autoCreateTopics: log.autoCreateTopics,
       defaultPartitions: log.defaultPartitions,
       maxRecordBytes: log.maxRecordBytes,

@@ -8,6 +8,7 @@
 import { Command } from 'commander';
 import { TributaryError } from '../../errors.ts';
 import { loadPipelines } from '../../runtime/load-pipelines.ts';
+import type { PartStatus } from '../../runtime/supervise.ts';
 import { runJobs, type JobProgress, type JobsProgress } from '../../stream/run-jobs.ts';
 import type { CliContext, GlobalOptions } from '../context.ts';
 import { positiveInt } from './topics.ts';
@@ -54,21 +55,31 @@ export function workerCommand(ctx: CliContext): Command {
           for (const p of progress.values()) out.write(`${progressLine(p, last)}\n`);
         };
         const timer = setInterval(report, options.progressMs);
+        // Supervised as in `dev`: a failure (the brokers or the store gone for longer than the
+        // retries inside the job last) restarts the jobs with backoff from what they committed.
+        const { supervise } = await import('../../runtime/supervise.ts');
+        const status: PartStatus = { name: chosen.map((c) => c.job.name).join(', '), kind: 'stream-job', state: 'starting', restarts: 0, counts: {}, info: {} };
         try {
-          await runJobs(
-            chosen.map((c) => c.job),
-            {
-              config: runtime.config,
-              log: runtime.log,
-              state: runtime.state,
-              signal,
-              cwd: ctx.io.cwd,
-              metrics: runtime.metrics.stream,
-              threads: options.threads,
-              module: [...modulesOf][0]!,
-              onWarning: (message, details) => logger.warn(details, message),
-            },
-            progress,
+          await supervise(
+            status,
+            signal,
+            (inner) =>
+              runJobs(
+                chosen.map((c) => c.job),
+                {
+                  config: runtime.config,
+                  log: runtime.log,
+                  state: runtime.state,
+                  signal: inner,
+                  cwd: ctx.io.cwd,
+                  metrics: runtime.metrics.stream,
+                  threads: options.threads,
+                  module: [...modulesOf][0]!,
+                  onWarning: (message, details) => logger.warn(details, message),
+                },
+                progress,
+              ),
+            { onFailure: (error, s) => logger.warn({ err: error, restarts: s.restarts }, `worker ${process.pid}: ${s.name} failed; restarting from the committed offsets`) },
           );
           report();
           out.write(`worker ${process.pid}: stopped\n`);

@@ -21,6 +21,8 @@ export interface KafkaLogOptions {
   clientId?: string;
   /** Create a topic on its first produce. Default: true. */
   autoCreateTopics?: boolean;
+  /** A dead group member frees its partitions after this; a closed one leaves at once. Default: 15 s. */
+  sessionTimeoutMs?: number;
   /** Partitions of an auto-created topic. Default: the broker's num.partitions. */
   defaultPartitions?: number;
   /** Largest record (key, value and headers) accepted, in bytes. Default: 1 MiB. */
@@ -36,8 +38,7 @@ export interface KafkaLogOptions {
 const DEFAULT_MAX_RECORD_BYTES = 1_048_576;
 const DEFAULT_FETCH_MAX_BYTES = 32 * 1024 * 1024;
 const DEFAULT_FETCH_PARTITION_MAX_BYTES = 8 * 1024 * 1024;
-/** A dead member frees its partitions after this; a closed one leaves at once. */
-const SESSION_TIMEOUT_MS = 15_000;
+const DEFAULT_SESSION_TIMEOUT_MS = 15_000;
 /** Below the driver's 30 s request timeout, which a held JoinGroup must not outlive. */
 const REBALANCE_TIMEOUT_MS = 20_000;
 /** Members learn of a rebalance on their next heartbeat, so this is also how fast groups rebalance. */
@@ -47,6 +48,7 @@ export async function openKafkaLog(options: KafkaLogOptions): Promise<Log> {
   const driver = await import('@platformatic/kafka');
   const clientId = options.clientId ?? 'tributary';
   const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  const sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
   const connectionOptions: ConnectionOptions = options.sasl ? { sasl: { ...options.sasl } } : {};
   const connection = { ...connectionOptions, bootstrapBrokers: [...options.brokers] };
 
@@ -105,9 +107,9 @@ export async function openKafkaLog(options: KafkaLogOptions): Promise<Log> {
         clientId: id,
         groupId: consumerOptions.group,
         autocommit: false,
-        sessionTimeout: SESSION_TIMEOUT_MS,
-        rebalanceTimeout: REBALANCE_TIMEOUT_MS,
+        sessionTimeout: sessionTimeoutMs,
         heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+        rebalanceTimeout: REBALANCE_TIMEOUT_MS,
       });
       // Fetches get their own connections: a fetch waiting at the broker would otherwise hold
       // heartbeats and commits behind it on the shared connection.

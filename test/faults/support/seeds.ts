@@ -3,7 +3,12 @@
  * TRIBUTARY_FAULT_SEED_BASE (default 1), or the one TRIBUTARY_FAULT_SEED names, to replay a failure.
  * Each scenario prints its seed's plan of faults before it runs it.
  */
-export { seeded } from '../../orchestrator/fault-processes.ts';
+import { seeded as mulberry } from '../../orchestrator/fault-processes.ts';
+
+/** A generator for `seed`; the seed is scrambled first, since neighbouring seeds start out alike. */
+export function seeded(seed: number): () => number {
+  return mulberry(Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1));
+}
 
 export function faultSeeds(): number[] {
   const replay = process.env.TRIBUTARY_FAULT_SEED;
