@@ -29,24 +29,34 @@ describe('SIGKILL of tributary dev while pins are posted', () => {
 
   it.each(faultSeeds())('should keep every acknowledged pin once in the log and the table (seed %i)', async (seed) => {
     const random = seeded(seed);
-    const killAfterMs = 100 + Math.floor(random() * 1_500);
+    // The kill lands after a seeded number of acknowledged requests and a seeded delay, so that it
+    // always finds posts both done and in flight, however slow the machine.
+    const killAfterAcks = 1 + Math.floor(random() * 20);
+    const killAfterMs = Math.floor(random() * 300);
     const clients = 1 + Math.floor(random() * 3);
     const perRequest = 1 + Math.floor(random() * 30);
-    plan('dev-kill', seed, `${clients} clients post ${perRequest} pins a request; SIGKILL dev after ${killAfterMs} ms; restart`);
+    plan('dev-kill', seed, `${clients} clients post ${perRequest} pins a request; SIGKILL dev ${killAfterMs} ms after the ${killAfterAcks}th acknowledged request; restart`);
     dev ??= await startDev(cwd);
     const running = dev;
     const before = acknowledged.length;
     let stop = false;
+    let acks = 0;
+    let ackedEnough!: () => void;
+    const enough = new Promise<void>((resolve) => (ackedEnough = resolve));
     const post = async () => {
       while (!stop) {
         const pins = makePins(perRequest, random);
         const answer = await postPins(running.url, pins).catch(() => undefined);
         if (answer === undefined) return; // the process is gone
-        if (answer.status === 202 || answer.status === 200) acknowledged.push(...pins.map((p) => p.unique_id as string));
+        if (answer.status === 202 || answer.status === 200) {
+          acknowledged.push(...pins.map((p) => p.unique_id as string));
+          if (++acks === killAfterAcks) ackedEnough();
+        }
         else if (answer.status !== 429) throw new Error(`unexpected answer ${answer.status}: ${JSON.stringify(answer.body)}`);
       }
     };
     const posting = Array.from({ length: clients }, post);
+    await Promise.race([enough, Promise.all(posting)]);
     await sleep(killAfterMs);
     running.process.kill('SIGKILL');
     stop = true;

@@ -70,5 +70,7 @@ describe('faults under two workers on Kafka and PostgreSQL', () => {
   };
 
   it.each(faultSeeds())('PostgreSQL stopped and started while the job writes (seed %i)', restartOf('postgres'), 300_000);
-  it.each(faultSeeds())('Kafka stopped and started while pins are produced and consumed (seed %i)', restartOf('kafka'), 300_000);
+  // About 30 s a seed (the clients' timeouts, then the group's rejoin), so 8 seeds by default, to keep
+  // CI within its time; TRIBUTARY_FAULT_SEEDS=20 runs the full set.
+  it.each(faultSeeds(8))('Kafka stopped and started while pins are produced and consumed (seed %i)', restartOf('kafka'), 300_000);
 });

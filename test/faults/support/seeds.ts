@@ -1,5 +1,6 @@
 /**
- * The seeds a fault scenario repeats over: TRIBUTARY_FAULT_SEEDS of them (default 20) from
+ * The seeds a fault scenario repeats over: TRIBUTARY_FAULT_SEEDS of them (default 20, or the
+ * scenario's own default) from
  * TRIBUTARY_FAULT_SEED_BASE (default 1), or the one TRIBUTARY_FAULT_SEED names, to replay a failure.
  * Each scenario prints its seed's plan of faults before it runs it.
  */
@@ -10,10 +11,10 @@ export function seeded(seed: number): () => number {
   return mulberry(Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1));
 }
 
-export function faultSeeds(): number[] {
+export function faultSeeds(defaultCount = 20): number[] {
   const replay = process.env.TRIBUTARY_FAULT_SEED;
   if (replay !== undefined) return [Number(replay)];
-  const count = Number(process.env.TRIBUTARY_FAULT_SEEDS ?? 20);
+  const count = Number(process.env.TRIBUTARY_FAULT_SEEDS ?? defaultCount);
   const base = Number(process.env.TRIBUTARY_FAULT_SEED_BASE ?? 1);
   return Array.from({ length: count }, (_, i) => base + i);
 }

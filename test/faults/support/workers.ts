@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { openKafkaLog } from '../../../src/log/kafka/kafka-log.ts';
-import type { Log, LogProducer } from '../../../src/log/log.ts';
+import type { Log, LogConsumer, LogProducer } from '../../../src/log/log.ts';
 import { startCliProcess, type WorkerProcess } from '../../support/worker-process.ts';
 import { expectSinkMatchesLog } from './check.ts';
 import { PINTEREST_DIR } from './pins.ts';
@@ -47,21 +47,30 @@ export async function startWorkers(serviceEnv: Record<string, string>): Promise<
   const workers = [await start(), await start()];
   const db = () => new pg.Client({ connectionString: serviceEnv.TRIBUTARY_POSTGRES_URL });
 
+  // One reader kept across checks, so that a check does not pay for joining a group; made anew
+  // (from the start of the topic) when Kafka went away under it.
+  let reader: { log: Log; consumer: LogConsumer; values: unknown[] } | undefined;
   const readAll = async (): Promise<unknown[]> => {
-    const reader = await openKafkaLog({ brokers });
-    try {
-      const described = await reader.admin().describeTopic(TOPIC);
-      const consumer = reader.consumer({ group: `faults-check-${Date.now()}`, topics: [TOPIC], from: 'earliest' });
-      const values: unknown[] = [];
-      const want = described.partitions.reduce((n, p) => n + (p.endOffset - p.startOffset), 0);
-      const deadline = Date.now() + 60_000;
-      while (values.length < want && Date.now() < deadline) {
-        for (const r of await consumer.poll(1_000)) values.push(JSON.parse(r.value!.toString('utf8')));
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      try {
+        if (!reader) {
+          const readerLog = await openKafkaLog({ brokers });
+          reader = { log: readerLog, consumer: readerLog.consumer({ group: `faults-check-${process.pid}-${Date.now()}`, topics: [TOPIC], from: 'earliest' }), values: [] };
+        }
+        const described = await log.admin().describeTopic(TOPIC);
+        const want = described.partitions.reduce((n, p) => n + (p.endOffset - p.startOffset), 0);
+        while (reader.values.length < want) {
+          if (Date.now() > deadline) throw new Error(`read ${reader.values.length} of the topic's ${want} records`);
+          for (const r of await reader.consumer.poll(1_000)) reader.values.push(JSON.parse(r.value!.toString('utf8')));
+        }
+        return [...reader.values];
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await reader?.consumer.close().catch(() => undefined);
+        await reader?.log.close().catch(() => undefined);
+        reader = undefined;
       }
-      await consumer.close();
-      return values;
-    } finally {
-      await reader.close();
     }
   };
 
@@ -108,6 +117,8 @@ export async function startWorkers(serviceEnv: Record<string, string>): Promise<
       for (const w of workers) w.kill('SIGKILL');
       await Promise.all(workers.map((w) => w.exited));
       await producer.close().catch(() => undefined);
+      await reader?.consumer.close().catch(() => undefined);
+      await reader?.log.close().catch(() => undefined);
       await log.close();
     },
   };
