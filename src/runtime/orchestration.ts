@@ -19,7 +19,7 @@ import type { Runtime } from './runtime.ts';
 import type { PartStatus } from './supervise.ts';
 
 export interface OrchestrationOptions {
-  /** Run the scheduler here (default true). */
+  /** Run the scheduler here (default true). The other settings override the config's `orchestrator` section. */
   schedule?: boolean;
   /** Attempts run at once in this process. */
   concurrency?: number;
@@ -41,19 +41,23 @@ export interface Orchestration {
 export async function startOrchestration(runtime: Runtime, pipelines: readonly DefinedPipeline[], context: (pipeline: string) => PipelineContext, options: OrchestrationOptions = {}): Promise<Orchestration> {
   const { config, logger } = runtime;
   const made = partGraphs(runtime, pipelines, context);
+  const leaseMs = options.leaseMs ?? config.orchestrator.leaseMs;
+  const concurrency = options.concurrency ?? config.orchestrator.concurrency;
   const areas: TaskAreas = { config, cwd: runtime.cwd, lake: runtime.lake, state: runtime.state, metadata: runtime.metadata };
   const { openOrchestrator } = await import('../orchestrator/open-orchestrator.ts');
   const opened = await openOrchestrator(config, made.graphs, {
     cwd: runtime.cwd,
     areas,
-    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
-    ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs, redispatchAfterMs: options.leaseMs }),
+    ...(concurrency === undefined ? {} : { concurrency }),
+    leaseMs,
+    redispatchAfterMs: leaseMs,
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     onLog: (line, ref) => {
       if (line.level === 'warn' || line.level === 'error') logger[line.level]({ run: ref.runId, task: ref.taskId, attempt: ref.attempt, ...line.fields }, line.message);
     },
   });
   const { orchestrator } = opened;
+  const sweepMs = options.sweepMs ?? config.orchestrator.sweepMs;
   let scheduler: Scheduler | undefined;
   try {
     if (config.metadata.backend === 'embedded') await orchestrator.sweep({ redispatchAll: true });
@@ -62,7 +66,7 @@ export async function startOrchestration(runtime: Runtime, pipelines: readonly D
       scheduler = createScheduler({
         orchestrator,
         leadership: opened.leadership,
-        ...(options.sweepMs === undefined ? {} : { sweepMs: options.sweepMs }),
+        sweepMs,
         onError: (error) => logger.warn({ err: error }, 'orchestrator: a scheduler tick failed; the next one tries again'),
       });
       scheduler.start();

@@ -8,7 +8,7 @@
  * Each returns its counts as the task's output, and adds them to the part's live status (`PartStatus`),
  * which `tributary dev` prints and `GET /api/status` serves.
  */
-import { isTributaryError } from '../errors.ts';
+import { isTributaryError, TributaryError, type ErrorCode } from '../errors.ts';
 import { runBatchJob } from '../batch/run-batch-job.ts';
 import type { Config } from '../config/schema.ts';
 import type { MaintenanceOptions } from '../lake/tables/maintenance.ts';
@@ -91,6 +91,7 @@ export function batchJobTask(runtime: Runtime, declaration: BatchJobDeclaration,
     retry: PART_RETRY,
     async run(tc) {
       let summary: Awaited<ReturnType<typeof runBatchJob>>;
+      add(status, 'runs', 1);
       try {
         summary = await withTables(runtime.config, runtime.cwd, (tables) => runBatchJob(declaration.job, { lake: runtime.lake, metadata: runtime.metadata, tables }, {}));
       } catch (error) {
@@ -103,20 +104,21 @@ export function batchJobTask(runtime: Runtime, declaration: BatchJobDeclaration,
         recordFailure(status, 'failedRuns', error);
         throw error;
       }
-      add(status, 'runs', summary.units.length);
       add(status, 'read', summary.counts.read);
       add(status, 'written', summary.counts.written);
       add(status, 'quarantined', summary.counts.quarantined);
       status.info.lastRun = new Date().toISOString();
-      const output: JsonValue = { units: summary.units.length, failed: summary.failed, read: summary.counts.read, written: summary.counts.written, quarantined: summary.counts.quarantined };
+      const output = { units: summary.units.length, failed: summary.failed, read: summary.counts.read, written: summary.counts.written, quarantined: summary.counts.quarantined, filtered: summary.counts.filtered };
       tc.logger.info(`${declaration.job.name}: ${summary.units.length} units, ${summary.counts.read} read, ${summary.counts.written} written, ${summary.counts.quarantined} quarantined`);
       if (summary.failed > 0) {
+        // The run fails (and is retried by the policy) with the first failed unit's error; the units that succeeded stay published.
         const first = summary.units.find((u) => u.status === 'failed')?.error;
-        status.lastError = { code: first?.code ?? 'INTERNAL', message: first?.message ?? 'a unit failed', at: new Date().toISOString() };
-        add(status, 'failedRuns', 1);
-        tc.logger.error(`${declaration.job.name}: ${summary.failed} of ${summary.units.length} units failed`, { code: first?.code, message: first?.message });
+        const code: ErrorCode = first?.code ?? 'ORCHESTRATOR_TASK_FAILED';
+        const error = new TributaryError(code, `batch job ${declaration.job.name}: ${summary.failed} of ${summary.units.length} units failed; the first: ${first?.message ?? 'no message'}`);
+        recordFailure(status, 'failedRuns', error);
+        throw error;
       }
-      return output;
+      return output satisfies JsonValue;
     },
   });
 }
