@@ -45,7 +45,7 @@ async function api<T>(cwd: string, route: string): Promise<T | undefined> {
 const runIds = (table: string) => table.trim().split('\n').slice(1).map((line) => line.split(/\s+/)[0]!);
 
 describe('tributary dev with the orchestrator', () => {
-  it("should poll a source as the runs of its graph, listed by tributary runs beside dev and after it, one succeeded run per poll", async () => {
+  it('should poll a source as the runs of its graph, listed by tributary runs beside dev and after it, one succeeded run per poll', { timeout: 120_000 }, async () => {
     const cwd = await tempDir();
     const dev = startCliProcess(['dev', COUNTER, '--port', '0', '--status-ms', '0', '--drain', '30', '--json', '--log-level', 'warn'], { COUNTER_PER_POLL: '5' }, cwd);
     const graphs = await until('the graphs on the local API', () => api<{ graphs: { id: string; schedule: unknown; maxActiveRuns: number }[] }>(cwd, '/api/graphs'));
@@ -86,7 +86,7 @@ describe('tributary dev with the orchestrator', () => {
     expect(job.counts.out).toBe(source.counts.emitted);
   });
 
-  it("should run a batch job on its schedule and by hand, and a pipeline's own graph, as orchestrator runs with their outputs", async () => {
+  it("should run a batch job on its schedule and by hand, and a pipeline's own graph, as orchestrator runs with their outputs", { timeout: 120_000 }, async () => {
     const cwd = await tempDir();
     const dev = startCliProcess(['dev', ORCHESTRATED, '--port', '0', '--status-ms', '0', '--log-level', 'warn'], {}, cwd);
     await dev.seen(/tributary dev: orchestrated/);

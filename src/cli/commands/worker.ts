@@ -13,6 +13,7 @@ import { Command } from 'commander';
 import { TributaryError } from '../../errors.ts';
 import { loadPipelines } from '../../runtime/load-pipelines.ts';
 import type { Orchestration } from '../../runtime/orchestration.ts';
+import type { Area } from '../../runtime/runtime.ts';
 import { runJobs, type JobProgress, type JobsProgress } from '../../stream/run-jobs.ts';
 import type { CliContext, GlobalOptions } from '../context.ts';
 import { positiveInt } from './topics.ts';
@@ -49,7 +50,10 @@ export function workerCommand(ctx: CliContext): Command {
       if (options.threads > 0 && modulesOf.size > 1) throw new TributaryError('CLI_USAGE', '--threads runs the jobs of one pipeline module; name one pipeline, or run a worker per pipeline');
 
       const { openRuntime } = await import('../../runtime/runtime.ts');
-      const runtime = await openRuntime(loaded.config, { cwd: ctx.io.cwd, logger, areas: withGraphs ? ['log', 'metrics', 'state', 'lake', 'metadata'] : ['log', 'metrics', 'state'] });
+      // The log only when something here reads or writes it: graphs alone leave the embedded log to another process.
+      const needsLog = chosen.length > 0 || (withGraphs && pipelines.some((l) => l.pipeline.sources.length > 0));
+      const areas: Area[] = [...(needsLog ? (['log'] as const) : []), 'metrics', 'state', ...(withGraphs ? (['lake', 'metadata'] as const) : [])];
+      const runtime = await openRuntime(loaded.config, { cwd: ctx.io.cwd, logger, areas });
       let orchestration: Orchestration | undefined;
       try {
         if (withGraphs) {
