@@ -18,7 +18,10 @@ export function newStatus(kind: PartStatus['kind'], name: string, pipeline?: str
 }
 
 function warnOnFailure(logger: Logger) {
-  return (error: unknown, status: PartStatus) => logger.warn({ part: status.name, kind: status.kind, err: error, restarts: status.restarts }, `${status.kind} ${status.name} failed; restarting it`);
+  return (error: unknown, status: PartStatus) =>
+    status.state === 'failed'
+      ? logger.error({ part: status.name, kind: status.kind, err: error }, `${status.kind} ${status.name} failed with an error that another try cannot fix; it stays stopped`)
+      : logger.warn({ part: status.name, kind: status.kind, err: error, restarts: status.restarts }, `${status.kind} ${status.name} failed; restarting it`);
 }
 
 /** One stream job, supervised; its counts go to `status.counts` as batches commit. */
