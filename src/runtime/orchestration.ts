@@ -26,6 +26,8 @@ export interface OrchestrationOptions {
   leaseMs?: number;
   sweepMs?: number;
   onEvent?: (event: OrchestratorEvent) => void;
+  /** On close, how long attempts running here may go on before their signal is aborted (default 10 s). */
+  stopGraceMs?: number;
 }
 
 export interface Orchestration {
@@ -88,7 +90,8 @@ export async function startOrchestration(runtime: Runtime, pipelines: readonly D
       try {
         await scheduler?.stop();
       } finally {
-        await opened.close();
+        // A poll or batch run still going after the grace is aborted; it runs again by its retry policy.
+        await opened.close({ abortAfterMs: options.stopGraceMs ?? 10_000 });
         await made.close();
       }
     },

@@ -2,8 +2,9 @@
  * The graphs the orchestrator runs for the loaded pipelines: one per source (`<pipeline>.source.<name>`,
  * one task that polls it), one per batch job with a schedule (`<pipeline>.batch.<name>`, one task
  * that runs it incrementally), and the pipelines' own `graphs`. A part's graph runs one run at a time
- * (`maxActiveRuns: 1`) without catchup: a poll or an incremental batch run covers all that is new,
- * so the intervals missed while nothing ran need no runs of their own.
+ * (`maxActiveRuns: 1`, and no scheduled run while one is queued or running, so a slow poll delays the
+ * next instead of queueing more) without catchup: a poll or an incremental batch run covers all that
+ * is new, so the intervals missed while nothing ran need no runs of their own.
  */
 import { TributaryError } from '../errors.ts';
 import { graph } from '../orchestrator/define.ts';
@@ -28,8 +29,8 @@ export const batchGraphId = (pipeline: string, job: string) => `${pipeline}.batc
 
 /** A pipeline's schedule as a graph's: the same times, one run for the latest interval only. */
 export function graphSchedule(schedule: Schedule): GraphSchedule {
-  if ('everyMs' in schedule) return { everyMs: Math.max(1, Math.round(schedule.everyMs)), catchup: false };
-  return { cron: schedule.cron, ...(schedule.timezone === undefined ? {} : { timezone: schedule.timezone }), catchup: false };
+  if ('everyMs' in schedule) return { everyMs: Math.max(1, Math.round(schedule.everyMs)), catchup: false, skipWhileActive: true };
+  return { cron: schedule.cron, ...(schedule.timezone === undefined ? {} : { timezone: schedule.timezone }), catchup: false, skipWhileActive: true };
 }
 
 export function partGraphs(runtime: Runtime, pipelines: readonly DefinedPipeline[], context: (pipeline: string) => PipelineContext): PartGraphs {

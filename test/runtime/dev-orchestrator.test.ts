@@ -49,7 +49,7 @@ describe('tributary dev with the orchestrator', () => {
     const cwd = await tempDir();
     const dev = startCliProcess(['dev', COUNTER, '--port', '0', '--status-ms', '0', '--drain', '30', '--json', '--log-level', 'warn'], { COUNTER_PER_POLL: '5' }, cwd);
     const graphs = await until('the graphs on the local API', () => api<{ graphs: { id: string; schedule: unknown; maxActiveRuns: number }[] }>(cwd, '/api/graphs'));
-    expect(graphs.graphs).toEqual([{ id: SOURCE_GRAPH, tasks: [{ id: 'poll', after: [] }], schedule: { everyMs: 100, catchup: false }, maxActiveRuns: 1, pool: null, on: [] }]);
+    expect(graphs.graphs).toEqual([{ id: SOURCE_GRAPH, tasks: [{ id: 'poll', after: [] }], schedule: { everyMs: 100, catchup: false, skipWhileActive: true }, maxActiveRuns: 1, pool: null, on: [] }]);
 
     const beside = await until('five succeeded polls in tributary runs', async () => {
       const listed = await cli(['runs', '--graph', SOURCE_GRAPH, '--status', 'succeeded', '--limit', '5'], { cwd });
