@@ -118,6 +118,13 @@ describe('tributary dev with the orchestrator', () => {
     expect(Number(files![1])).toBeGreaterThanOrEqual(1);
     expect(own.stdout).toMatch(/INFO {2}raw files: \{"files":\d+\}/);
 
+    const backfilled = await cli(['backfill', OWN_GRAPH, '--from', '2026-01-01', '--to', '2026-01-03'], { cwd });
+    expect(backfilled.stderr).toBe('');
+    expect(backfilled.stdout).toContain('3 runs planned, 3 new, 0 cleared to run again, 0 there already (run by the running tributary dev)');
+    expect(backfilled.stdout).toContain(`done, 0 failed runs of ${OWN_GRAPH}`);
+    const days = await cli(['runs', '--graph', OWN_GRAPH, '--status', 'succeeded'], { cwd });
+    expect(days.stdout.match(/ backfill +2026-01-0[123]T00:00:00\.000Z/g)).toHaveLength(3);
+
     const status = await api<{ parts: Part[]; orchestrator: { backend: string; leading: boolean } }>(cwd, '/api/status');
     expect(status?.orchestrator).toMatchObject({ backend: 'embedded', leading: true });
     const part = status!.parts.find((p) => p.kind === 'batch-job')!;
