@@ -19,7 +19,26 @@ export {
   type ViewDeclaration,
   type ServiceDeclaration,
   type Schedule,
+  type TaskAreas,
+  type PipelineGraph,
 } from './runtime/pipeline.ts';
+// Task graphs a pipeline declares (`graphs: [...]`), run by the orchestrator.
+export { task, graph } from './orchestrator/define.ts';
+export type {
+  Task,
+  TaskOptions,
+  TaskContext,
+  TaskLogger,
+  Graph,
+  GraphOptions,
+  Schedule as GraphSchedule,
+  CronSchedule,
+  IntervalSchedule,
+  DataInterval,
+  JsonValue,
+} from './orchestrator/orchestrator.ts';
+export type { RetryOptions } from './retry/retry-policy.ts';
+export { lakeMaintenanceTask } from './runtime/part-tasks.ts';
 export { fieldCounts, type FieldCountsDeclaration, type FieldCountsParts } from './runtime/field-counts.ts';
 
 // Configuration and errors.

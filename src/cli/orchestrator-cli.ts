@@ -1,11 +1,15 @@
 /**
  * What the orchestrator's commands share: where graphs come from (the runtime's loaded pipelines,
- * given by the caller), opening the configured orchestrator around a callback, and printing runs.
+ * given by the caller), opening the configured orchestrator around a callback (or going through a
+ * running process's local API), and printing runs.
  */
 import type { LoadedConfig } from '../config/load.ts';
 import type { Orchestrator } from '../orchestrator/create-orchestrator.ts';
 import type { OpenOrchestratorOptions } from '../orchestrator/open-orchestrator.ts';
 import type { Graph, LogLine, RunDetail, RunRecord } from '../orchestrator/orchestrator.ts';
+import { devFilePath, readDevFile } from '../runtime/dev-file.ts';
+import { apiClient } from '../serve/api/api-client.ts';
+import { remoteRuns, type RunsService } from '../serve/api/run-client.ts';
 import type { CliContext, GlobalOptions } from './context.ts';
 import { table } from './table.ts';
 
@@ -30,7 +34,17 @@ export async function withOrchestrator<T>(
   fn: (orchestrator: Orchestrator, loaded: LoadedConfig) => Promise<T>,
   extra: Omit<OpenOrchestratorOptions<unknown>, 'areas' | 'cwd'> = {},
 ): Promise<T> {
-  const loaded = await ctx.loadConfig(options);
+  return openedWith(ctx, provider, options, await ctx.loadConfig(options), fn, extra);
+}
+
+async function openedWith<T>(
+  ctx: CliContext,
+  provider: GraphProvider,
+  options: GlobalOptions,
+  loaded: LoadedConfig,
+  fn: (orchestrator: Orchestrator, loaded: LoadedConfig) => Promise<T>,
+  extra: Omit<OpenOrchestratorOptions<unknown>, 'areas' | 'cwd'> = {},
+): Promise<T> {
   const provided = await provider(options, loaded);
   try {
     const { openOrchestrator } = await import('../orchestrator/open-orchestrator.ts');
@@ -43,6 +57,41 @@ export async function withOrchestrator<T>(
   } finally {
     await provided.close?.();
   }
+}
+
+/** The run commands' view of an orchestrator opened here. */
+export function localRuns(o: Orchestrator): RunsService {
+  return {
+    listRuns: (filter) => o.store.listRuns(filter),
+    runDetail: (runId) => o.store.runDetail(runId),
+    trigger: (graphId, options) => o.trigger(graphId, { ...options, trigger: 'manual' }),
+    retry: (runId) => o.retry(runId),
+    cancel: (runId) => o.cancel(runId),
+    backfill: async (graphId, options) => (await import('../orchestrator/backfill.ts')).backfill(o, graphId, options),
+    waitForRun: (runId, options) => o.waitForRun(runId, options),
+  };
+}
+
+export interface RunsWhere {
+  /** The URL of the running process the calls go through, when they do. */
+  remote?: string;
+  /** The metadata store is the embedded one: a run triggered from here runs here (or in that process). */
+  embedded: boolean;
+  /** Start taking attempts in this process (nothing to do when remote). */
+  start(): Promise<void>;
+}
+
+/**
+ * Run `fn` on the run history and the run commands: through the local API of a running `tributary
+ * dev` when the metadata store is the embedded one and that process holds it, on the store opened
+ * here otherwise (PostgreSQL is shared by every process as it is).
+ */
+export async function withRuns<T>(ctx: CliContext, provider: GraphProvider, options: GlobalOptions, fn: (runs: RunsService, where: RunsWhere) => Promise<T>): Promise<T> {
+  const loaded = await ctx.loadConfig(options);
+  const embedded = loaded.config.metadata.backend === 'embedded';
+  const running = embedded ? readDevFile(devFilePath(loaded.config, ctx.io.cwd)) : undefined;
+  if (running) return fn(remoteRuns(apiClient(running.url, loaded.config.server.apiKey)), { remote: running.url, embedded, start: () => Promise.resolve() });
+  return openedWith(ctx, provider, options, loaded, (o) => fn(localRuns(o), { embedded, start: () => o.start() }));
 }
 
 const time = (d: Date | undefined) => (d ? d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-');

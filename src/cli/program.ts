@@ -21,7 +21,7 @@ import { runsCommand } from './commands/runs.ts';
 import type { CliContext } from './context.ts';
 import { packageVersion } from '../version.ts';
 import type { GraphProvider } from './orchestrator-cli.ts';
-import type { Graph } from '../orchestrator/orchestrator.ts';
+import type { TaskAreas } from '../runtime/pipeline.ts';
 
 export { packageVersion } from '../version.ts';
 
@@ -30,16 +30,30 @@ export interface ProgramOptions {
   graphs?: GraphProvider;
 }
 
-/** The graphs the loaded pipelines declare (those of the project config), with the lake and state open for their tasks. */
+/**
+ * The graphs of the loaded pipelines (those of the project config): one per source and scheduled
+ * batch job, and the pipelines' own, with the lake, state and metadata open for their tasks (and the
+ * log for the sources, unless a running process holds the embedded one).
+ */
 export const pipelineGraphs = (cwd: string): GraphProvider => async (_options, loaded) => {
   const { loadPipelines } = await import('../runtime/load-pipelines.ts');
-  const pipelines = await loadPipelines([], loaded, cwd);
-  const graphs = pipelines.flatMap((l) => l.pipeline.graphs) as Graph[];
-  if (graphs.length === 0) return { graphs: [] };
+  const pipelines = (await loadPipelines([], loaded, cwd)).map((l) => l.pipeline);
+  if (!pipelines.some((p) => p.graphs.length > 0 || p.sources.length > 0 || p.batchJobs.some((b) => b.schedule))) return { graphs: [] };
   const { openRuntime } = await import('../runtime/runtime.ts');
   const { createLogger } = await import('../logger.ts');
+  const { partGraphs } = await import('../runtime/part-graphs.ts');
   const runtime = await openRuntime(loaded.config, { cwd, logger: await createLogger({ level: loaded.config.logging.level }), areas: ['state', 'lake', 'metadata'] });
-  return { graphs, areas: { lake: runtime.lake, state: runtime.state, metadata: runtime.metadata, config: loaded.config }, close: () => runtime.close() };
+  if (pipelines.some((p) => p.sources.length > 0)) await runtime.open('log').catch(() => undefined);
+  const made = partGraphs(runtime, pipelines, (name) => runtime.context(name));
+  const areas: TaskAreas = { config: loaded.config, cwd, lake: runtime.lake, state: runtime.state, metadata: runtime.metadata };
+  return {
+    graphs: made.graphs,
+    areas,
+    close: async () => {
+      await made.close();
+      await runtime.close();
+    },
+  };
 };
 
 export function createProgram(ctx: CliContext, options: ProgramOptions = {}): Command {

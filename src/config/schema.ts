@@ -84,6 +84,13 @@ export const configSchema = z
     sinks: area(['embedded', 'postgres', 'cassandra'], 'Table sinks and real-time views.'),
     state: area(['embedded', 'redis'], 'Keyed state and fingerprints.'),
     metadata: area(['embedded', 'postgres'], 'Run history, schedules and leases.'),
+    orchestrator: z
+      .strictObject({
+        leaseMs: z.number().int().min(100).default(30_000).describe('A task attempt whose worker stops renewing its lease for this long is failed and retried by its policy.'),
+        sweepMs: z.number().int().min(10).default(5000).describe('How often the leading scheduler fails expired leases and dispatches lost attempts again.'),
+        concurrency: z.number().int().min(1).max(1000).optional().describe('Task attempts run at once per process; unset: 8 embedded, 10 on PostgreSQL.'),
+      })
+      .prefault({}),
     batch: z
       .strictObject({
         threads: z.number().int().min(1).max(64).default(2).describe('Worker threads DuckDB uses for a batch run.'),

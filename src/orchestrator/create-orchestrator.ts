@@ -66,7 +66,12 @@ export interface Orchestrator<Areas = Record<string, unknown>> {
   sweep(options?: { redispatchAll?: boolean }): Promise<{ expired: number; redispatched: number }>;
   /** Resolves with the run once it has finished. */
   waitForRun(runId: string, options?: { pollMs?: number; signal?: AbortSignal }): Promise<RunRecord>;
-  stop(): Promise<void>;
+  /**
+   * Stop taking attempts and wait for those running here. With `abortAfterMs`, the ones still
+   * running after it have their signal aborted (a retryable failure: they run again by their policy,
+   * in another process or after a restart).
+   */
+  stop(options?: { abortAfterMs?: number }): Promise<void>;
 }
 
 const newId = (prefix: string) => `${prefix}${Date.now().toString(36)}${randomBytes(5).toString('hex')}`;
@@ -352,6 +357,15 @@ export function createOrchestrator<Areas = Record<string, unknown>>(options: Orc
         if (o.signal?.aborted) throw o.signal.reason as Error;
       }
     },
-    stop: () => executor.stop(),
+    async stop(o = {}) {
+      const timer = o.abortAfterMs === undefined ? undefined : setTimeout(() => {
+        for (const controller of local.values()) controller.abort(new TributaryError('ORCHESTRATOR_TASK_FAILED', `the process running it (${workerId}) stopped`));
+      }, o.abortAfterMs);
+      try {
+        await executor.stop();
+      } finally {
+        clearTimeout(timer);
+      }
+    },
   };
 }

@@ -14,8 +14,8 @@ import { alwaysLead, type Leadership } from './scheduler.ts';
 export interface OpenedOrchestrator<Areas> {
   orchestrator: Orchestrator<Areas>;
   leadership: Leadership;
-  /** Stops the executor and closes the store and the leadership connection. */
-  close(): Promise<void>;
+  /** Stops the executor (see `Orchestrator.stop`) and closes the store and the leadership connection. */
+  close(options?: { abortAfterMs?: number }): Promise<void>;
 }
 
 export interface OpenOrchestratorOptions<Areas> extends Omit<OrchestratorOptions<Areas>, 'store' | 'executor' | 'graphs'> {
@@ -57,8 +57,8 @@ export async function openOrchestrator<Areas>(config: Readonly<Config>, graphs: 
   return {
     orchestrator,
     leadership,
-    async close() {
-      await orchestrator.stop();
+    async close(o = {}) {
+      await orchestrator.stop(o);
       await leadership.release();
       await store.close();
     },

@@ -101,12 +101,20 @@ export interface CronSchedule {
   catchup?: boolean;
   /** First logical date; without it, the first run is the latest interval that has ended. */
   start?: Date;
+  /**
+   * While the graph has a run queued or running, make no scheduled run (default false): one at a
+   * time, a slow run delays the next instead of queueing more behind it. With catchup off, the
+   * latest interval that has ended gets the run once it is free.
+   */
+  skipWhileActive?: boolean;
 }
 
 export interface IntervalSchedule {
   everyMs: number;
   catchup?: boolean;
   start?: Date;
+  /** As CronSchedule's. */
+  skipWhileActive?: boolean;
 }
 
 export type Schedule = CronSchedule | IntervalSchedule;

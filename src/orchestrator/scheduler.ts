@@ -48,12 +48,17 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   let leading = false;
   let loop: Promise<void> | undefined;
 
+  const hasActiveRun = async (graphId: string) =>
+    (await orchestrator.store.listRuns({ graph: graphId, status: 'running', limit: 1 })).length > 0 ||
+    (await orchestrator.store.listRuns({ graph: graphId, status: 'queued', limit: 1 })).length > 0;
+
   async function tick(): Promise<RunRecord[]> {
     leading = await leadership.holds();
     if (!leading) return [];
     const created: RunRecord[] = [];
     for (const g of orchestrator.graphs) {
       if (!g.schedule) continue;
+      if (g.schedule.skipWhileActive && (await hasActiveRun(g.id))) continue;
       const last = await orchestrator.store.latestLogical(g.id, 'schedule');
       const due = dueIntervals(g.schedule, { lastLogicalMs: last, nowMs: clock.now() });
       if (due.length === 0) continue;

@@ -2,7 +2,7 @@
  * `tributary dev`: every part of the loaded pipelines in one process, on the areas the config names
  * (embedded by default):
  *
- *   sources (on their schedules) ──► log ──┬─► stream jobs ──► sinks / real-time tables ─┐
+ *   sources (orchestrator graphs) ──► log ──┬─► stream jobs ──► sinks / real-time tables ─┐
  *   ingest API (POST /ingest/<topic>) ──►  └─► archiver ──► lake raw zone ──► batch jobs ─┴─► views (GET /query/<view>)
  *   services (emulators, custom loops); /metrics; the local API (/api/) that other commands use
  *
@@ -19,7 +19,8 @@ import type { Logger } from '../logger.ts';
 import type { LoadedPipeline } from './load-pipelines.ts';
 import type { DefinedPipeline } from './pipeline.ts';
 import { startPipelineServer } from './pipeline-server.ts';
-import { newStatus, startArchiver, startBatchSchedule, startService, startSource, startStreamJob } from './run-parts.ts';
+import { startOrchestration, type Orchestration, type OrchestrationOptions } from './orchestration.ts';
+import { newStatus, startArchiver, startService, startStreamJob } from './run-parts.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { statusLines } from './status.ts';
 import type { PartStatus } from './supervise.ts';
@@ -41,6 +42,8 @@ export interface DevOptions {
   drainMs?: number;
   /** Roll archived ranges this often; default 10 s in dev, so the raw zone fills while one watches. */
   archiveRollMs?: number;
+  /** The orchestrator's settings in this process (lease, sweep, concurrency). */
+  orchestration?: OrchestrationOptions;
   /** Called once the server listens, with its URL. */
   onReady?: (url: string) => void;
 }
@@ -63,10 +66,20 @@ export async function runDev(options: DevOptions): Promise<DevSummary> {
   const jobRuns: Promise<void>[] = [];
   let ticker: NodeJS.Timeout | undefined;
   let closeServer: (() => Promise<void>) | undefined;
+  let orchestration: Orchestration | undefined;
 
   try {
     await createTopics(runtime, pipelines);
-    const server = await startPipelineServer(runtime, pipelines, { parts, ...(options.port === undefined ? {} : { port: options.port }) });
+    // Sources and scheduled batch jobs are graphs: the orchestrator schedules and runs them, with their run history in the metadata store.
+    orchestration = await startOrchestration(runtime, pipelines, (name) => runtime.context(name), options.orchestration);
+    parts.push(...orchestration.parts);
+    const orchestrator = orchestration;
+    const server = await startPipelineServer(runtime, pipelines, {
+      parts,
+      orchestrator: orchestrator.orchestrator,
+      statusExtra: () => ({ orchestrator: orchestrator.describe() }),
+      ...(options.port === undefined ? {} : { port: options.port }),
+    });
     closeServer = () => server.close();
     const url = server.url;
     options.onReady?.(url);
@@ -85,16 +98,6 @@ export async function runDev(options: DevOptions): Promise<DevSummary> {
         const s = newStatus('service', svc.name, pipeline.name);
         parts.push(s);
         running.push(startService(ctx, svc, s, stopParts.signal));
-      }
-      for (const src of pipeline.sources) {
-        const s = newStatus('source', src.name, pipeline.name);
-        parts.push(s);
-        running.push(guard(s, startSource(ctx, src, s, stopParts.signal)));
-      }
-      for (const b of pipeline.batchJobs.filter((b) => b.schedule)) {
-        const s = newStatus('batch-job', b.job.name, pipeline.name);
-        parts.push(s);
-        running.push(guard(s, startBatchSchedule(runtime, b, s, stopParts.signal)));
       }
     }
     const archived = [...new Set(pipelines.flatMap((p) => p.topics.filter((t) => t.archive !== false).map((t) => t.name)))];
@@ -119,6 +122,7 @@ export async function runDev(options: DevOptions): Promise<DevSummary> {
     await waitFor(options.signal, options.durationMs);
     stopParts.abort();
     await Promise.allSettled(running);
+    await orchestration.close();
     await closeServer?.();
     closeServer = undefined;
     if (options.drainMs) await drain(runtime, pipelines, parts, options.drainMs);
@@ -133,17 +137,10 @@ export async function runDev(options: DevOptions): Promise<DevSummary> {
     stopParts.abort();
     stopJobs.abort();
     await Promise.allSettled([...running, ...jobRuns]);
+    await orchestration?.close().catch((error: unknown) => logger.warn({ err: error }, 'dev: closing the orchestrator failed'));
     await closeServer?.();
     await runtime.close();
   }
-}
-
-/** A scheduled part whose start itself failed (a source config the component refuses) shows as failed, not as a crash of dev. */
-function guard(status: PartStatus, run: Promise<void>): Promise<void> {
-  return run.catch((error: unknown) => {
-    status.state = 'failed';
-    status.lastError = { code: (error as { code?: string }).code ?? 'INTERNAL', message: (error as Error).message, at: new Date().toISOString() };
-  });
 }
 
 async function createTopics(runtime: Runtime, pipelines: readonly DefinedPipeline[]): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import { packageVersion } from '../version.ts';
 import { apiRoutes } from '../serve/api/api-routes.ts';
+import { runRoutes, type RunRoutesOptions } from '../serve/api/run-routes.ts';
 import { directLogView } from '../serve/api/log-view.ts';
 import { ingestRoutes } from '../serve/ingest/ingest-routes.ts';
 import type { TopicRegistry } from '../serve/ingest/topics.ts';
@@ -33,6 +34,10 @@ export interface PipelineServerOptions {
   port?: number;
   /** The parts whose status `GET /api/status` shows (the server's own is added). */
   parts: PartStatus[];
+  /** The orchestrator whose graphs and runs `/api/graphs` and `/api/runs` serve. */
+  orchestrator?: RunRoutesOptions['orchestrator'];
+  /** Extra facts for `GET /api/status` (the orchestrator's backend, whether it leads). */
+  statusExtra?: () => Record<string, unknown>;
 }
 
 /** The ingest API's registry: the topics the pipelines open for ingest. */
@@ -83,7 +88,7 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
   options.parts.unshift(ingest);
   const logView = directLogView(runtime.log);
   const query = createQueryService(await pipelineViews(runtime, pipelines));
-  const status = () => ({ pid: process.pid, startedAt, log: runtime.log.backend, pipelines: pipelines.map(describePipeline), parts: options.parts });
+  const status = () => ({ pid: process.pid, startedAt, log: runtime.log.backend, pipelines: pipelines.map(describePipeline), parts: options.parts, ...options.statusExtra?.() });
   const app = createServer({
     server: config.server,
     logger,
@@ -98,6 +103,7 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
       }),
       serverPlugin(queryRoutes, { service: query }),
       serverPlugin(apiRoutes, { logView, status, groups: () => pipelineGroups(pipelines) }),
+      ...(options.orchestrator ? [serverPlugin(runRoutes, { orchestrator: options.orchestrator })] : []),
       (instance) => {
         instance.get('/metrics', async (_request, reply) => reply.type(runtime.metrics.registry.contentType).send(await runtime.metrics.registry.metrics()));
       },

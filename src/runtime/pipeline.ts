@@ -15,7 +15,8 @@
  *   and `GET /query/<view>` answer it.
  * - service: a long-running task of the pipeline's own (an emulator, a custom stream loop), started
  *   with the pipeline and stopped by its signal; the runtime restarts it with backoff when it fails.
- * - graphs, dashboards: declarations the orchestrator and the UI read; the runtime keeps them as given.
+ * - graphs: task graphs (`graph({...})`) the orchestrator runs beside the graphs it makes of the
+ *   sources and scheduled batch jobs (src/runtime/part-graphs.ts); dashboards: what the UI shows.
  *
  * Lifecycle: importing a pipeline module does nothing but build values; `definePipeline` validates
  * names and configs and freezes the result; the runtime (runtime.ts, dev.ts) opens the areas once and
@@ -36,6 +37,9 @@ import type { Sink, TableSpec } from '../sinks/sink.ts';
 import type { SourceComponent } from '../sources/source.ts';
 import type { StateStore } from '../state/state.ts';
 import type { JobDefinition } from '../stream/jobs.ts';
+import type { Config } from '../config/schema.ts';
+import type { MetadataStore } from '../metadata/metadata.ts';
+import type { Graph } from '../orchestrator/orchestrator.ts';
 import { checkSchedule as parseSchedule } from './schedule.ts';
 
 export const PIPELINE_KIND = 'tributary.pipeline';
@@ -89,6 +93,22 @@ export interface PipelineContext {
   readonly apiKey?: string;
 }
 
+/**
+ * What the tasks of a pipeline's graphs get as `ctx.areas`: the config, the project directory, and
+ * the areas the runtime opened for them. (A type, not an interface, so that graphs declared without
+ * naming it fit too.)
+ */
+export type TaskAreas = {
+  readonly config: Readonly<Config>;
+  readonly cwd: string;
+  readonly lake: Lake;
+  readonly state: StateStore;
+  readonly metadata: MetadataStore;
+};
+
+/** A graph a pipeline declares: its tasks get the pipeline's areas. */
+export type PipelineGraph = Graph<TaskAreas>;
+
 export interface ViewDeclaration {
   name: string;
   description: string;
@@ -114,8 +134,11 @@ export interface PipelineDefinition {
   batchJobs?: readonly BatchJobDeclaration[];
   views?: readonly ViewDeclaration[];
   services?: readonly ServiceDeclaration[];
-  /** Task graphs and their schedules, for the orchestrator. */
-  graphs?: readonly unknown[];
+  /**
+   * Task graphs of the pipeline's own (`graph({...})`), run by the orchestrator beside the graphs it
+   * makes of the sources and scheduled batch jobs. Ids are unique among the loaded pipelines.
+   */
+  graphs?: readonly PipelineGraph[];
   /** Dashboards the UI shows for this pipeline. */
   dashboards?: readonly unknown[];
 }
@@ -150,6 +173,11 @@ export function definePipeline(definition: PipelineDefinition): DefinedPipeline 
   unique('batch job', batchJobs.map((b) => b.job.name));
   unique('view', (definition.views ?? []).map((v) => v.name));
   unique('service', (definition.services ?? []).map((s) => s.name));
+  for (const g of definition.graphs ?? []) {
+    if (typeof g !== 'object' || g === null || (g as { kind?: unknown }).kind !== 'graph') problems.push('graphs: each entry must be made by graph({...})');
+  }
+  const graphIds = (definition.graphs ?? []).map((g) => (g as { id?: unknown } | null)?.id);
+  for (const [i, id] of graphIds.entries()) if (graphIds.indexOf(id) !== i) problems.push(`graph "${String(id)}" is declared twice`);
 
   const sourcesChecked = sources.map((source) => {
     const parsed = source.component.configSchema.safeParse(source.config);

@@ -46,6 +46,29 @@ describe('scheduler', () => {
     expect(await scheduler.tick()).toEqual([]);
   });
 
+  it('should make no run while one is active when skipWhileActive is set, then only the latest interval', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 0, 1, 0, 0, 0, 500));
+    let release: (() => void) | undefined;
+    const slow = task({ id: 'poll', run: () => new Promise<void>((resolve) => (release = resolve)) });
+    const g = graph({ id: 'every-second', schedule: { everyMs: 1000, catchup: false, skipWhileActive: true }, maxActiveRuns: 1, tasks: [slow] });
+    const { store, orchestrator } = await setup([g], clock);
+    const scheduler = createScheduler({ orchestrator, clock });
+    expect(await scheduler.tick()).toHaveLength(1);
+    await clock.advance(1);
+    expect(release).toBeDefined();
+    // Five intervals end while the first run goes on: none gets a run of its own.
+    for (let i = 0; i < 5; i++) {
+      await clock.advance(1000);
+      expect(await scheduler.tick()).toEqual([]);
+    }
+    expect((await store.listRuns({ graph: 'every-second' })).map((r) => r.status)).toEqual(['running']);
+    release!();
+    await orchestrator.waitForRun((await store.listRuns({ graph: 'every-second' }))[0]!.runId, { pollMs: 1 }).catch(() => undefined);
+    for (let i = 0; i < 20 && (await store.listRuns({ graph: 'every-second', status: 'running' })).length > 0; i++) await clock.advance(1);
+    const next = await scheduler.tick();
+    expect(next.map((r) => r.logicalDate!.toISOString())).toEqual(['2026-01-01T00:00:04.000Z']);
+  });
+
   it('should skip the missed intervals but the latest when catchup is off', async () => {
     const clock = new FakeClock(Date.UTC(2026, 0, 1, 3, 30));
     const g = graph({ id: 'nocatchup', schedule: { cron: '0 * * * *', catchup: false, start: new Date(Date.UTC(2026, 0, 1)) }, tasks: [task({ id: 't', run: () => undefined })] });

@@ -1,12 +1,12 @@
 /**
  * `tributary run <graph> [--date] [--partition] [--wait]`: trigger one run by hand. With the embedded
- * metadata store the run executes in this process and the command waits for it; with PostgreSQL the
- * workers run it, and `--wait` waits for its end.
+ * metadata store the run executes in this process (or in the running `tributary dev` that holds the
+ * store) and the command waits for it; with PostgreSQL the workers run it, and `--wait` waits for its end.
  */
 import { Command } from 'commander';
 import { TributaryError } from '../../errors.ts';
 import type { CliContext, GlobalOptions } from '../context.ts';
-import { noGraphs, runDetailText, withOrchestrator, type GraphProvider } from '../orchestrator-cli.ts';
+import { noGraphs, runDetailText, withRuns, type GraphProvider } from '../orchestrator-cli.ts';
 
 interface RunOptions extends GlobalOptions {
   date?: string;
@@ -29,18 +29,18 @@ export function runGraphCommand(ctx: CliContext, graphs: GraphProvider = noGraph
     .option('--wait', 'wait for the run to end (always, with the embedded metadata store)')
     .action((graphId: string, _o, command: Command) => {
       const options = command.optsWithGlobals<RunOptions>();
-      return withOrchestrator(ctx, graphs, options, async (o, loaded) => {
-        const embedded = loaded.config.metadata.backend === 'embedded';
-        if (embedded) await o.start();
+      return withRuns(ctx, graphs, options, async (o, where) => {
+        const { embedded } = where;
+        if (embedded) await where.start();
         const run = await o.trigger(graphId, {
-          trigger: 'manual',
           ...(options.date ? { logicalDate: parseDate(options.date, '--date') } : {}),
           ...(options.partition !== undefined ? { partition: options.partition } : {}),
         });
-        ctx.io.stdout.write(`run ${run!.runId} of ${graphId} queued\n`);
+        if (!run) throw new TributaryError('CLI_USAGE', `${graphId} has a run of that ${options.partition === undefined ? 'logical date' : 'partition'} already; see \`tributary runs --graph ${graphId}\``);
+        ctx.io.stdout.write(`run ${run.runId} of ${graphId} queued${where.remote ? ` in the running process at ${where.remote}` : ''}\n`);
         if (!embedded && !options.wait) return;
-        const end = await o.waitForRun(run!.runId, { ...(ctx.io.signal ? { signal: ctx.io.signal } : {}) });
-        const detail = await o.store.runDetail(end.runId);
+        const end = await o.waitForRun(run.runId, { ...(ctx.io.signal ? { signal: ctx.io.signal } : {}) });
+        const detail = await o.runDetail(end.runId);
         ctx.io.stdout.write(runDetailText(detail!));
         if (end.status !== 'succeeded') throw new TributaryError('ORCHESTRATOR_TASK_FAILED', `run ${end.runId} of ${graphId} ended ${end.status}`, { retryable: false });
       });

@@ -1,9 +1,12 @@
-/** `tributary runs [--graph] [--status]`, `runs show <id>`, `runs retry <id>`, `runs cancel <id>`: the run history. */
+/**
+ * `tributary runs [--graph] [--status]`, `runs show <id>`, `runs retry <id>`, `runs cancel <id>`: the
+ * run history, from the metadata store, or through a running `tributary dev` that holds the embedded one.
+ */
 import { Command, InvalidArgumentError } from 'commander';
 import { TributaryError } from '../../errors.ts';
 import type { RunStatus } from '../../orchestrator/orchestrator.ts';
 import type { CliContext, GlobalOptions } from '../context.ts';
-import { noGraphs, runDetailText, runsTable, withOrchestrator, type GraphProvider } from '../orchestrator-cli.ts';
+import { noGraphs, runDetailText, runsTable, withRuns, type GraphProvider } from '../orchestrator-cli.ts';
 
 const STATUSES: readonly RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 
@@ -33,8 +36,8 @@ export function runsCommand(ctx: CliContext, graphs: GraphProvider = noGraphs): 
     .option('--limit <n>', 'at most this many runs (default 50)', positive)
     .action((_o, command: Command) => {
       const options = command.optsWithGlobals<ListOptions>();
-      return withOrchestrator(ctx, graphs, options, async (o) => {
-        const list = await o.store.listRuns({ limit: options.limit ?? 50, ...(options.graph ? { graph: options.graph } : {}), ...(options.status ? { status: options.status } : {}) });
+      return withRuns(ctx, graphs, options, async (o) => {
+        const list = await o.listRuns({ limit: options.limit ?? 50, ...(options.graph ? { graph: options.graph } : {}), ...(options.status ? { status: options.status } : {}) });
         out(list.length === 0 ? 'no runs\n' : runsTable(list));
       });
     });
@@ -43,8 +46,8 @@ export function runsCommand(ctx: CliContext, graphs: GraphProvider = noGraphs): 
     .command('show <id>')
     .description("one run: its tasks, every attempt, and each attempt's log lines")
     .action((id: string, _o, command: Command) =>
-      withOrchestrator(ctx, graphs, command.optsWithGlobals<GlobalOptions>(), async (o) => {
-        const detail = await o.store.runDetail(id);
+      withRuns(ctx, graphs, command.optsWithGlobals<GlobalOptions>(), async (o) => {
+        const detail = await o.runDetail(id);
         if (!detail) throw new TributaryError('ORCHESTRATOR_RUN_NOT_FOUND', `no run ${id}; see \`tributary runs\``);
         out(runDetailText(detail));
       }),
@@ -54,7 +57,7 @@ export function runsCommand(ctx: CliContext, graphs: GraphProvider = noGraphs): 
     .command('retry <id>')
     .description("run a failed or cancelled run's unfinished tasks again")
     .action((id: string, _o, command: Command) =>
-      withOrchestrator(ctx, graphs, command.optsWithGlobals<GlobalOptions>(), async (o) => {
+      withRuns(ctx, graphs, command.optsWithGlobals<GlobalOptions>(), async (o) => {
         const done = await o.retry(id);
         out(done ? `run ${id} queued again\n` : `run ${id} has not failed or been cancelled; nothing to retry\n`);
       }),
@@ -64,7 +67,7 @@ export function runsCommand(ctx: CliContext, graphs: GraphProvider = noGraphs): 
     .command('cancel <id>')
     .description('cancel a queued or running run; its running tasks are told to stop')
     .action((id: string, _o, command: Command) =>
-      withOrchestrator(ctx, graphs, command.optsWithGlobals<GlobalOptions>(), async (o) => {
+      withRuns(ctx, graphs, command.optsWithGlobals<GlobalOptions>(), async (o) => {
         const done = await o.cancel(id);
         out(done ? `run ${id} cancelled\n` : `run ${id} had already finished\n`);
       }),

@@ -4,10 +4,16 @@
  * starting a second worker (here or on another machine, on Kafka) hands it half the partitions;
  * stopping or killing one hands them back, with their state (checkpoints in the state store,
  * positions in the sink).
+ *
+ * It runs the pipelines' graphs too (the sources, the scheduled batch jobs, the declared graphs):
+ * with PostgreSQL metadata every worker takes task attempts from the graphile-worker queue and one
+ * of them schedules (an advisory lock; another takes over when it dies). `--no-graphs` leaves them out.
  */
 import { Command } from 'commander';
 import { TributaryError } from '../../errors.ts';
 import { loadPipelines } from '../../runtime/load-pipelines.ts';
+import type { Orchestration } from '../../runtime/orchestration.ts';
+import type { Area } from '../../runtime/runtime.ts';
 import type { PartStatus } from '../../runtime/supervise.ts';
 import { runJobs, type JobProgress, type JobsProgress } from '../../stream/run-jobs.ts';
 import type { CliContext, GlobalOptions } from '../context.ts';
@@ -15,6 +21,7 @@ import { positiveInt } from './topics.ts';
 
 interface WorkerOptions extends GlobalOptions {
   job?: string[];
+  graphs: boolean;
   metricsPort?: number;
   progressMs: number;
   threads: number;
@@ -27,6 +34,7 @@ export function workerCommand(ctx: CliContext): Command {
     .option('-j, --job <name>', 'run only this job (repeatable; default: every stream job of the pipelines)', (v: string, acc: string[] = []) => [...acc, v])
     .option('--metrics-port <port>', 'serve Prometheus metrics on server.host at this port (0: any free port)', (v: string) => (v === '0' ? 0 : positiveInt(v)))
     .option('--progress-ms <ms>', 'print counts this often', positiveInt, 5000)
+    .option('--no-graphs', "do not run the pipelines' graphs (sources, scheduled batch jobs, declared graphs) here")
     .option('--threads <n>', 'pipeline threads per stateless job, so that one job uses several cores (0: none)', (v: string) => (v === '0' ? 0 : positiveInt(v)), 0)
     .action(async (modules: string[], _o, command: Command) => {
       const options = command.optsWithGlobals<WorkerOptions>();
@@ -37,19 +45,30 @@ export function workerCommand(ctx: CliContext): Command {
       const unknown = (options.job ?? []).filter((name) => !all.some((j) => j.job.name === name));
       if (unknown.length > 0) throw new TributaryError('PIPELINE_INVALID', `no stream job named ${unknown.join(', ')}; the loaded pipelines have ${all.map((j) => j.job.name).join(', ') || 'none'}`);
       const chosen = options.job === undefined ? all : all.filter((j) => options.job!.includes(j.job.name));
-      if (chosen.length === 0) throw new TributaryError('PIPELINE_INVALID', `${pipelines.map((l) => l.module).join(', ')} define${pipelines.length === 1 ? 's' : ''} no stream jobs`);
+      const withGraphs = options.graphs && pipelines.some((l) => l.pipeline.sources.length > 0 || l.pipeline.graphs.length > 0 || l.pipeline.batchJobs.some((b) => b.schedule));
+      if (chosen.length === 0 && !withGraphs) throw new TributaryError('PIPELINE_INVALID', `${pipelines.map((l) => l.module).join(', ')} define${pipelines.length === 1 ? 's' : ''} no stream jobs${options.graphs ? ', sources, scheduled batch jobs or graphs' : ''}`);
       const modulesOf = new Set(chosen.map((c) => c.module));
       if (options.threads > 0 && modulesOf.size > 1) throw new TributaryError('CLI_USAGE', '--threads runs the jobs of one pipeline module; name one pipeline, or run a worker per pipeline');
 
       const { openRuntime } = await import('../../runtime/runtime.ts');
-      const runtime = await openRuntime(loaded.config, { cwd: ctx.io.cwd, logger, areas: ['log', 'metrics', 'state'] });
+      // The log only when something here reads or writes it: graphs alone leave the embedded log to another process.
+      const needsLog = chosen.length > 0 || (withGraphs && pipelines.some((l) => l.pipeline.sources.length > 0));
+      const areas: Area[] = [...(needsLog ? (['log'] as const) : []), 'metrics', 'state', ...(withGraphs ? (['lake', 'metadata'] as const) : [])];
+      const runtime = await openRuntime(loaded.config, { cwd: ctx.io.cwd, logger, areas });
+      let orchestration: Orchestration | undefined;
       try {
+        if (withGraphs) {
+          const { startOrchestration } = await import('../../runtime/orchestration.ts');
+          orchestration = await startOrchestration(runtime, pipelines.map((l) => l.pipeline), (name) => runtime.context(name));
+        }
         const { serveMetrics } = await import('../../metrics/serve-metrics.ts');
         const server = options.metricsPort === undefined ? undefined : await serveMetrics(runtime.metrics.registry, { host: loaded.config.server.host, port: options.metricsPort, apiKey: loaded.config.server.apiKey });
         const signal = ctx.io.signal ?? new AbortController().signal;
         const progress: JobsProgress = new Map();
         const out = ctx.io.stdout;
-        out.write(`worker ${process.pid}: running ${chosen.map((c) => c.job.name).join(', ')} on the ${runtime.log.backend} log${server ? `; metrics at ${server.url}` : ''}\n`);
+        const graphs = orchestration?.describe();
+        const jobs = chosen.length > 0 ? `running ${chosen.map((c) => c.job.name).join(', ')} on the ${runtime.log.backend} log` : 'no stream jobs';
+        out.write(`worker ${process.pid}: ${jobs}${graphs ? `; ${graphs.graphs} graphs on the ${graphs.backend} orchestrator (worker ${graphs.worker})` : ''}${server ? `; metrics at ${server.url}` : ''}\n`);
         const last = new Map<string, { at: number; in: number }>();
         const report = () => {
           for (const p of progress.values()) out.write(`${progressLine(p, last)}\n`);
@@ -59,8 +78,10 @@ export function workerCommand(ctx: CliContext): Command {
         // retries inside the job last) restarts the jobs with backoff from what they committed.
         const { supervise } = await import('../../runtime/supervise.ts');
         const status: PartStatus = { name: chosen.map((c) => c.job.name).join(', '), kind: 'stream-job', state: 'starting', restarts: 0, counts: {}, info: {} };
+        let fatal: unknown;
         try {
-          await supervise(
+          if (chosen.length === 0) await aborted(signal);
+          else await supervise(
             status,
             signal,
             (inner) =>
@@ -79,8 +100,15 @@ export function workerCommand(ctx: CliContext): Command {
                 },
                 progress,
               ),
-            { onFailure: (error, s) => logger.warn({ err: error, restarts: s.restarts }, `worker ${process.pid}: ${s.name} failed; restarting from the committed offsets`) },
+            {
+              onFailure: (error, s) => {
+                if (s.state === 'failed') fatal = error;
+                else logger.warn({ err: error, restarts: s.restarts }, `worker ${process.pid}: ${s.name} failed; restarting from the committed offsets`);
+              },
+            },
           );
+          // A failure that no restart can mend (a bad config, a schema that cannot fit) ends the worker.
+          if (fatal !== undefined) throw fatal instanceof Error ? fatal : new Error(`${status.name} failed: ${status.lastError?.message ?? 'unknown error'}`);
           report();
           out.write(`worker ${process.pid}: stopped\n`);
         } finally {
@@ -88,9 +116,14 @@ export function workerCommand(ctx: CliContext): Command {
           await server?.close();
         }
       } finally {
+        await orchestration?.close().catch((error: unknown) => logger.warn({ err: error }, 'worker: closing the orchestrator failed'));
         await runtime.close();
       }
     });
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
 }
 
 function progressLine(p: JobProgress, last: Map<string, { at: number; in: number }>): string {
