@@ -7,6 +7,9 @@
 import { packageVersion } from '../version.ts';
 import { apiRoutes } from '../serve/api/api-routes.ts';
 import { directLogView } from '../serve/api/log-view.ts';
+import { startUiHistory } from '../serve/api/ui-history.ts';
+import { uiRoutes } from '../serve/api/ui-routes.ts';
+import { uiStatic } from '../serve/api/ui-static.ts';
 import { ingestRoutes } from '../serve/ingest/ingest-routes.ts';
 import type { TopicRegistry } from '../serve/ingest/topics.ts';
 import { createQueryService } from '../serve/query/query.ts';
@@ -16,6 +19,7 @@ import type { MergedView } from '../serve/query/view.ts';
 import { createServer, listen, serverPlugin } from '../serve/server.ts';
 import { devFilePath, removeDevFile, writeDevFile } from './dev-file.ts';
 import { pipelineGroups } from './groups.ts';
+import { pipelineGraph } from './pipeline-graph.ts';
 import type { DefinedPipeline } from './pipeline.ts';
 import type { Runtime } from './runtime.ts';
 import { newStatus } from './run-parts.ts';
@@ -83,6 +87,11 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
   options.parts.unshift(ingest);
   const logView = directLogView(runtime.log);
   const query = createQueryService(await pipelineViews(runtime, pipelines));
+  const graph = pipelineGraph(pipelines);
+  const history = startUiHistory({
+    parts: () => options.parts,
+    lag: async () => Object.fromEntries(await Promise.all(pipelineGroups(pipelines).map(async (g) => [g.group, (await logView.groupLag(g.group)).reduce((n, p) => n + p.lag, 0)] as const))),
+  });
   const status = () => ({ pid: process.pid, startedAt, log: runtime.log.backend, pipelines: pipelines.map(describePipeline), parts: options.parts });
   const app = createServer({
     server: config.server,
@@ -98,12 +107,15 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
       }),
       serverPlugin(queryRoutes, { service: query }),
       serverPlugin(apiRoutes, { logView, status, groups: () => pipelineGroups(pipelines) }),
+      serverPlugin(uiRoutes, { graph: () => graph, history, logView }),
+      serverPlugin(uiStatic, {}),
       (instance) => {
         instance.get('/metrics', async (_request, reply) => reply.type(runtime.metrics.registry.contentType).send(await runtime.metrics.registry.metrics()));
       },
     ],
   });
   const closeViews = async () => {
+    history.stop();
     await query.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the views failed'));
     await logView.close().catch(() => undefined);
   };

@@ -37,7 +37,7 @@ export interface ApiRoutesOptions extends Record<string, unknown> {
 
 const POSITION = /^(earliest|latest|\d+)$/;
 
-function fail(reply: FastifyReply, error: unknown): FastifyReply {
+export function fail(reply: FastifyReply, error: unknown): FastifyReply {
   if (!isTributaryError(error)) throw error;
   const status = error.code.endsWith('_NOT_FOUND') ? 404 : error.retryable ? 503 : 400;
   return reply.code(status).send(body(status, error.code, error.message));

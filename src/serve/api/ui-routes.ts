@@ -1,0 +1,105 @@
+/**
+ * The web UI's JSON API, under `/api/ui/` and behind the API key like every `/api/` route:
+ *
+ * - `GET /api/ui/graph`: the loaded pipelines as nodes and edges (runtime/pipeline-graph.ts);
+ * - `GET /api/ui/history`: the recent samples of the parts' counts and the groups' lag (ui-history.ts);
+ * - `GET /api/ui/events`: the same samples as they are taken, as server-sent events (`event: sample`);
+ * - `GET /api/ui/topics/:topic/messages?partition=P&offset=O&limit=N&key=K&path=$.a.b&equals=V`: one
+ *   page of a partition from an offset, filtered on the server by key and by the value at a JSON
+ *   path; `next` is where the following page starts, `scanned` how many records were read for it.
+ *
+ * The event stream ends when the server closes (a `preClose` hook), so a page left open never holds
+ * a shutdown up. Errors answer `{ statusCode, error, code, message }`.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { PipelineGraph } from '../../runtime/pipeline-graph.ts';
+import { body } from '../server.ts';
+import type { LogView, RenderedRecord } from './log-view.ts';
+import { fail } from './api-routes.ts';
+import type { UiHistory } from './ui-history.ts';
+
+export interface UiRoutesOptions extends Record<string, unknown> {
+  graph: () => PipelineGraph;
+  history: UiHistory;
+  logView: LogView;
+}
+
+/** At most this many records are read for one page of a filtered browse. */
+export const MAX_SCAN = 20_000;
+const PATH = /^\$(\.[A-Za-z_][A-Za-z0-9_]*)+$/;
+
+export function valueAt(value: unknown, jsonPath: string): unknown {
+  let at: unknown = value;
+  for (const field of jsonPath.slice(2).split('.')) {
+    if (typeof at !== 'object' || at === null || Array.isArray(at)) return undefined;
+    at = (at as Record<string, unknown>)[field];
+  }
+  return at;
+}
+
+export const uiRoutes: FastifyPluginAsync<UiRoutesOptions> = (app, options) => {
+  const streams = new Set<NodeJS.WritableStream & { end(): void }>();
+  app.addHook('preClose', (done) => {
+    for (const s of streams) s.end();
+    streams.clear();
+    done();
+  });
+
+  app.get('/api/ui/graph', () => options.graph());
+  app.get('/api/ui/history', () => ({ samples: options.history.samples() }));
+
+  app.get('/api/ui/events', (request, reply) => {
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    raw.write(': tributary\n\n');
+    const unsubscribe = options.history.subscribe((sample) => raw.write(`event: sample\ndata: ${JSON.stringify(sample)}\n\n`));
+    const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), 15_000);
+    streams.add(raw);
+    request.raw.on('close', () => {
+      clearInterval(keepAlive);
+      unsubscribe();
+      streams.delete(raw);
+    });
+  });
+
+  app.get<{ Params: { topic: string }; Querystring: Record<string, string | undefined> }>('/api/ui/topics/:topic/messages', async (request, reply) => {
+    const q = request.query;
+    const numbers = { partition: q.partition ?? '0', offset: q.offset ?? '0', limit: q.limit ?? '50' };
+    for (const [name, text] of Object.entries(numbers)) {
+      if (!/^\d+$/.test(text)) return reply.code(400).send(body(400, 'CLI_USAGE', `${name}: expected a whole number, got "${text}"`));
+    }
+    if (q.path !== undefined && q.path !== '' && !PATH.test(q.path)) return reply.code(400).send(body(400, 'CLI_USAGE', `path: expected a JSON path of fields like $.user.country, got "${q.path}"`));
+    const partition = Number(numbers.partition);
+    const limit = Math.min(500, Math.max(1, Number(numbers.limit)));
+    const key = q.key === '' ? undefined : q.key;
+    const jsonPath = q.path === '' ? undefined : q.path;
+    const equals = q.equals ?? '';
+    try {
+      const topic = await options.logView.describeTopic(request.params.topic);
+      const bounds = topic.partitions.find((p) => p.partition === partition);
+      if (!bounds) return reply.code(404).send(body(404, 'PARTITION_NOT_FOUND', `topic ${topic.name} has no partition ${partition} (it has ${topic.partitions.length})`));
+      const records: RenderedRecord[] = [];
+      let offset = Math.max(bounds.startOffset, Number(numbers.offset));
+      let scanned = 0;
+      while (records.length < limit && offset < bounds.endOffset && scanned < MAX_SCAN) {
+        // Only this partition: the others start at their end.
+        const page = await options.logView.read({ topic: topic.name, from: 'latest', offsets: { [partition]: offset }, max: Math.min(1000, MAX_SCAN - scanned) });
+        const mine = page.records.filter((r) => r.partition === partition);
+        if (mine.length === 0) break;
+        for (const r of mine) {
+          scanned += 1;
+          offset = r.offset + 1;
+          if (key !== undefined && r.key !== key) continue;
+          if (jsonPath !== undefined && String(valueAt(r.value, jsonPath)) !== equals) continue;
+          records.push(r);
+          if (records.length === limit) break;
+        }
+      }
+      return { topic: topic.name, partition, startOffset: bounds.startOffset, endOffset: bounds.endOffset, records, next: offset, scanned, atEnd: offset >= bounds.endOffset };
+    } catch (error) {
+      return fail(reply, error);
+    }
+  });
+  return Promise.resolve();
+};
