@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /** Integration tests are named after the real engine they need: `<unit>.<engine>.test.ts`. */
-const engines = ['kafka', 's3', 'postgres', 'cassandra', 'redis', 'mariadb', 'prometheus'];
+const engines = ['kafka', 's3', 'postgres', 'cassandra', 'redis', 'mariadb', 'prometheus', 'browser'];
 const integration = engines.flatMap((engine) => [`test/**/*.${engine}.test.ts`, `examples/**/*.${engine}.test.ts`]);
 
 export default defineConfig({
