@@ -6,6 +6,7 @@
  */
 import { packageVersion } from '../version.ts';
 import { apiRoutes } from '../serve/api/api-routes.ts';
+import { deadLetterReplayer } from '../serve/api/dead-letters.ts';
 import { directLogView } from '../serve/api/log-view.ts';
 import { startUiHistory } from '../serve/api/ui-history.ts';
 import { uiRoutes } from '../serve/api/ui-routes.ts';
@@ -107,7 +108,7 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
       }),
       serverPlugin(queryRoutes, { service: query }),
       serverPlugin(apiRoutes, { logView, status, groups: () => pipelineGroups(pipelines) }),
-      serverPlugin(uiRoutes, { graph: () => graph, history, logView }),
+      serverPlugin(uiRoutes, { graph: () => graph, history, logView, replayer: deadLetterReplayer(runtime.log) }),
       serverPlugin(uiStatic, {}),
       (instance) => {
         instance.get('/metrics', async (_request, reply) => reply.type(runtime.metrics.registry.contentType).send(await runtime.metrics.registry.metrics()));

@@ -101,3 +101,11 @@ export interface MessagePage {
   scanned: number;
   atEnd: boolean;
 }
+
+export interface ReplayResult {
+  topic: string;
+  requested: number;
+  replayed: number;
+  missing: Array<{ partition: number; offset: number; reason: string }>;
+  to: Array<{ topic: string; partition: number; offset: number }>;
+}

@@ -30,6 +30,17 @@ afterAll(async () => {
 
 const shot = (name: string) => path.join(SCREENSHOTS, `${name}.png`);
 
+async function jobCounts(): Promise<{ in: number; out: number; filtered: number; deadLettered: number }> {
+  const status = (await (await fetch(`${dev.url}/api/status`)).json()) as { parts: Array<{ name: string; counts: Record<string, number> }> };
+  const c = status.parts.find((p) => p.name === 'pinterest-clean')!.counts;
+  return { in: c.in ?? 0, out: c.out ?? 0, filtered: c.filtered ?? 0, deadLettered: c.deadLettered ?? 0 };
+}
+
+async function topicSize(topic: string): Promise<number> {
+  const t = (await (await fetch(`${dev.url}/api/topics/${topic}`)).json()) as { partitions: Array<{ startOffset: number; endOffset: number }> };
+  return t.partitions.reduce((n, p) => n + p.endOffset - p.startOffset, 0);
+}
+
 describe('the web UI', () => {
   it('overview should list both pipelines with live counts and sparklines, without a console error', async () => {
     const started = Date.now();
@@ -77,7 +88,10 @@ describe('the web UI', () => {
     await page.getByLabel('partitions').waitFor();
     expect(await page.locator('pre.schema').textContent()).toContain('"unique_id"');
     const rows = page.getByLabel('messages').locator('tbody tr');
-    await until('messages', async () => (await rows.count()) > 1 && (await rows.first().locator('td').count()) === 4);
+    // Page from the start of partition 0, once it holds more than two pages.
+    await until('three pages in partition 0', async () => (await (await fetch(`${dev.url}/api/topics/pinterest.pins`)).json() as { partitions: Array<{ endOffset: number }> }).partitions[0]!.endOffset > 45);
+    await page.getByLabel('from offset').fill('0');
+    await until('messages from offset 0', async () => (await rows.count()) === 20 && (await rows.first().locator('td').first().textContent()) === '0');
     const firstOffset = Number(await rows.first().locator('td').first().textContent());
     // The next page starts where this one ended.
     await page.getByRole('button', { name: 'next →' }).click();
@@ -93,7 +107,7 @@ describe('the web UI', () => {
     await page.close();
   });
 
-  it('a dead letter should come first on the overview and show its reason in the topic', async () => {
+  it('a dead letter should come first on the overview, show its reason, and a replay from the page should be counted', async () => {
     const produced = await fetch(`${dev.url}/api/topics/pinterest.pins/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ records: [{ key: 'ui-test-bad', value: '{"not":"a pin"}' }] }) });
     expect(produced.status).toBe(200);
     const { page, errors } = await openPage(browser, `${dev.url}/`);
@@ -114,7 +128,25 @@ describe('the web UI', () => {
       }
     }
     expect(found).toBe(true);
-    expect(await page.getByLabel('messages').locator('tr', { hasText: 'ui-test-bad' }).locator('.error-line').textContent()).toMatch(/clean-pin|schema|invalid|expected/i);
+    const deadRow = page.getByLabel('messages').locator('tr', { hasText: 'ui-test-bad' });
+    expect(await deadRow.locator('.error-line').textContent()).toMatch(/clean-pin|schema|invalid|expected/i);
+
+    // Replay it: the record goes back to pinterest.pins, the job reads it again and, as it is still
+    // not a pin, dead-letters it again. Both counts move by exactly one.
+    const before = await jobCounts();
+    const dlqBefore = await topicSize('pinterest-clean.dlq');
+    await deadRow.getByRole('checkbox').check();
+    await page.getByRole('button', { name: /Replay 1 selected/ }).click();
+    await expect.poll(() => page.getByRole('status').textContent(), { timeout: 30_000 }).toBe('replayed 1 of 1 to pinterest.pins');
+    await expect.poll(() => page.locator('.replay-total b').textContent(), { timeout: 30_000 }).toBe('1');
+    const after = await until('the job to dead-letter the replayed record', async () => {
+      const c = await jobCounts();
+      return c.deadLettered === before.deadLettered + 1 ? c : undefined;
+    });
+    expect(after.in).toBeGreaterThan(before.in);
+    expect(after.in).toBe(after.out + after.filtered + after.deadLettered);
+    await until('the dead letter of the replay', async () => (await topicSize('pinterest-clean.dlq')) === dlqBefore + 1);
+    await page.screenshot({ path: shot('dead-letters') });
     expect(errors).toEqual([]);
     await page.close();
   });

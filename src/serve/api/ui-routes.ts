@@ -6,7 +6,10 @@
  * - `GET /api/ui/events`: the same samples as they are taken, as server-sent events (`event: sample`);
  * - `GET /api/ui/topics/:topic/messages?partition=P&offset=O&limit=N&key=K&path=$.a.b&equals=V`: one
  *   page of a partition from an offset, filtered on the server by key and by the value at a JSON
- *   path; `next` is where the following page starts, `scanned` how many records were read for it.
+ *   path; `next` is where the following page starts, `scanned` how many records were read for it;
+ * - `POST /api/ui/dead-letters/:topic/replay` `{ positions: [{ partition, offset }] }`: send those dead
+ *   letters back to their topic (dead-letters.ts); answers `requested = replayed + missing.length`;
+ * - `GET /api/ui/dead-letters`: `{ replayed: { <dead-letter topic>: n } }`, the totals of this process.
  *
  * The event stream ends when the server closes (a `preClose` hook), so a page left open never holds
  * a shutdown up. Errors answer `{ statusCode, error, code, message }`.
@@ -16,12 +19,14 @@ import type { PipelineGraph } from '../../runtime/pipeline-graph.ts';
 import { body } from '../server.ts';
 import type { LogView, RenderedRecord } from './log-view.ts';
 import { fail } from './api-routes.ts';
+import type { DeadLetterReplayer } from './dead-letters.ts';
 import type { UiHistory } from './ui-history.ts';
 
 export interface UiRoutesOptions extends Record<string, unknown> {
   graph: () => PipelineGraph;
   history: UiHistory;
   logView: LogView;
+  replayer: DeadLetterReplayer;
 }
 
 /** At most this many records are read for one page of a filtered browse. */
@@ -97,6 +102,23 @@ export const uiRoutes: FastifyPluginAsync<UiRoutesOptions> = (app, options) => {
         }
       }
       return { topic: topic.name, partition, startOffset: bounds.startOffset, endOffset: bounds.endOffset, records, next: offset, scanned, atEnd: offset >= bounds.endOffset };
+    } catch (error) {
+      return fail(reply, error);
+    }
+  });
+
+  app.get('/api/ui/dead-letters', () => ({ replayed: options.replayer.replayTotals() }));
+
+  app.post<{ Params: { topic: string }; Body: { positions?: unknown } }>('/api/ui/dead-letters/:topic/replay', async (request, reply) => {
+    const positions = request.body?.positions;
+    const valid = (p: unknown): p is { partition: number; offset: number } =>
+      typeof p === 'object' && p !== null && Number.isInteger((p as { partition?: unknown }).partition) && Number.isInteger((p as { offset?: unknown }).offset) && (p as { partition: number }).partition >= 0 && (p as { offset: number }).offset >= 0;
+    if (!Array.isArray(positions) || positions.length === 0 || positions.length > 1000 || !positions.every(valid)) {
+      return reply.code(400).send(body(400, 'CLI_USAGE', 'expected { "positions": [{ "partition": <n ≥ 0>, "offset": <n ≥ 0> }, …] } with 1 to 1000 positions'));
+    }
+    if (!request.params.topic.endsWith('.dlq')) return reply.code(400).send(body(400, 'CLI_USAGE', `${request.params.topic} is not a dead-letter topic (those are named <job>.dlq)`));
+    try {
+      return await options.replayer.replay({ topic: request.params.topic, positions: positions.map((p) => ({ partition: p.partition, offset: p.offset })) });
     } catch (error) {
       return fail(reply, error);
     }

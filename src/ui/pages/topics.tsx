@@ -3,12 +3,12 @@
  * topic's page adds its schema and a message browser that pages through one partition on the server
  * (from an offset, filtered by key or by the value at a JSON path).
  */
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { api } from '../api.ts';
 import { int } from '../format.ts';
 import { href } from '../route.ts';
-import type { Graph, GroupLag, MessagePage, TopicDescription } from '../types.ts';
+import type { Graph, GroupLag, MessagePage, ReplayResult, TopicDescription } from '../types.ts';
 
 const size = (t: TopicDescription) => t.partitions.reduce((n, p) => n + p.endOffset - p.startOffset, 0);
 
@@ -56,6 +56,24 @@ function Browser({ topic }: { topic: TopicDescription }) {
   const [history, setHistory] = useState<number[]>([]);
   const params = new URLSearchParams({ partition: String(partition), offset: String(offset), limit: '20', ...Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== '')) });
   const page = useQuery({ queryKey: ['messages', topic.name, params.toString()], queryFn: () => api<MessagePage>(`/api/ui/topics/${encodeURIComponent(topic.name)}/messages?${params.toString()}`) });
+  const deadLetters = topic.name.endsWith('.dlq');
+  const [chosen, setChosen] = useState<Set<string>>(new Set());
+  const client = useQueryClient();
+  const totals = useQuery({ queryKey: ['replayed'], queryFn: () => api<{ replayed: Record<string, number> }>('/api/ui/dead-letters'), enabled: deadLetters });
+  const replay = useMutation({
+    mutationFn: (positions: Array<{ partition: number; offset: number }>) => api<ReplayResult>(`/api/ui/dead-letters/${encodeURIComponent(topic.name)}/replay`, { method: 'POST', body: JSON.stringify({ positions }) }),
+    onSuccess: () => {
+      setChosen(new Set());
+      void client.invalidateQueries({ queryKey: ['replayed'] });
+      void client.invalidateQueries({ queryKey: ['topics'] });
+    },
+  });
+  const toggle = (id: string) => setChosen((prev) => {
+    const next = new Set(prev);
+    if (next.has(id)) next.delete(id);
+    else next.add(id);
+    return next;
+  });
   const apply = (event: FormEvent) => {
     event.preventDefault();
     setFilter(draft);
@@ -72,6 +90,17 @@ function Browser({ topic }: { topic: TopicDescription }) {
         <label>equals <input value={draft.equals} onChange={(e) => setDraft({ ...draft, equals: e.target.value })} /></label>
         <button type="submit">Filter</button>
       </form>
+      {deadLetters && (
+        <div className="replay-bar">
+          <button disabled={chosen.size === 0 || replay.isPending} onClick={() => replay.mutate([...chosen].map((id) => { const [partition, offset] = id.split(':').map(Number) as [number, number]; return { partition, offset }; }))}>
+            Replay {chosen.size > 0 ? chosen.size : ''} selected
+          </button>
+          <span className="muted small">sends the records back to the topic they came from; the job reads them again</span>
+          <span className="replay-total">replayed from this topic: <b>{int(totals.data?.replayed[topic.name] ?? 0)}</b></span>
+          {replay.data && <span className="replay-result" role="status">replayed {replay.data.replayed} of {replay.data.requested} to {[...new Set(replay.data.to.map((t) => t.topic))].join(', ') || '–'}{replay.data.missing.length > 0 ? `; ${replay.data.missing.length} missing: ${replay.data.missing[0]!.reason}` : ''}</span>}
+          {replay.isError && <span className="error">{replay.error.message}</span>}
+        </div>
+      )}
       {page.isError && <div className="error">{page.error.message}</div>}
       {page.data && (
         <>
@@ -81,10 +110,11 @@ function Browser({ topic }: { topic: TopicDescription }) {
             <button disabled={page.data.atEnd} onClick={() => { setHistory([...history, offset]); setOffset(page.data.next); }}>next →</button>
           </div>
           <table className="grid messages" aria-label="messages">
-            <thead><tr><th className="num">offset</th><th>time</th><th>key</th><th>value</th></tr></thead>
+            <thead><tr>{deadLetters && <th />}<th className="num">offset</th><th>time</th><th>key</th><th>value</th></tr></thead>
             <tbody>
               {page.data.records.map((r) => (
                 <tr key={`${r.partition}:${r.offset}`}>
+                  {deadLetters && <td><input type="checkbox" aria-label={`choose offset ${r.offset}`} checked={chosen.has(`${r.partition}:${r.offset}`)} onChange={() => toggle(`${r.partition}:${r.offset}`)} /></td>}
                   <td className="num mono">{r.offset}</td>
                   <td className="mono small">{r.timestamp.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</td>
                   <td className="mono">{r.key ?? <span className="muted">null</span>}</td>
@@ -94,7 +124,7 @@ function Browser({ topic }: { topic: TopicDescription }) {
                   </td>
                 </tr>
               ))}
-              {page.data.records.length === 0 && <tr><td colSpan={4} className="muted">No records here{filter.key || filter.path ? ' match the filter' : ''}.</td></tr>}
+              {page.data.records.length === 0 && <tr><td colSpan={deadLetters ? 5 : 4} className="muted">No records here{filter.key || filter.path ? ' match the filter' : ''}.</td></tr>}
             </tbody>
           </table>
         </>
