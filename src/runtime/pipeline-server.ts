@@ -9,6 +9,7 @@ import { apiRoutes } from '../serve/api/api-routes.ts';
 import { deadLetterReplayer } from '../serve/api/dead-letters.ts';
 import { directLogView } from '../serve/api/log-view.ts';
 import { startUiHistory } from '../serve/api/ui-history.ts';
+import { uiOpenApiPaths } from '../serve/api/ui-openapi.ts';
 import { uiRoutes } from '../serve/api/ui-routes.ts';
 import { uiStatic } from '../serve/api/ui-static.ts';
 import { ingestRoutes } from '../serve/ingest/ingest-routes.ts';
@@ -104,6 +105,7 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
         apiKeyRequired: config.server.apiKey !== undefined,
         maxRecordsPerRequest: config.server.maxRecordsPerRequest,
         version: packageVersion(),
+        openApiPaths: uiOpenApiPaths(),
         onAccepted: (_topic, n) => (ingest.counts.accepted = (ingest.counts.accepted ?? 0) + n),
       }),
       serverPlugin(queryRoutes, { service: query }),
