@@ -9,6 +9,7 @@ import { apiRoutes } from '../serve/api/api-routes.ts';
 import { deadLetterReplayer } from '../serve/api/dead-letters.ts';
 import { directLogView } from '../serve/api/log-view.ts';
 import { startUiHistory } from '../serve/api/ui-history.ts';
+import { sqlExplorer } from '../serve/api/sql-explorer.ts';
 import { uiOpenApiPaths } from '../serve/api/ui-openapi.ts';
 import { uiRoutes } from '../serve/api/ui-routes.ts';
 import { uiStatic } from '../serve/api/ui-static.ts';
@@ -21,6 +22,7 @@ import type { MergedView } from '../serve/query/view.ts';
 import { createServer, listen, serverPlugin } from '../serve/server.ts';
 import { devFilePath, removeDevFile, writeDevFile } from './dev-file.ts';
 import { pipelineGroups } from './groups.ts';
+import { tablesSettings } from '../lake/tables/open-tables.ts';
 import { pipelineGraph } from './pipeline-graph.ts';
 import type { DefinedPipeline } from './pipeline.ts';
 import type { Runtime } from './runtime.ts';
@@ -110,7 +112,7 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
       }),
       serverPlugin(queryRoutes, { service: query }),
       serverPlugin(apiRoutes, { logView, status, groups: () => pipelineGroups(pipelines) }),
-      serverPlugin(uiRoutes, { graph: () => graph, history, logView, replayer: deadLetterReplayer(runtime.log) }),
+      serverPlugin(uiRoutes, { graph: () => graph, history, logView, replayer: deadLetterReplayer(runtime.log), sql: sqlExplorer(tablesSettings(config, runtime.cwd)) }),
       serverPlugin(uiStatic, {}),
       (instance) => {
         instance.get('/metrics', async (_request, reply) => reply.type(runtime.metrics.registry.contentType).send(await runtime.metrics.registry.metrics()));

@@ -54,6 +54,22 @@ export function uiOpenApiPaths(): Record<string, Json> {
         },
       },
     },
+    '/api/ui/sql': {
+      post: {
+        operationId: 'uiSql',
+        tags: ['ui'],
+        summary: 'Run one SELECT over the lake\'s tables on a read-only DuckDB with external access off and its configuration locked; at most 10,000 rows, 15 s, 512 MB',
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['sql'], properties: { sql: { type: 'string', maxLength: 20000 } } } } } },
+        responses: {
+          '200': json('{ columns: [{ name, type }], rows: [[…]], truncated, elapsedMs }'),
+          '400': failure('SQL_REFUSED (not one SELECT, too long), SQL_FAILED (DuckDB\'s error), SQL_TIMEOUT.'),
+          '503': failure('The lake\'s catalog could not be attached (a batch run may hold it); retry.'),
+        },
+      },
+    },
+    '/api/ui/sql/tables': {
+      get: { operationId: 'uiSqlTables', tags: ['ui'], summary: 'The tables and columns the SQL explorer can read', responses: { '200': json('{ tables: [{ schema, name, columns: [{ name, type }] }] }') } },
+    },
     '/api/ui/dead-letters': {
       get: { operationId: 'uiDeadLetters', tags: ['ui'], summary: 'Records replayed so far by this process, per dead-letter topic', responses: { '200': json('{ replayed: { <topic>: n } }') } },
     },

@@ -9,7 +9,9 @@
  *   path; `next` is where the following page starts, `scanned` how many records were read for it;
  * - `POST /api/ui/dead-letters/:topic/replay` `{ positions: [{ partition, offset }] }`: send those dead
  *   letters back to their topic (dead-letters.ts); answers `requested = replayed + missing.length`;
- * - `GET /api/ui/dead-letters`: `{ replayed: { <dead-letter topic>: n } }`, the totals of this process.
+ * - `GET /api/ui/dead-letters`: `{ replayed: { <dead-letter topic>: n } }`, the totals of this process;
+ * - `POST /api/ui/sql` `{ sql }`: one SELECT over the lake's tables (sql-explorer.ts), `GET /api/ui/sql/tables`
+ *   the tables and columns it can read.
  *
  * The event stream ends when the server closes (a `preClose` hook), so a page left open never holds
  * a shutdown up. Errors answer `{ statusCode, error, code, message }`.
@@ -20,6 +22,7 @@ import { body } from '../server.ts';
 import type { LogView, RenderedRecord } from './log-view.ts';
 import { fail } from './api-routes.ts';
 import type { DeadLetterReplayer } from './dead-letters.ts';
+import type { SqlExplorer } from './sql-explorer.ts';
 import type { UiHistory } from './ui-history.ts';
 
 export interface UiRoutesOptions extends Record<string, unknown> {
@@ -27,6 +30,7 @@ export interface UiRoutesOptions extends Record<string, unknown> {
   history: UiHistory;
   logView: LogView;
   replayer: DeadLetterReplayer;
+  sql?: SqlExplorer;
 }
 
 /** At most this many records are read for one page of a filtered browse. */
@@ -106,6 +110,26 @@ export const uiRoutes: FastifyPluginAsync<UiRoutesOptions> = (app, options) => {
       return fail(reply, error);
     }
   });
+
+  const sql = options.sql;
+  if (sql) {
+    app.get('/api/ui/sql/tables', async (_request, reply) => {
+      try {
+        return { tables: await sql.tables() };
+      } catch (error) {
+        return fail(reply, error);
+      }
+    });
+    app.post<{ Body: { sql?: unknown } }>('/api/ui/sql', async (request, reply) => {
+      const text = request.body?.sql;
+      if (typeof text !== 'string') return reply.code(400).send(body(400, 'SQL_REFUSED', 'expected { "sql": "<one SELECT>" }'));
+      try {
+        return await sql.run(text);
+      } catch (error) {
+        return fail(reply, error);
+      }
+    });
+  }
 
   app.get('/api/ui/dead-letters', () => ({ replayed: options.replayer.replayTotals() }));
 
