@@ -10,11 +10,13 @@ import type { Status } from './types.ts';
 // The graph page carries the graph libraries: loaded when first opened, not with the first page.
 const GraphPage = lazy(() => import('./pages/graph.tsx'));
 const TopicsPage = lazy(() => import('./pages/topics.tsx'));
+const SqlPage = lazy(() => import('./pages/sql.tsx'));
 
 const PAGES = [
   { path: '', title: 'Overview' },
   { path: 'graph', title: 'Pipeline graph' },
   { path: 'topics', title: 'Topics' },
+  { path: 'sql', title: 'SQL explorer' },
 ] as const;
 
 function KeyPrompt({ wrong }: { wrong: boolean }) {
@@ -88,6 +90,7 @@ export function App() {
               {page === '' && <Overview status={status.data} />}
               {page === 'graph' && <GraphPage />}
               {page === 'topics' && <TopicsPage topic={route[1]} />}
+              {page === 'sql' && <SqlPage />}
               {!PAGES.some((p) => p.path === page) && <div className="card">No page “{page}”.</div>}
             </Suspense>
           )}

@@ -109,3 +109,18 @@ export interface ReplayResult {
   missing: Array<{ partition: number; offset: number; reason: string }>;
   to: Array<{ topic: string; partition: number; offset: number }>;
 }
+
+export type SqlCell = string | number | boolean | null | SqlCell[] | { [key: string]: SqlCell };
+
+export interface SqlResult {
+  columns: Array<{ name: string; type: string }>;
+  rows: SqlCell[][];
+  truncated: boolean;
+  elapsedMs: number;
+}
+
+export interface SqlTable {
+  schema: string;
+  name: string;
+  columns: Array<{ name: string; type: string }>;
+}

@@ -16,6 +16,8 @@ export const EXAMPLES = { pinterest: path.join(root, 'examples/pinterest'), toro
 
 export interface DevServer {
   url: string;
+  /** The working directory it runs in (its data under `.tributary/`). */
+  cwd: string;
   output(): string;
   stop(): Promise<void>;
 }
@@ -42,6 +44,7 @@ export async function startDev(pipelines: string[], env: Record<string, string> 
   }
   return {
     url,
+    cwd,
     output: () => out,
     async stop() {
       if (child.exitCode === null) {
@@ -93,3 +96,4 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined 
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
+
