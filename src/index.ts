@@ -18,6 +18,9 @@ export {
   type BatchJobDeclaration,
   type ViewDeclaration,
   type ServiceDeclaration,
+  type DashboardDeclaration,
+  type DashboardChart,
+  type ChartKind,
   type Schedule,
 } from './runtime/pipeline.ts';
 export { fieldCounts, type FieldCountsDeclaration, type FieldCountsParts } from './runtime/field-counts.ts';
