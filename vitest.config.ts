@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /** Integration tests are named after the real engine they need: `<unit>.<engine>.test.ts`. */
-const engines = ['kafka', 's3', 'postgres', 'cassandra', 'redis', 'mariadb', 'prometheus'];
+const engines = ['kafka', 's3', 'postgres', 'cassandra', 'redis', 'mariadb', 'prometheus', 'browser'];
 /** The fault-injection suite runs on its own (`npm run test:faults`, after `npm test` in CI). */
 // The scheduler's SIGKILL scenario lives with the orchestrator's tests.
 const faults = ['test/faults/**/*.faults.test.ts', 'test/orchestrator/exactly-once.postgres.test.ts'];

@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<{ run(args: Record<string, string | 
   batch: () => import('./batch.ts'),
   ingest: () => import('./ingest.ts'),
   orchestrator: () => import('./orchestrator.ts'),
+  ui: () => import('./ui.ts'),
 };
 
 const { positionals, values } = parseArgs({

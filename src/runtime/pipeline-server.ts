@@ -7,7 +7,13 @@
 import { packageVersion } from '../version.ts';
 import { apiRoutes } from '../serve/api/api-routes.ts';
 import { runRoutes, type RunRoutesOptions } from '../serve/api/run-routes.ts';
+import { deadLetterReplayer } from '../serve/api/dead-letters.ts';
 import { directLogView } from '../serve/api/log-view.ts';
+import { startUiHistory } from '../serve/api/ui-history.ts';
+import { sqlExplorer } from '../serve/api/sql-explorer.ts';
+import { uiOpenApiPaths } from '../serve/api/ui-openapi.ts';
+import { uiRoutes } from '../serve/api/ui-routes.ts';
+import { uiStatic } from '../serve/api/ui-static.ts';
 import { ingestRoutes } from '../serve/ingest/ingest-routes.ts';
 import type { TopicRegistry } from '../serve/ingest/topics.ts';
 import { createQueryService } from '../serve/query/query.ts';
@@ -17,6 +23,8 @@ import type { MergedView } from '../serve/query/view.ts';
 import { createServer, listen, serverPlugin } from '../serve/server.ts';
 import { devFilePath, removeDevFile, writeDevFile } from './dev-file.ts';
 import { pipelineGroups } from './groups.ts';
+import { tablesSettings } from '../lake/tables/open-tables.ts';
+import { pipelineGraph } from './pipeline-graph.ts';
 import type { DefinedPipeline } from './pipeline.ts';
 import type { Runtime } from './runtime.ts';
 import { newStatus } from './run-parts.ts';
@@ -88,6 +96,11 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
   options.parts.unshift(ingest);
   const logView = directLogView(runtime.log);
   const query = createQueryService(await pipelineViews(runtime, pipelines));
+  const graph = pipelineGraph(pipelines);
+  const history = startUiHistory({
+    parts: () => options.parts,
+    lag: async () => Object.fromEntries(await Promise.all(pipelineGroups(pipelines).map(async (g) => [g.group, (await logView.groupLag(g.group)).reduce((n, p) => n + p.lag, 0)] as const))),
+  });
   const status = () => ({ pid: process.pid, startedAt, log: runtime.log.backend, pipelines: pipelines.map(describePipeline), parts: options.parts, ...options.statusExtra?.() });
   const app = createServer({
     server: config.server,
@@ -99,17 +112,21 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
         apiKeyRequired: config.server.apiKey !== undefined,
         maxRecordsPerRequest: config.server.maxRecordsPerRequest,
         version: packageVersion(),
+        openApiPaths: uiOpenApiPaths(),
         onAccepted: (_topic, n) => (ingest.counts.accepted = (ingest.counts.accepted ?? 0) + n),
       }),
       serverPlugin(queryRoutes, { service: query }),
       serverPlugin(apiRoutes, { logView, status, groups: () => pipelineGroups(pipelines) }),
       ...(options.orchestrator ? [serverPlugin(runRoutes, { orchestrator: options.orchestrator })] : []),
+      serverPlugin(uiRoutes, { graph: () => graph, history, logView, replayer: deadLetterReplayer(runtime.log), sql: sqlExplorer(tablesSettings(config, runtime.cwd)) }),
+      serverPlugin(uiStatic, {}),
       (instance) => {
         instance.get('/metrics', async (_request, reply) => reply.type(runtime.metrics.registry.contentType).send(await runtime.metrics.registry.metrics()));
       },
     ],
   });
   const closeViews = async () => {
+    history.stop();
     await query.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the views failed'));
     await logView.close().catch(() => undefined);
   };

@@ -124,6 +124,28 @@ export interface ServiceDeclaration {
   needsServer?: boolean;
 }
 
+/** How a dashboard chart shows its query's result: x is a column for the categories or the x axis, y the numbers. */
+export type ChartKind = 'bar' | 'line' | 'area' | 'pie' | 'scatter' | 'table' | 'number';
+
+export interface DashboardChart {
+  title: string;
+  /** One SELECT over the lake's tables, run by the SQL explorer's read-only engine. */
+  sql: string;
+  kind: ChartKind;
+  /** The column for the x axis or the categories; default the first. */
+  x?: string;
+  /** The column of the values; default the first numeric one after x. */
+  y?: string;
+}
+
+/** A grid of charts the UI shows for the pipeline. */
+export interface DashboardDeclaration {
+  /** Letters, digits, `.`, `_`, `-`; unique within the pipeline. */
+  name: string;
+  title: string;
+  charts: readonly DashboardChart[];
+}
+
 export interface PipelineDefinition {
   /** Letters, digits, `.`, `_`, `-`; unique among the loaded pipelines. */
   name: string;
@@ -140,7 +162,7 @@ export interface PipelineDefinition {
    */
   graphs?: readonly PipelineGraph[];
   /** Dashboards the UI shows for this pipeline. */
-  dashboards?: readonly unknown[];
+  dashboards?: readonly DashboardDeclaration[];
 }
 
 export interface DefinedPipeline extends Readonly<Required<Omit<PipelineDefinition, 'description'>>> {
@@ -171,6 +193,7 @@ export function definePipeline(definition: PipelineDefinition): DefinedPipeline 
   unique('source', sources.map((s) => s.name));
   unique('stream job', streamJobs.map((j) => j.name));
   unique('batch job', batchJobs.map((b) => b.job.name));
+  unique('dashboard', (definition.dashboards ?? []).map((d) => d.name));
   unique('view', (definition.views ?? []).map((v) => v.name));
   unique('service', (definition.services ?? []).map((s) => s.name));
   for (const g of definition.graphs ?? []) {

@@ -24,6 +24,8 @@ export interface IngestOptions extends Record<string, unknown> {
   apiKeyRequired?: boolean;
   /** For the OpenAPI document. */
   version?: string;
+  /** More paths for the OpenAPI document (other route areas describe their own). */
+  openApiPaths?: Record<string, unknown>;
   /** Most records one request may hold (`server.maxRecordsPerRequest`); more get 413. Default 10,000. */
   maxRecordsPerRequest?: number;
   /** After each request's records are durable: the topic and how many (for progress counters). */
@@ -44,7 +46,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = (app: FastifyInst
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/json', NDJSON], { parseAs: 'string' }, (_request, text, done) => done(null, text));
 
-  const openapi = buildOpenApi(options.topics, { apiKeyRequired: options.apiKeyRequired ?? false, version: options.version ?? '0.0.0' });
+  const openapi = buildOpenApi(options.topics, { apiKeyRequired: options.apiKeyRequired ?? false, version: options.version ?? '0.0.0', ...(options.openApiPaths ? { paths: options.openApiPaths } : {}) });
   app.get('/openapi.json', () => openapi);
 
   app.post<{ Params: { topic: string } }>('/ingest/:topic', async (request, reply) => {

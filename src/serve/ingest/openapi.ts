@@ -10,6 +10,8 @@ import type { TopicRegistry } from './topics.ts';
 export interface OpenApiOptions {
   apiKeyRequired: boolean;
   version: string;
+  /** Paths of other route areas (the UI's `/api/ui/`), added as given. */
+  paths?: Record<string, unknown>;
 }
 
 type Json = Record<string, unknown>;
@@ -87,7 +89,7 @@ export function buildOpenApi(topics: TopicRegistry, options: OpenApiOptions): Js
     openapi: '3.1.0',
     info: { title: 'Tributary ingest API', version: options.version },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
-    paths,
+    paths: { ...paths, ...options.paths },
     components: {
       schemas,
       securitySchemes: {

@@ -1,0 +1,71 @@
+/**
+ * The UI's recent history: every `everyMs` a sample of each part's counts and state and of each
+ * consumer group's lag, kept in memory (the last `keep` samples) so that a page opened now draws its
+ * sparklines from the last minutes at once, and subscribers (the UI's event stream) get each new
+ * sample as it is taken.
+ *
+ * Lifecycle: `startUiHistory(options)` samples at once and then on its timer; `stop()` ends it.
+ * A failed lag read (the log briefly unavailable) leaves that sample's lag out; it never throws.
+ */
+import type { PartStatus } from '../../runtime/supervise.ts';
+
+export interface UiSample {
+  at: number;
+  /** Per part (`PartStatus.name`): its counts, state and restarts at that moment. */
+  parts: Record<string, Pick<PartStatus, 'state' | 'restarts' | 'counts' | 'lastError'>>;
+  /** Per consumer group: the total lag, when it could be read. */
+  lag: Record<string, number>;
+}
+
+export interface UiHistoryOptions {
+  parts: () => readonly PartStatus[];
+  lag: () => Promise<Record<string, number>>;
+  everyMs?: number;
+  keep?: number;
+}
+
+export interface UiHistory {
+  samples(): readonly UiSample[];
+  subscribe(listener: (sample: UiSample) => void): () => void;
+  stop(): void;
+}
+
+export function startUiHistory(options: UiHistoryOptions): UiHistory {
+  const everyMs = options.everyMs ?? 2000;
+  const keep = options.keep ?? 300;
+  const samples: UiSample[] = [];
+  const listeners = new Set<(sample: UiSample) => void>();
+  let stopped = false;
+  let busy = false;
+  const take = async () => {
+    if (busy || stopped) return;
+    busy = true;
+    try {
+      const parts: UiSample['parts'] = {};
+      for (const p of options.parts()) parts[p.name] = { state: p.state, restarts: p.restarts, counts: { ...p.counts }, ...(p.lastError ? { lastError: { ...p.lastError } } : {}) };
+      const lag = await options.lag().catch(() => ({}));
+      if (stopped) return;
+      const sample = { at: Date.now(), parts, lag };
+      samples.push(sample);
+      if (samples.length > keep) samples.splice(0, samples.length - keep);
+      for (const listener of listeners) listener(sample);
+    } finally {
+      busy = false;
+    }
+  };
+  void take();
+  const timer = setInterval(() => void take(), everyMs);
+  timer.unref();
+  return {
+    samples: () => samples,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+      listeners.clear();
+    },
+  };
+}

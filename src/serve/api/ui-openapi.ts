@@ -1,0 +1,91 @@
+/** The UI's routes (ui-routes.ts) in the server's OpenAPI document (`GET /openapi.json`). */
+type Json = Record<string, unknown>;
+
+const json = (description: string, schema: Json = { type: 'object' }): Json => ({ description, content: { 'application/json': { schema } } });
+const failure = (description: string): Json => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+const int = { type: 'integer', minimum: 0 };
+
+const position = { type: 'object', required: ['partition', 'offset'], properties: { partition: int, offset: int } };
+
+export function uiOpenApiPaths(): Record<string, Json> {
+  return {
+    '/api/ui/graph': {
+      get: {
+        operationId: 'uiGraph',
+        tags: ['ui'],
+        summary: 'The loaded pipelines as a graph: nodes (sources, topics, jobs, tables, lake datasets, views) and edges, with the part and count each edge shows',
+        responses: { '200': json('Nodes and edges.', { type: 'object', required: ['nodes', 'edges'], properties: { nodes: { type: 'array', items: { type: 'object' } }, edges: { type: 'array', items: { type: 'object' } } } }) },
+      },
+    },
+    '/api/ui/history': {
+      get: {
+        operationId: 'uiHistory',
+        tags: ['ui'],
+        summary: 'Recent samples (every 2 s, the last 10 minutes) of each part\'s state and counts and each consumer group\'s lag',
+        responses: { '200': json('The samples, oldest first.') },
+      },
+    },
+    '/api/ui/events': {
+      get: {
+        operationId: 'uiEvents',
+        tags: ['ui'],
+        summary: 'Each new sample as it is taken, as server-sent events (event: sample, data: the sample as JSON)',
+        responses: { '200': { description: 'An event stream that lasts until the client or the server closes it.', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
+      },
+    },
+    '/api/ui/topics/{topic}/messages': {
+      get: {
+        operationId: 'uiMessages',
+        tags: ['ui'],
+        summary: 'One page of a partition from an offset, filtered on the server by key and by the value at a JSON path; at most 20,000 records are read per page',
+        parameters: [
+          { name: 'topic', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'partition', in: 'query', schema: { ...int, default: 0 } },
+          { name: 'offset', in: 'query', schema: { ...int, default: 0 } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+          { name: 'key', in: 'query', schema: { type: 'string' }, description: 'Only records with this key.' },
+          { name: 'path', in: 'query', schema: { type: 'string', pattern: '^\\$(\\.[A-Za-z_][A-Za-z0-9_]*)+$' }, description: 'A JSON path of fields, e.g. $.user.country; with equals.' },
+          { name: 'equals', in: 'query', schema: { type: 'string' }, description: 'The value at path, as text.' },
+        ],
+        responses: {
+          '200': json('The records, where the next page starts (next), how many were read (scanned), and whether the partition was read to its end (atEnd).'),
+          '400': failure('A parameter that does not fit.'),
+          '404': failure('No such topic or partition.'),
+        },
+      },
+    },
+    '/api/ui/sql': {
+      post: {
+        operationId: 'uiSql',
+        tags: ['ui'],
+        summary: 'Run one SELECT over the lake\'s tables on a read-only DuckDB with external access off and its configuration locked; at most 10,000 rows, 15 s, 512 MB',
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['sql'], properties: { sql: { type: 'string', maxLength: 20000 } } } } } },
+        responses: {
+          '200': json('{ columns: [{ name, type }], rows: [[…]], truncated, elapsedMs }'),
+          '400': failure('SQL_REFUSED (not one SELECT, too long), SQL_FAILED (DuckDB\'s error), SQL_TIMEOUT.'),
+          '503': failure('The lake\'s catalog could not be attached (a batch run may hold it); retry.'),
+        },
+      },
+    },
+    '/api/ui/sql/tables': {
+      get: { operationId: 'uiSqlTables', tags: ['ui'], summary: 'The tables and columns the SQL explorer can read', responses: { '200': json('{ tables: [{ schema, name, columns: [{ name, type }] }] }') } },
+    },
+    '/api/ui/dead-letters': {
+      get: { operationId: 'uiDeadLetters', tags: ['ui'], summary: 'Records replayed so far by this process, per dead-letter topic', responses: { '200': json('{ replayed: { <topic>: n } }') } },
+    },
+    '/api/ui/dead-letters/{topic}/replay': {
+      post: {
+        operationId: 'uiReplay',
+        tags: ['ui'],
+        summary: 'Send chosen dead letters back to the topic they came from; answers requested = replayed + missing',
+        parameters: [{ name: 'topic', in: 'path', required: true, schema: { type: 'string', pattern: '\\.dlq$' } }],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['positions'], properties: { positions: { type: 'array', minItems: 1, maxItems: 1000, items: position } } } } } },
+        responses: {
+          '200': json('What was replayed and where it went, and the positions that could not be (missing, each with its reason).'),
+          '400': failure('No positions, more than 1,000, or not a dead-letter topic.'),
+          '404': failure('No such topic.'),
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,126 @@
+/** The shapes the API answers with, as the page reads them (see src/serve/api/ and src/runtime/). */
+export type PartState = 'starting' | 'running' | 'restarting' | 'stopped' | 'failed';
+
+export interface PartError {
+  code: string;
+  message: string;
+  at: string;
+}
+
+export interface Part {
+  name: string;
+  kind: 'stream-job' | 'service' | 'archiver' | 'source' | 'batch-job' | 'server';
+  pipeline?: string;
+  state: PartState;
+  restarts: number;
+  lastError?: PartError;
+  counts: Record<string, number>;
+  info: Record<string, string>;
+}
+
+export interface PipelineSummary {
+  name: string;
+  description: string;
+  topics: Array<{ name: string; ingest: boolean; archive: boolean }>;
+  sources: Array<{ name: string; kind: string }>;
+  streamJobs: Array<{ name: string; kind: string; topic: string }>;
+  batchJobs: Array<{ name: string; output: string }>;
+  views: Array<{ name: string; description: string }>;
+  services: string[];
+}
+
+export interface Status {
+  pid: number;
+  startedAt: string;
+  log: string;
+  pipelines: PipelineSummary[];
+  parts: Part[];
+}
+
+export interface Sample {
+  at: number;
+  parts: Record<string, Pick<Part, 'state' | 'restarts' | 'counts' | 'lastError'>>;
+  lag: Record<string, number>;
+}
+
+export type NodeKind = 'ingest' | 'source' | 'topic' | 'dead-letter' | 'stream-job' | 'table' | 'archiver' | 'raw' | 'batch-job' | 'lake-table' | 'service' | 'view';
+
+export interface GraphNode {
+  id: string;
+  kind: NodeKind;
+  name: string;
+  pipeline?: string;
+  description?: string;
+  part?: string;
+  config?: Record<string, unknown>;
+  schema?: unknown;
+}
+
+export interface GraphEdge {
+  id: string;
+  source: string;
+  target: string;
+  part?: string;
+  count?: string;
+  group?: string;
+}
+
+export interface Graph {
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+}
+
+export interface TopicDescription {
+  name: string;
+  partitions: Array<{ partition: number; startOffset: number; endOffset: number }>;
+}
+
+export interface GroupLag {
+  group: string;
+  reader?: string;
+  partitions: Array<{ topic: string; partition: number; committedOffset?: number; endOffset: number; lag: number }>;
+  total: number;
+}
+
+export interface RenderedRecord {
+  partition: number;
+  offset: number;
+  timestamp: string;
+  key: string | null;
+  value: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface MessagePage {
+  topic: string;
+  partition: number;
+  startOffset: number;
+  endOffset: number;
+  records: RenderedRecord[];
+  next: number;
+  scanned: number;
+  atEnd: boolean;
+}
+
+export interface ReplayResult {
+  topic: string;
+  requested: number;
+  replayed: number;
+  missing: Array<{ partition: number; offset: number; reason: string }>;
+  to: Array<{ topic: string; partition: number; offset: number }>;
+}
+
+export type SqlCell = string | number | boolean | null | SqlCell[] | { [key: string]: SqlCell };
+
+export interface SqlResult {
+  columns: Array<{ name: string; type: string }>;
+  rows: SqlCell[][];
+  truncated: boolean;
+  elapsedMs: number;
+}
+
+export interface SqlTable {
+  schema: string;
+  name: string;
+  columns: Array<{ name: string; type: string }>;
+}
