@@ -50,6 +50,7 @@ export {
   type ErrorBudget,
   type TransformContext,
 } from './batch/batch-job.ts';
+export { topicDataset } from './batch/archiver-layout.ts';
 
 // Sources and emulators.
 export { generatorSource } from './sources/generator/generator.ts';

@@ -1,5 +1,5 @@
 /**
- * The speed half of the Kijiji side: the scraped ads on `kijiji.listings` (the scraper source's
+ * The speed half of the Kijiji side: the scraped ads on `kijiji.listings` (settings.ts) (the scraper source's
  * records, `listingSchema`), and two stream jobs over them:
  *
  * - `kijiji-current`: the current listings, one row per ad (the last price seen), ads with a fixed
@@ -9,9 +9,13 @@
  *
  * `listingRow` is the one shape both jobs and the batch job (rollups.ts) give a listing.
  */
-import { listingSchema, Pipeline, statelessJob, topic, type Listing, type RecordContext, type Row, type TableSpec } from 'tributary';
+import { listingSchema, Pipeline, statelessJob, topic, topicDataset, type Listing, type RecordContext, type Row, type TableSpec } from 'tributary';
+import { readSettings } from './settings.ts';
 
-export const LISTINGS_TOPIC = 'kijiji.listings';
+/** `kijiji.listings`, unless KIJIJI_TOPIC names another. */
+export const LISTINGS_TOPIC = readSettings().KIJIJI_TOPIC;
+/** Where the archiver copies the topic in the raw zone. */
+export const LISTINGS_RAW_DATASET = topicDataset(LISTINGS_TOPIC);
 
 export const listingsTopic = topic({ name: LISTINGS_TOPIC, schema: listingSchema, keyField: 'id', timeField: 'scrapedAt', description: 'Kijiji ads, new or re-priced, as the scraper found them' });
 

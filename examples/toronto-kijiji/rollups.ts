@@ -10,7 +10,7 @@
  *   offset the rollup covers in that partition (the serving view's high-watermark, listings-view.ts).
  */
 import { defineBatchJob, listingSchema, type BatchRecord } from 'tributary';
-import { listingRow } from './listings.ts';
+import { LISTINGS_RAW_DATASET, listingRow } from './listings.ts';
 
 export const scoresByWardJob = defineBatchJob({
   name: 'toronto-scores-by-ward',
@@ -40,7 +40,7 @@ function cleanListing(record: BatchRecord): BatchRecord | null {
 export const listingsCleanJob = defineBatchJob({
   name: 'kijiji-listings-clean',
   description: "the raw zone's Kijiji ads, every version, as the stream jobs shape them",
-  inputs: [{ kind: 'dataset', name: 'listings', zone: 'raw', dataset: 'kijiji_listings' }],
+  inputs: [{ kind: 'dataset', name: 'listings', zone: 'raw', dataset: LISTINGS_RAW_DATASET }],
   transform: {
     sql: 'SELECT "partition", "offset", value FROM listings',
     records: {

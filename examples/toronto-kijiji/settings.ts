@@ -10,6 +10,7 @@
  * | `KIJIJI_PAGES` | 3 | pages the emulator serves (and the scraper follows) |
  * | `KIJIJI_REPRICE_EVERY_MS` | 20000 | how often the emulator changes prices |
  * | `TORONTO_KIJIJI_BATCH_EVERY_MS` | the daily and 10-minute schedules | run every batch job on this interval |
+ * | `KIJIJI_TOPIC` | `kijiji.listings` | the topic of the scraped ads (a shared Kafka may need another name) |
  */
 import { TributaryError, z, type Schedule } from 'tributary';
 
@@ -24,6 +25,7 @@ const schema = z.object({
   KIJIJI_PAGES: z.coerce.number().int().min(1).max(20).default(3),
   KIJIJI_REPRICE_EVERY_MS: interval.default(20_000),
   TORONTO_KIJIJI_BATCH_EVERY_MS: interval.optional(),
+  KIJIJI_TOPIC: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" or "-"').default('kijiji.listings'),
 });
 
 export type Settings = z.output<typeof schema>;

@@ -15,7 +15,7 @@
  * gives the resources added, changed and removed.
  */
 import type { Lake } from '../lake/lake.ts';
-import { literal, query } from '../lake/tables/sql.ts';
+import { ident, literal, query } from '../lake/tables/sql.ts';
 import type { LakeTables, TableZone } from '../lake/tables/tables.ts';
 import type { BatchInput, DatasetInput, FilesInput } from './batch-job.ts';
 import { inputFiles, type InputFile } from './inputs.ts';
@@ -100,7 +100,11 @@ async function currentFilesOf(lake: Lake, input: FilesInput): Promise<CurrentInp
 export async function tableVersion(tables: LakeTables, zone: TableZone, dataset: string): Promise<string | undefined> {
   const c = await tables.instance.connect();
   try {
-    const meta = `"__ducklake_metadata_${tables.alias}"`;
+    // The catalog's own tables live in a schema of the metadata database: `main` in a DuckDB file,
+    // METADATA_SCHEMA (e.g. `public_lake`) in PostgreSQL, where the database's default finds nothing.
+    const database = `__ducklake_metadata_${tables.alias}`;
+    const [where] = await query(c, `SELECT schema_name FROM duckdb_tables() WHERE database_name = ${literal(database)} AND table_name = 'ducklake_table' LIMIT 1`);
+    const meta = `${ident(database)}.${ident(String(where?.schema_name ?? 'main'))}`;
     const [table] = await query(
       c,
       `SELECT t.table_id FROM ${meta}.ducklake_table t JOIN ${meta}.ducklake_schema s USING (schema_id)

@@ -25,7 +25,7 @@ export interface LogRecord {
 
 /** Every record of `kijiji.listings`, read with `tributary tail` (through dev's API while it runs). */
 export async function readListings(cwd: string, env: Record<string, string> = {}): Promise<LogRecord[]> {
-  const tail = await cli(['tail', 'kijiji.listings', '--from', 'earliest', '-n', '1000000', '--no-follow'], { cwd, env });
+  const tail = await cli(['tail', env.KIJIJI_TOPIC ?? 'kijiji.listings', '--from', 'earliest', '-n', '1000000', '--no-follow'], { cwd, env });
   if (tail.code !== 0) throw new Error(`tail failed: ${tail.stderr}`);
   return tail.stdout
     .trim()
@@ -68,6 +68,16 @@ export async function tableRows(cwd: string, zone: TableZone, dataset: string, s
   } finally {
     await tables.close();
   }
+}
+
+/**
+ * Attach the lake's tables once, creating the catalog. Several batch jobs attaching a new PostgreSQL
+ * catalog at the same moment race to create it (one gets "duplicate key … pg_namespace", and the
+ * catalog can be left half made); the example's own schedules never start them together.
+ */
+export async function createCatalog(cwd: string, env: Record<string, string>): Promise<void> {
+  const { config } = await loadConfig({ cwd, env });
+  await (await openLakeTables(tablesSettings(config, cwd))).close();
 }
 
 export async function batchRuns(cwd: string, job: string, env: Record<string, string> = {}): Promise<RunRecord[]> {
