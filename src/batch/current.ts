@@ -100,11 +100,9 @@ async function currentFilesOf(lake: Lake, input: FilesInput): Promise<CurrentInp
 export async function tableVersion(tables: LakeTables, zone: TableZone, dataset: string): Promise<string | undefined> {
   const c = await tables.instance.connect();
   try {
-    // The catalog's own tables live in a schema of the metadata database: `main` in a DuckDB file,
-    // METADATA_SCHEMA (e.g. `public_lake`) in PostgreSQL, where the database's default finds nothing.
-    const database = `__ducklake_metadata_${tables.alias}`;
-    const [where] = await query(c, `SELECT schema_name FROM duckdb_tables() WHERE database_name = ${literal(database)} AND table_name = 'ducklake_table' LIMIT 1`);
-    const meta = `${ident(database)}.${ident(String(where?.schema_name ?? 'main'))}`;
+    // The catalog's own tables: in `main` of a DuckDB file, in METADATA_SCHEMA (e.g. `public_lake`) of
+    // PostgreSQL, where the metadata database's default schema holds nothing.
+    const meta = `${ident(`__ducklake_metadata_${tables.alias}`)}.${ident(tables.metadataSchema)}`;
     const [table] = await query(
       c,
       `SELECT t.table_id FROM ${meta}.ducklake_table t JOIN ${meta}.ducklake_schema s USING (schema_id)
