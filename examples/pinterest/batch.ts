@@ -5,6 +5,7 @@
  */
 import { defineBatchJob, type BatchRecord } from 'tributary';
 import { cleanPin } from './clean-pin.ts';
+import { PIN_RAW_DATASET } from './pins.ts';
 
 function cleanRecord(record: BatchRecord): BatchRecord | null {
   let raw: unknown;
@@ -35,7 +36,7 @@ function cleanRecord(record: BatchRecord): BatchRecord | null {
 export const cleanBatchJob = defineBatchJob({
   name: 'pinterest-clean-batch',
   description: "the raw zone's pins, cleaned by the stream job's cleanPin, merged by unique_id",
-  inputs: [{ kind: 'dataset', name: 'pins', zone: 'raw', dataset: 'pinterest_pins' }],
+  inputs: [{ kind: 'dataset', name: 'pins', zone: 'raw', dataset: PIN_RAW_DATASET }],
   transform: {
     // `_day` is for the partition (computed over this SQL, before the record function); the function's columns are the output.
     sql: 'SELECT topic, "partition", "offset", "timestamp"::VARCHAR AS "timestamp", "timestamp" AS _day, value FROM pins',
