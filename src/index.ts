@@ -72,15 +72,19 @@ export {
   type ErrorBudget,
   type TransformContext,
 } from './batch/batch-job.ts';
+export { topicDataset } from './batch/archiver-layout.ts';
 
 // Sources and emulators.
 export { generatorSource } from './sources/generator/generator.ts';
 export { httpPollSource } from './sources/http-poll/http-poll.ts';
 export { scraperSource } from './sources/scraper/scraper.ts';
+export { listingSchema, type Listing } from './sources/scraper/listing.ts';
 export { ckanSource } from './sources/ckan/ckan-source.ts';
 export { dbExtractSource } from './sources/db-extract/db-extract.ts';
 export type { SourceComponent, Source, SourceContext, PollResult } from './sources/source.ts';
 export { runPostingEmulator, type PostingEmulatorOptions, type EmulatorTotals } from './sources/emulators/posting-emulator.ts';
+export { startCkanEmulator, type CkanEmulator, type CkanEmulatorOptions } from './sources/emulators/ckan-server.ts';
+export { startKijijiServer, type KijijiServer, type KijijiServerOptions } from './sources/emulators/kijiji-server.ts';
 
 // The serving layer.
 export type { MergedView, QueryResult, QueryCoverage, Cell } from './serve/query/view.ts';

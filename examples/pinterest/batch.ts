@@ -1,10 +1,11 @@
 /**
  * The batch half of the cleaning: the pins the archiver copied into the raw zone, cleaned by the
  * same `cleanPin` as the stream job, merged by `unique_id` into `processed/pinterest_pins`,
- * partitioned by the pin's day.
+ * partitioned by the day the pin reached the log.
  */
 import { defineBatchJob, type BatchRecord } from 'tributary';
 import { cleanPin } from './clean-pin.ts';
+import { PIN_RAW_DATASET } from './pins.ts';
 
 function cleanRecord(record: BatchRecord): BatchRecord | null {
   let raw: unknown;
@@ -35,9 +36,10 @@ function cleanRecord(record: BatchRecord): BatchRecord | null {
 export const cleanBatchJob = defineBatchJob({
   name: 'pinterest-clean-batch',
   description: "the raw zone's pins, cleaned by the stream job's cleanPin, merged by unique_id",
-  inputs: [{ kind: 'dataset', name: 'pins', zone: 'raw', dataset: 'pinterest_pins' }],
+  inputs: [{ kind: 'dataset', name: 'pins', zone: 'raw', dataset: PIN_RAW_DATASET }],
   transform: {
-    sql: 'SELECT topic, "partition", "offset", "timestamp"::VARCHAR AS "timestamp", value FROM pins',
+    // `_day` is for the partition (computed over this SQL, before the record function); the function's columns are the output.
+    sql: 'SELECT topic, "partition", "offset", "timestamp"::VARCHAR AS "timestamp", "timestamp" AS _day, value FROM pins',
     records: {
       fn: cleanRecord,
       columns: [
@@ -57,5 +59,5 @@ export const cleanBatchJob = defineBatchJob({
       ],
     },
   },
-  output: { zone: 'processed', dataset: 'pinterest_pins', mode: 'merge', key: ['unique_id'], partitionBy: { column: 'dt', expr: 'event_time' } },
+  output: { zone: 'processed', dataset: 'pinterest_pins', mode: 'merge', key: ['unique_id'], partitionBy: { column: 'dt', expr: '_day' } },
 });

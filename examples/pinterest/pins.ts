@@ -3,9 +3,12 @@
  * all; their geolocations and posters), the cleaned pin, and the real-time table `pinterest_pins`
  * keyed by `unique_id`. The cleaning itself is clean-pin.ts.
  */
-import { topic, z, type RecordContext, type Row, type TableSpec } from 'tributary';
+import { topic, topicDataset, z, type RecordContext, type Row, type TableSpec } from 'tributary';
 
-export const PIN_TOPIC = 'pinterest.pins';
+/** `pinterest.pins`, unless `PINTEREST_PINS_TOPIC` names another (a Kafka shared with other runs may need it). */
+export const PIN_TOPIC = process.env.PINTEREST_PINS_TOPIC || 'pinterest.pins';
+/** Where the archiver copies the pins in the raw zone. */
+export const PIN_RAW_DATASET = topicDataset(PIN_TOPIC);
 export const GEO_TOPIC = 'pinterest.geo';
 export const USER_TOPIC = 'pinterest.users';
 

@@ -15,7 +15,7 @@
  * gives the resources added, changed and removed.
  */
 import type { Lake } from '../lake/lake.ts';
-import { literal, query } from '../lake/tables/sql.ts';
+import { ident, literal, query } from '../lake/tables/sql.ts';
 import type { LakeTables, TableZone } from '../lake/tables/tables.ts';
 import type { BatchInput, DatasetInput, FilesInput } from './batch-job.ts';
 import { inputFiles, type InputFile } from './inputs.ts';
@@ -100,7 +100,9 @@ async function currentFilesOf(lake: Lake, input: FilesInput): Promise<CurrentInp
 export async function tableVersion(tables: LakeTables, zone: TableZone, dataset: string): Promise<string | undefined> {
   const c = await tables.instance.connect();
   try {
-    const meta = `"__ducklake_metadata_${tables.alias}"`;
+    // The catalog's own tables: in `main` of a DuckDB file, in METADATA_SCHEMA (e.g. `public_lake`) of
+    // PostgreSQL, where the metadata database's default schema holds nothing.
+    const meta = `${ident(`__ducklake_metadata_${tables.alias}`)}.${ident(tables.metadataSchema)}`;
     const [table] = await query(
       c,
       `SELECT t.table_id FROM ${meta}.ducklake_table t JOIN ${meta}.ducklake_schema s USING (schema_id)

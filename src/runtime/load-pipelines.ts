@@ -6,7 +6,8 @@
  *
  * Errors: PIPELINE_NOT_FOUND (nothing at a path, or no pipeline module in a directory, or no
  * pipeline named at all), PIPELINE_INVALID (a module that fails to import, or whose default export
- * is not `definePipeline(...)`, or two pipelines with one name).
+ * is not `definePipeline(...)`, or two pipelines with one name, or pipelines sharing a job, source,
+ * table, view, service or batch output name: pipeline-collisions.ts).
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -15,6 +16,7 @@ import type { LoadedConfig } from '../config/load.ts';
 import { TributaryError } from '../errors.ts';
 import type { StreamJobs } from '../stream/jobs.ts';
 import { definePipeline, isPipeline, type DefinedPipeline } from './pipeline.ts';
+import { checkCollisions } from './pipeline-collisions.ts';
 
 function isStreamJobs(value: unknown): value is StreamJobs {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'tributary.stream-jobs';
@@ -82,6 +84,7 @@ export async function importPipelines(modules: readonly string[]): Promise<Loade
     if (twin) throw new TributaryError('PIPELINE_INVALID', `two pipelines are named "${exported.name}": ${twin.module} and ${module}`);
     loaded.push({ pipeline: exported, module });
   }
+  checkCollisions(loaded);
   return loaded;
 }
 

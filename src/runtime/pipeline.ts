@@ -91,6 +91,12 @@ export interface PipelineContext {
   readonly serverUrl?: string;
   /** The API key clients of that server send, when one is configured. */
   readonly apiKey?: string;
+  /**
+   * Rows of a processed or curated lake table, by DuckDB SQL over `t` (the table's current rows);
+   * none when the table does not exist yet. The tables are attached for the read only, as a batch
+   * run attaches them, so that other processes can attach them too. For views with a batch half.
+   */
+  queryTable?(zone: 'processed' | 'curated', dataset: string, sql: string): Promise<Record<string, unknown>[]>;
 }
 
 /**

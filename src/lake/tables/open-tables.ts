@@ -155,6 +155,7 @@ function asOfClause(asOf: AsOf | undefined): string {
 
 class DuckLakeTables implements LakeTables {
   readonly catalog: LakeTables['catalog'];
+  readonly metadataSchema: string;
   readonly dataPath: string;
   readonly alias: string;
   readonly instance: DuckDBInstance;
@@ -166,6 +167,7 @@ class DuckLakeTables implements LakeTables {
     this.own = own;
     this.alias = alias;
     this.catalog = settings.catalog.kind;
+    this.metadataSchema = settings.catalog.kind === 'postgres' ? settings.catalog.schema : 'main';
     this.dataPath = dataPathOf(settings);
   }
 

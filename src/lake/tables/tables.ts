@@ -61,6 +61,8 @@ export interface Snapshot {
 
 export interface LakeTables {
   readonly catalog: CatalogSettings['kind'];
+  /** Where the catalog's own tables (`ducklake_table`, …) are in `__ducklake_metadata_<alias>`: `main`, or PostgreSQL's METADATA_SCHEMA. */
+  readonly metadataSchema: string;
   /** The data path, as DuckDB sees it (a directory, or `s3://bucket/prefix/`). */
   readonly dataPath: string;
   /** The name the catalog is attached under in `instance` (`lake`). */

@@ -27,6 +27,8 @@ export interface KijijiServerOptions {
   /** The robots.txt served; `null` answers 404. Default: DEFAULT_ROBOTS_TXT (allows the search). */
   robotsTxt?: string | null;
   htmlFile?: URL | string;
+  /** The page-1 HTML itself (a generated page); takes precedence over `htmlFile`. */
+  html?: string;
   port?: number;
 }
 
@@ -47,7 +49,7 @@ export interface KijijiServer {
 
 export async function startKijijiServer(options: KijijiServerOptions = {}): Promise<KijijiServer> {
   const pages = options.pages ?? 3;
-  const original = await readFile(options.htmlFile ?? KIJIJI_SAMPLE_HTML, 'utf8');
+  const original = options.html ?? (await readFile(options.htmlFile ?? KIJIJI_SAMPLE_HTML, 'utf8'));
   const ids = [...new Set([...original.matchAll(/"RealEstateListing:(\d+)"/g)].map((match) => match[1]!))];
   const originalPrices = new Map(ids.map((id) => [id, readAmount(original, id)]));
   const idPattern = new RegExp(`(?<!\\d)(${ids.join('|')})(?!\\d)`, 'g');

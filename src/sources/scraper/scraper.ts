@@ -14,6 +14,9 @@
  * so a crash in between re-sends that page's changes once on restart (at-least-once, same content);
  * nothing is lost and unchanged ads are never sent again.
  *
+ * A crawl stopped by its signal ends at the page being fetched: the poll returns what the pages
+ * before it emitted (their records and fingerprints are saved), so the caller's counts stay exact.
+ *
  * Bad input never fails a crawl: unreadable cards and ads that fail `listingSchema` go to
  * `<name>.dlq` (counted as rejected) and each page's problems are logged as warnings naming the page.
  */
@@ -127,7 +130,14 @@ function createScraper(config: ScraperConfig, ctx: SourceContext): Source {
         }
         if (visited.has(url)) break;
         visited.add(url);
-        const page = await crawlPage(url, signal);
+        let page: Awaited<ReturnType<typeof crawlPage>>;
+        try {
+          page = await crawlPage(url, signal);
+        } catch (error) {
+          // Stopped mid-crawl: what the pages before this one sent is sent and fingerprinted, so say so.
+          if (signal.aborted) break;
+          throw error;
+        }
         pages += 1;
         totals.emitted += page.emitted;
         totals.skipped += page.skipped;

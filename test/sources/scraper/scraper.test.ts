@@ -175,4 +175,24 @@ describe('scraper source', () => {
       [onPage2, 234_500, 'updated'],
     ]);
   });
+
+  it('should end a crawl stopped mid-way at the page being fetched, returning what the pages before it emitted', async () => {
+    const site = await kijiji({ pages: 2 });
+    const fixture = await sourceFixture();
+    const source = scraper(fixture.ctx, site.startUrl);
+    const page2 = '/b-apartments-condos/city-of-toronto/c37l1700273?page=2';
+    site.inject({ kind: 'delay', ms: 10_000 }, { path: page2 });
+    const stop = new AbortController();
+    const poll = source.poll(stop.signal);
+    const deadline = Date.now() + 30_000;
+    while (!site.requests.some((r) => r.url === page2)) {
+      if (Date.now() > deadline) throw new Error('the scraper never asked for page 2');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    stop.abort();
+    expect(await poll).toEqual({ emitted: 45, skipped: 0, rejected: 0 });
+    expect(await fixture.readTopic('listings')).toHaveLength(45);
+    // The next crawl sends page 2's ads only: page 1's fingerprints were saved.
+    expect(await source.poll(signal())).toEqual({ emitted: 45, skipped: 45, rejected: 0 });
+  });
 });
