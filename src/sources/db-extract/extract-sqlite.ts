@@ -9,7 +9,7 @@
  */
 import type { StatementSync } from 'node:sqlite';
 import { TributaryError } from '../../errors.ts';
-import type { ConnectOptions, ExtractDriver, Row } from './extract-driver.ts';
+import type { ConnectOptions, ExtractDriver } from './extract-driver.ts';
 
 const BUSY_TIMEOUT_MS = 5000;
 
@@ -32,18 +32,19 @@ export async function connectSqlite(options: ConnectOptions): Promise<ExtractDri
   };
   return {
     dialect: 'sqlite',
-    async describe(table) {
+    describe(table) {
       const columns = prepared('SELECT name, "notnull" AS not_null, pk FROM pragma_table_info(?, ?) ORDER BY cid').all(table.name, table.schema ?? 'main') as { name: string; not_null: number; pk: number }[];
-      if (columns.length === 0) return undefined;
+      if (columns.length === 0) return Promise.resolve(undefined);
       const primaryKey = columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
-      return { columns: columns.map((c) => ({ name: c.name, nullable: c.not_null === 0 && c.pk === 0 })), primaryKey };
+      return Promise.resolve({ columns: columns.map((c) => ({ name: c.name, nullable: c.not_null === 0 && c.pk === 0 })), primaryKey });
     },
-    async query(sql, values) {
-      return prepared(sql).all(...(values as (string | number | null)[])) as Row[];
+    query(sql, values) {
+      return Promise.resolve(prepared(sql).all(...(values as (string | number | null)[])));
     },
-    async close() {
+    close() {
       statements.clear();
       db.close();
+      return Promise.resolve();
     },
   };
 }

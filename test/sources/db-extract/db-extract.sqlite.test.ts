@@ -13,12 +13,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describeDbExtract(
   'sqlite',
   () => `sqlite:${file}`,
-  async () => {
+  () => {
     const db = new DatabaseSync(file);
     db.exec('PRAGMA journal_mode = WAL');
-    return {
-      execute: async (sql, values) => db.prepare(sql).run(...(values as SQLInputValue[])),
-      close: async () => db.close(),
-    };
+    return Promise.resolve({
+      execute: (sql, values) => Promise.resolve(db.prepare(sql).run(...(values as SQLInputValue[]))),
+      close: () => Promise.resolve(db.close()),
+    });
   },
 );
