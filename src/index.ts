@@ -57,6 +57,7 @@ export { httpPollSource } from './sources/http-poll/http-poll.ts';
 export { scraperSource } from './sources/scraper/scraper.ts';
 export { ckanSource } from './sources/ckan/ckan-source.ts';
 export { dbExtractSource } from './sources/db-extract/db-extract.ts';
+export { ecommerceEmulator } from './sources/emulators/ecommerce.ts';
 export type { SourceComponent, Source, SourceContext, PollResult } from './sources/source.ts';
 export { runPostingEmulator, type PostingEmulatorOptions, type EmulatorTotals } from './sources/emulators/posting-emulator.ts';
 

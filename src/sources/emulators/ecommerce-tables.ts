@@ -16,16 +16,16 @@ export type Execute = (sql: string, values: unknown[]) => Promise<unknown>;
 
 const TABLE = /^[a-z_][a-z0-9_]{0,62}$/;
 
-function table(name: string): string {
+export function table(name: string): string {
   if (!TABLE.test(name)) throw new TributaryError('CONFIG_INVALID', `table name ${JSON.stringify(name)}: expected a lower-case identifier`);
   return name;
 }
 
-export function ordersDdl(dialect: Dialect, name = 'orders'): string {
+export function ordersDdl(dialect: Dialect, name = 'orders', ifNotExists = false): string {
   const t = table(name);
   const time = timeType(dialect);
   const index = dialect === 'mysql' ? `, INDEX ${t}_updated (updated_at, order_id)` : '';
-  return `CREATE TABLE ${t} (
+  return `CREATE TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${t} (
     order_id BIGINT PRIMARY KEY,
     user_id INT NOT NULL,
     product_id INT NOT NULL,
@@ -38,20 +38,20 @@ export function ordersDdl(dialect: Dialect, name = 'orders'): string {
 }
 
 /** PostgreSQL and SQLite keep the secondary index in a statement of their own. */
-export function ordersIndexDdl(dialect: Dialect, name = 'orders'): string | undefined {
+export function ordersIndexDdl(dialect: Dialect, name = 'orders', ifNotExists = false): string | undefined {
   const t = table(name);
-  return dialect === 'mysql' ? undefined : `CREATE INDEX ${t}_updated ON ${t} (updated_at, order_id)`;
+  return dialect === 'mysql' ? undefined : `CREATE INDEX ${ifNotExists ? 'IF NOT EXISTS ' : ''}${t}_updated ON ${t} (updated_at, order_id)`;
 }
 
 /** SQLite has no timestamp type: the `YYYY-MM-DD HH:MM:SS.ffffff` text sorts as the time does. */
-function timeType(dialect: Dialect): string {
+export function timeType(dialect: Dialect): string {
   return dialect === 'mysql' ? 'DATETIME(6)' : dialect === 'postgres' ? 'TIMESTAMP(6)' : 'TEXT';
 }
 
-export function completedOrdersDdl(dialect: Dialect, name = 'completed_orders'): string {
+export function completedOrdersDdl(dialect: Dialect, name = 'completed_orders', ifNotExists = false): string {
   const t = table(name);
   const time = timeType(dialect);
-  return `CREATE TABLE ${t} (
+  return `CREATE TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${t} (
     order_id BIGINT PRIMARY KEY,
     completed_at ${time} NOT NULL,
     status VARCHAR(8) NOT NULL,
@@ -60,7 +60,7 @@ export function completedOrdersDdl(dialect: Dialect, name = 'completed_orders'):
   )`;
 }
 
-function placeholders(dialect: Dialect, rows: number, columns: number): string {
+export function placeholders(dialect: Dialect, rows: number, columns: number): string {
   let n = 0;
   const one = () => (dialect === 'postgres' ? `$${++n}` : '?');
   return Array.from({ length: rows }, () => `(${Array.from({ length: columns }, one).join(', ')})`).join(', ');
