@@ -47,6 +47,7 @@ export interface TopicRecord<T> {
   partition: number;
   offset: number;
   key: string | null;
+  /** Milliseconds since the epoch (tail prints ISO 8601). */
   timestamp: number;
   value: T;
 }
@@ -59,7 +60,10 @@ export async function allRecords<T>(cwd: string, env: Record<string, string>, to
     .trim()
     .split('\n')
     .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as TopicRecord<T>);
+    .map((line) => {
+      const record = JSON.parse(line) as Omit<TopicRecord<T>, 'timestamp'> & { timestamp: string };
+      return { ...record, timestamp: Date.parse(record.timestamp) };
+    });
 }
 
 /** All rows of a stream job's table through `tributary query`. */
