@@ -13,12 +13,11 @@ import { openEmbeddedLog } from '../../../src/log/embedded/embedded-log.ts';
 import { tempDir } from '../../../test/support/cli.ts';
 import { startCliProcess } from '../../../test/support/worker-process.ts';
 import { allRecords, countsOf, lakeRows, lastCounts, ok, tableRows } from '../../random-users/test/example-run.ts';
+import { perWindow, WINDOW, type Click } from './windows.ts';
 
 const EXAMPLE = path.resolve(import.meta.dirname, '..');
-const WINDOW = 60_000;
 const LATE = 3;
 
-type Click = [number, number];
 type Counts = Map<string, Record<string, number>>;
 
 async function runDev(cwd: string, env: Record<string, string>, seconds: number): Promise<Counts> {
@@ -30,15 +29,6 @@ async function runDev(cwd: string, env: Record<string, string>, seconds: number)
 /** A part's count summed over both runs (a part absent from a run counts 0 there). */
 const total = (runs: Counts[], part: string, count: string) => runs.reduce((n, run) => n + (run.get(part)?.[count] ?? 0), 0);
 
-/** (key, window start) → how many clicks, by the click's second value. */
-function perWindow(records: { timestamp: number; value: Click }[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const r of records) {
-    const id = `${r.value[1]}@${Math.floor(r.timestamp / WINDOW) * WINDOW}`;
-    counts.set(id, (counts.get(id) ?? 0) + 1);
-  }
-  return counts;
-}
 
 describe('the e-commerce example on embedded defaults', () => {
   it('should reconcile every stage, and match its windows to the log and its warehouse to the shop database', async () => {

@@ -4,14 +4,14 @@
  * Cassandra ends up with every user of the log once, and the batch copy agrees with it.
  */
 import path from 'node:path';
-import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { tempDir } from '../../../test/support/cli.ts';
 import { testBucket } from '../../../test/support/s3.ts';
-import { endpoint, uniqueName } from '../../../test/support/services.ts';
 import { startCliProcess } from '../../../test/support/worker-process.ts';
 import { emulatedUser } from '../emulator.ts';
 import { apiUserSchema, formatUser, type User } from '../users.ts';
 import { allRecords, countsOf, freePort, lakeRows, lastCounts, ok, tableRows } from './example-run.ts';
+import { cleanUpRealEngines, realEngineEnv } from './real-engines.ts';
 
 // The modules read their names from the environment when imported, so the instance is set before any import.
 const instance = vi.hoisted(() => {
@@ -37,20 +37,8 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 90
 describe('the random-users example on the real engines with two workers', () => {
   it('should lose and duplicate no user when one worker is killed midway', async () => {
     const cwd = await tempDir();
-    const keyspace = uniqueName('spark_streams');
     const env = {
-      TRIBUTARY_CONFIG: CONFIG,
-      TRIBUTARY_KAFKA_BROKERS: endpoint('TRIBUTARY_KAFKA_BROKERS'),
-      TRIBUTARY_CASSANDRA_CONTACT_POINTS: endpoint('TRIBUTARY_CASSANDRA_CONTACT_POINTS'),
-      TRIBUTARY_CASSANDRA_KEYSPACE: keyspace,
-      TRIBUTARY_REDIS_URL: endpoint('TRIBUTARY_REDIS_URL'),
-      TRIBUTARY_REDIS_KEY_PREFIX: `${instance}:`,
-      TRIBUTARY_POSTGRES_URL: endpoint('TRIBUTARY_POSTGRES_URL'),
-      TRIBUTARY_POSTGRES_SCHEMA: instance,
-      TRIBUTARY_S3_ENDPOINT: bucket.connection.endpoint,
-      TRIBUTARY_S3_BUCKET: bucket.bucket,
-      TRIBUTARY_S3_ACCESS_KEY_ID: bucket.connection.accessKeyId,
-      TRIBUTARY_S3_SECRET_ACCESS_KEY: bucket.connection.secretAccessKey,
+      ...realEngineEnv(CONFIG, instance, bucket),
       RANDOM_USERS_INSTANCE: instance,
       RANDOM_USERS_EMULATOR_PORT: String(await freePort()),
       RANDOM_USERS_DURATION_S: '10',
@@ -60,18 +48,7 @@ describe('the random-users example on the real engines with two workers', () => 
     };
     const topicName = `users_created_${instance}`;
     const table = `created_users_${instance}`;
-    onTestFinished(async () => {
-      for (const t of [topicName, `randomuser-poll-${instance}.dlq`, `random-users-upsert-${instance}.dlq`]) await ok(['topics', 'delete', t], cwd, env).catch(() => undefined);
-      const { Client } = await import('cassandra-driver');
-      const client = new Client({ contactPoints: env.TRIBUTARY_CASSANDRA_CONTACT_POINTS.split(','), localDataCenter: process.env.TRIBUTARY_CASSANDRA_DATACENTER ?? 'datacenter1' });
-      await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);
-      await client.shutdown();
-      const { default: pg } = await import('pg');
-      const postgres = new pg.Client({ connectionString: env.TRIBUTARY_POSTGRES_URL });
-      await postgres.connect();
-      for (const schema of [instance, `${instance}_lake`, `${instance}_queue`]) await postgres.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await postgres.end();
-    });
+    cleanUpRealEngines(cwd, env, instance, [topicName, `randomuser-poll-${instance}.dlq`, `random-users-upsert-${instance}.dlq`]);
 
     const dev = startCliProcess(['dev', '--port', '0', '--status-ms', '500', '--drain', '60', '--log-level', 'warn'], env, cwd);
     await dev.seen(/tributary dev: random-users on the kafka log/, 90_000);
