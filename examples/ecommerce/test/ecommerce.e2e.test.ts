@@ -12,7 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { openEmbeddedLog } from '../../../src/log/embedded/embedded-log.ts';
 import { tempDir } from '../../../test/support/cli.ts';
 import { startCliProcess } from '../../../test/support/worker-process.ts';
-import { allRecords, countsOf, lakeRows, lastCounts, ok, tableRows } from '../../random-users/test/example-run.ts';
+import { allRecords, chartRows, countsOf, lakeRows, lastCounts, ok, tableRows } from '../../random-users/test/example-run.ts';
+import { shopDashboard } from '../dashboards.ts';
 import { perWindow, WINDOW, type Click } from './windows.ts';
 
 const EXAMPLE = path.resolve(import.meta.dirname, '..');
@@ -122,6 +123,25 @@ describe('the e-commerce example on embedded defaults', () => {
     const daily = await lakeRows(cwd, env, 'curated', 'daily_revenue_by_category', 'SELECT day::VARCHAR AS day, category, orders::INTEGER AS orders, completed::INTEGER AS completed, (revenue * 100)::BIGINT AS revenue FROM t');
     expect(new Map(daily.map((d) => [`${String(d.day)}/${String(d.category)}`, { orders: d.orders, completed: d.completed, revenue: Number(d.revenue) }]))).toEqual(expected);
     shop.close();
+
+    // The dashboard's charts, run over the same tables, answer what the shop's database and the log say.
+    const chart = async (title: string) => {
+      const found = shopDashboard.charts.find((c) => c.title === title);
+      if (!found) throw new Error(`no chart ${title}`);
+      const rows = await chartRows(cwd, env, found.sql, { product_views: { columns: { product_id: 'BIGINT', window_start: 'BIGINT', window_end: 'BIGINT', views: 'BIGINT', final: 'BOOLEAN' }, rows: viewRows } });
+      for (const column of [found.x, ...[found.y ?? []].flat()]) if (column !== undefined) expect(Object.keys(rows[0] ?? {}), title).toContain(column);
+      return rows;
+    };
+    expect((await chart('Orders per day')).reduce((n, r) => n + Number(r.orders), 0)).toBe(orders.length);
+    expect(await chart('Completion rate')).toEqual([{ completion_rate: Math.round((orders.filter((o) => o.status === 'completed').length / orders.length) * 10_000) / 10_000 }]);
+    const recent = new Map<number, number>();
+    for (const [id, n] of perWindow(onTime)) {
+      const [product, start] = id.split('@').map(Number) as [number, number];
+      if (start + WINDOW > Date.now() - 600_000) recent.set(product, (recent.get(product) ?? 0) + n);
+    }
+    const top = [...recent].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 10);
+    expect((await chart('Top products by views, last 10 minutes')).map((r) => [Number(r.product_id), Number(r.views)])).toEqual(top);
+    expect((await chart('Revenue per day by category')).length).toBe(expected.size);
 
     // The batch view of product views agrees with the stream's windows, and has the late clicks' window besides.
     const batchViews = await lakeRows(cwd, env, 'curated', 'product_views_by_minute', 'SELECT product_id::INTEGER AS product_id, window_start, views::INTEGER AS views FROM t');

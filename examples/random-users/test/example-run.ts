@@ -96,3 +96,40 @@ export async function ok(argv: string[], cwd: string, env: Record<string, string
   expect(result.code, `${argv.join(' ')}: ${result.stderr}`).toBe(0);
   return result.stdout;
 }
+
+/**
+ * A dashboard chart's SQL run in DuckDB the way its names read: `processed.<t>` and `curated.<t>` are
+ * the lake's tables, and each of `tables` (a stream job's rows, from `tributary query`; numbers,
+ * booleans and nulls) a table of its own name.
+ */
+export async function chartRows(cwd: string, env: Record<string, string>, text: string, tables: Readonly<Record<string, { columns: Record<string, string>; rows: readonly Record<string, unknown>[] }>>): Promise<Record<string, unknown>[]> {
+  const { config } = await loadConfig({ cwd, env: { ...process.env, ...env } });
+  const lake = await openLakeTables(tablesSettings(config, cwd));
+  try {
+    const c = await lake.instance.connect();
+    try {
+      for (const match of text.matchAll(/\b(processed|curated)\.([a-z0-9_]+)/g)) {
+        const [, zone, dataset] = match as unknown as [string, TableZone, string];
+        await c.run(`CREATE SCHEMA IF NOT EXISTS memory.${zone}`);
+        await c.run(`CREATE OR REPLACE VIEW memory.${zone}.${dataset} AS SELECT * FROM ${lake.relation(zone, dataset)}`);
+      }
+      for (const [name, table] of Object.entries(tables)) {
+        const columns = Object.entries(table.columns);
+        await c.run(`CREATE OR REPLACE TABLE memory.main.${name} (${columns.map(([column, type]) => `${column} ${type}`).join(', ')})`);
+        for (const row of table.rows) {
+          const values = columns.map(([column]) => {
+            const value = row[column] ?? null;
+            if (value !== null && typeof value !== 'number' && typeof value !== 'boolean') throw new Error(`chartRows takes numbers and booleans; ${name}.${column} is ${typeof value}`);
+            return String(value);
+          });
+          await c.run(`INSERT INTO memory.main.${name} VALUES (${values.join(', ')})`);
+        }
+      }
+      return await sql(c, `USE memory.main; ${text}`);
+    } finally {
+      c.closeSync();
+    }
+  } finally {
+    await lake.close();
+  }
+}
