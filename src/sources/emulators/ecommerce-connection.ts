@@ -3,6 +3,8 @@
  * SQLite file (node:sqlite, `sqlite:<file>`) on embedded defaults, each loaded only when used. SQLite
  * is opened in WAL mode with a busy timeout, so the db-extract source can read while it writes.
  */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { TributaryError } from '../../errors.ts';
 import type { Dialect, Execute } from './ecommerce-tables.ts';
 
@@ -18,7 +20,10 @@ export async function connectShop(url: string, password?: string): Promise<ShopC
   try {
     if (url.startsWith('sqlite:')) {
       const { DatabaseSync } = await import('node:sqlite');
-      const db = new DatabaseSync(url.replace(/^sqlite:(\/\/)?/, ''));
+      const file = url.replace(/^sqlite:(\/\/)?/, '');
+      // The emulator makes the shop: its file, and the directory it goes in.
+      await mkdir(path.dirname(file), { recursive: true });
+      const db = new DatabaseSync(file);
       db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000');
       return {
         dialect: 'sqlite',
