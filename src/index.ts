@@ -81,6 +81,7 @@ export { scraperSource } from './sources/scraper/scraper.ts';
 export { listingSchema, type Listing } from './sources/scraper/listing.ts';
 export { ckanSource } from './sources/ckan/ckan-source.ts';
 export { dbExtractSource } from './sources/db-extract/db-extract.ts';
+export { ecommerceEmulator } from './sources/emulators/ecommerce.ts';
 export type { SourceComponent, Source, SourceContext, PollResult } from './sources/source.ts';
 export { runPostingEmulator, type PostingEmulatorOptions, type EmulatorTotals } from './sources/emulators/posting-emulator.ts';
 export { startCkanEmulator, type CkanEmulator, type CkanEmulatorOptions } from './sources/emulators/ckan-server.ts';

@@ -1,5 +1,5 @@
 /**
- * Incremental extract of one table (MariaDB/MySQL or PostgreSQL) into a topic, by a cursor column
+ * Incremental extract of one table (MariaDB/MySQL, PostgreSQL or SQLite) into a topic, by a cursor column
  * (`id`, `updated_at`, ...) with the primary key as tie-breaker (extract-sql.ts).
  *
  * One poll: read the next `batchSize` rows after the cursor, send them to the topic (keyed by primary
@@ -26,8 +26,8 @@ const identifier = z.string().regex(IDENTIFIER, 'expected an identifier: letters
 
 export const dbExtractConfigSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/).optional().describe('Source name: the cursor is kept under source.<name>; default: db-extract-<table>.'),
-  driver: z.enum(['mysql', 'postgres']).describe('mysql: MariaDB or MySQL (mysql2); postgres: PostgreSQL (pg).'),
-  url: z.string().regex(/^(mysql|postgres|postgresql):\/\//, 'expected mysql://... or postgres://...').describe('Connection URL without the password.'),
+  driver: z.enum(['mysql', 'postgres', 'sqlite']).describe('mysql: MariaDB or MySQL (mysql2); postgres: PostgreSQL (pg); sqlite: a SQLite file (node:sqlite).'),
+  url: z.string().regex(/^(mysql:\/\/|postgres:\/\/|postgresql:\/\/|sqlite:)/, 'expected mysql://..., postgres://... or sqlite:<file>').describe('Connection URL without the password; sqlite:<file> relative to the working directory.'),
   password: z.string().min(1).optional().describe('Password for the user in url; from the environment, never a file.'),
   table: z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,63}(\.[A-Za-z_][A-Za-z0-9_$]{0,63})?$/, 'expected <table> or <schema>.<table>').describe('The table to extract.'),
   cursor: identifier.describe('Column that grows as rows are added or changed: an id, or updated_at.'),

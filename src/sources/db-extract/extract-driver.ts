@@ -1,5 +1,6 @@
 /**
- * What the extract needs of a database, and the two drivers (mysql2, pg), each loaded only when used.
+ * What the extract needs of a database, and its drivers (mysql2, pg, node:sqlite in
+ * extract-sqlite.ts), each loaded only when used.
  *
  * Values come back JSON-safe and lossless: timestamps as the database's own text (microseconds
  * kept; a JavaScript Date would cut them to milliseconds and break a cursor on `updated_at`), 64-bit
@@ -129,6 +130,7 @@ async function connectPostgres(options: ConnectOptions): Promise<ExtractDriver> 
 
 export async function connectDriver(dialect: Dialect, options: ConnectOptions): Promise<ExtractDriver> {
   try {
+    if (dialect === 'sqlite') return await (await import('./extract-sqlite.ts')).connectSqlite(options);
     return dialect === 'mysql' ? await connectMysql(options) : await connectPostgres(options);
   } catch (error) {
     const where = options.url.replace(/\/\/[^@/]*@/, '//');

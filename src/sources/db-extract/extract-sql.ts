@@ -1,6 +1,6 @@
 /**
- * The SQL of an incremental extract, for MariaDB/MySQL and PostgreSQL: identifiers checked and
- * quoted, every value a bind value.
+ * The SQL of an incremental extract, for MariaDB/MySQL, PostgreSQL and SQLite: identifiers checked
+ * and quoted, every value a bind value.
  *
  * A batch is the next `limit` rows after the cursor in (cursor column, key columns) order:
  *
@@ -12,7 +12,7 @@
  */
 import { TributaryError } from '../../errors.ts';
 
-export type Dialect = 'mysql' | 'postgres';
+export type Dialect = 'mysql' | 'postgres' | 'sqlite';
 
 /** Unquoted names only: letters, digits, `_`, `$`; what both engines take without surprises. */
 export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]{0,63}$/;
@@ -64,7 +64,7 @@ export function buildBatchQuery(request: BatchRequest): BatchQuery {
   const values: unknown[] = [];
   const bind = (value: unknown) => {
     values.push(value);
-    return dialect === 'mysql' ? '?' : `$${values.length}`;
+    return dialect === 'postgres' ? `$${values.length}` : '?';
   };
   // (a > ? OR (a = ? AND (b > ? OR (b = ? AND c > ?)))): the tuple (a, b, c) after the cursor.
   const after_ = (i: number): string => {

@@ -80,6 +80,11 @@ export function sqlTimestamp(micros: number): string {
   return `${new Date(ms).toISOString().slice(0, 23).replace('T', ' ')}${fraction}`;
 }
 
+/** A product's price, fixed per product so that repeated orders of one product (and its catalogue row) agree. */
+export function productPrice(productId: number): number {
+  return (((productId * 7919) % 19_000) + 99) / 100;
+}
+
 export interface EcommerceGeneratorOptions {
   seed: number;
   /** Products orders and views refer to; default 1..304, the ids of the seed's product_list.csv. */
@@ -116,8 +121,6 @@ export function createEcommerceGenerator(options: EcommerceGeneratorOptions): Ec
   const firstOrderId = options.firstOrderId ?? 600;
   let nextOrderId = firstOrderId;
   let clock = options.startMicros ?? SEED_EPOCH_MS * 1000;
-  // A product's price is fixed per product, so repeated orders of one product agree.
-  const price = (productId: number) => (((productId * 7919) % 19_000) + 99) / 100;
   const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
 
@@ -130,7 +133,7 @@ export function createEcommerceGenerator(options: EcommerceGeneratorOptions): Ec
         user_id: int(1, users),
         product_id: productId,
         quantity: random() < 0.8 ? 1 : int(2, 5),
-        unit_price: price(productId).toFixed(2),
+        unit_price: productPrice(productId).toFixed(2),
         status: 'created',
         created_at: clock,
         updated_at: clock,

@@ -1,5 +1,5 @@
 /**
- * The e-commerce seed's tables in MariaDB/MySQL and PostgreSQL: `orders` (one row per order, updated
+ * The e-commerce seed's tables in MariaDB/MySQL, PostgreSQL and SQLite (the embedded stand-in): `orders` (one row per order, updated
  * as it moves on) and `completed_orders` (the seed's Airbyte records: order id, completion time,
  * status "1"). What the emulator writes and what the db-extract source reads.
  *
@@ -9,23 +9,23 @@
 import { TributaryError } from '../../errors.ts';
 import { sqlTimestamp, type CompletedOrderRow, type OrderRow } from './ecommerce-data.ts';
 
-export type Dialect = 'mysql' | 'postgres';
+export type Dialect = 'mysql' | 'postgres' | 'sqlite';
 
 /** What the order writer needs of a driver: one statement with bind values. */
 export type Execute = (sql: string, values: unknown[]) => Promise<unknown>;
 
 const TABLE = /^[a-z_][a-z0-9_]{0,62}$/;
 
-function table(name: string): string {
+export function table(name: string): string {
   if (!TABLE.test(name)) throw new TributaryError('CONFIG_INVALID', `table name ${JSON.stringify(name)}: expected a lower-case identifier`);
   return name;
 }
 
-export function ordersDdl(dialect: Dialect, name = 'orders'): string {
+export function ordersDdl(dialect: Dialect, name = 'orders', ifNotExists = false): string {
   const t = table(name);
-  const time = dialect === 'mysql' ? 'DATETIME(6)' : 'TIMESTAMP(6)';
+  const time = timeType(dialect);
   const index = dialect === 'mysql' ? `, INDEX ${t}_updated (updated_at, order_id)` : '';
-  return `CREATE TABLE ${t} (
+  return `CREATE TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${t} (
     order_id BIGINT PRIMARY KEY,
     user_id INT NOT NULL,
     product_id INT NOT NULL,
@@ -37,16 +37,21 @@ export function ordersDdl(dialect: Dialect, name = 'orders'): string {
   )`;
 }
 
-/** PostgreSQL keeps its secondary index in a statement of its own. */
-export function ordersIndexDdl(dialect: Dialect, name = 'orders'): string | undefined {
+/** PostgreSQL and SQLite keep the secondary index in a statement of their own. */
+export function ordersIndexDdl(dialect: Dialect, name = 'orders', ifNotExists = false): string | undefined {
   const t = table(name);
-  return dialect === 'postgres' ? `CREATE INDEX ${t}_updated ON ${t} (updated_at, order_id)` : undefined;
+  return dialect === 'mysql' ? undefined : `CREATE INDEX ${ifNotExists ? 'IF NOT EXISTS ' : ''}${t}_updated ON ${t} (updated_at, order_id)`;
 }
 
-export function completedOrdersDdl(dialect: Dialect, name = 'completed_orders'): string {
+/** SQLite has no timestamp type: the `YYYY-MM-DD HH:MM:SS.ffffff` text sorts as the time does. */
+export function timeType(dialect: Dialect): string {
+  return dialect === 'mysql' ? 'DATETIME(6)' : dialect === 'postgres' ? 'TIMESTAMP(6)' : 'TEXT';
+}
+
+export function completedOrdersDdl(dialect: Dialect, name = 'completed_orders', ifNotExists = false): string {
   const t = table(name);
-  const time = dialect === 'mysql' ? 'DATETIME(6)' : 'TIMESTAMP(6)';
-  return `CREATE TABLE ${t} (
+  const time = timeType(dialect);
+  return `CREATE TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${t} (
     order_id BIGINT PRIMARY KEY,
     completed_at ${time} NOT NULL,
     status VARCHAR(8) NOT NULL,
@@ -55,9 +60,9 @@ export function completedOrdersDdl(dialect: Dialect, name = 'completed_orders'):
   )`;
 }
 
-function placeholders(dialect: Dialect, rows: number, columns: number): string {
+export function placeholders(dialect: Dialect, rows: number, columns: number): string {
   let n = 0;
-  const one = () => (dialect === 'mysql' ? '?' : `$${++n}`);
+  const one = () => (dialect === 'postgres' ? `$${++n}` : '?');
   return Array.from({ length: rows }, () => `(${Array.from({ length: columns }, one).join(', ')})`).join(', ');
 }
 
@@ -68,7 +73,7 @@ export async function insertOrders(execute: Execute, dialect: Dialect, name: str
 }
 
 export async function updateOrder(execute: Execute, dialect: Dialect, name: string, row: OrderRow): Promise<void> {
-  const sql = dialect === 'mysql' ? `UPDATE ${table(name)} SET status = ?, updated_at = ? WHERE order_id = ?` : `UPDATE ${table(name)} SET status = $1, updated_at = $2 WHERE order_id = $3`;
+  const sql = dialect === 'postgres' ? `UPDATE ${table(name)} SET status = $1, updated_at = $2 WHERE order_id = $3` : `UPDATE ${table(name)} SET status = ?, updated_at = ? WHERE order_id = ?`;
   await execute(sql, [row.status, sqlTimestamp(row.updated_at), row.order_id]);
 }
 

@@ -5,10 +5,12 @@
  * - Clicks: `eventsPerSecond` events to the `productview` and `orderview` topics in the seed's wire
  *   format (ecommerce-data.ts); one in `orderViewEvery` events is an order view, as in the seed (300
  *   product views to 100 order views). Key null, timestamp the emulator's clock.
- * - Orders (optional): `orders.perSecond` changes to the `orders` table in MariaDB/MySQL: a new order
+ * - Orders (optional): `orders.perSecond` changes to the `orders` table in MariaDB/MySQL (or a SQLite
+ *   file, the embedded stand-in, ecommerce-connection.ts): a new order
  *   (INSERT), or, for `orders.updateShare` of them, an open order moved one status on (UPDATE, new
  *   `updated_at`). A completed order also gets its `completed_orders` row. This is what the
- *   db-extract source reads back.
+ *   db-extract source reads back. With `orders.createTables` the first connection creates the missing
+ *   tables and fills the `users` and `products` catalogue (ecommerce-catalog.ts).
  *
  * Rate: token buckets (token-bucket.ts) holding at most a quarter of a second of events, so a late
  * poll catches up a little but a stalled one does not flood. Over any stretch the events written stay
@@ -19,8 +21,10 @@ import { z } from 'zod';
 import { TributaryError } from '../../errors.ts';
 import type { ProducerRecord } from '../../log/log.ts';
 import type { PollResult, Source, SourceComponent, SourceContext } from '../source.ts';
+import { ensureShopTables } from './ecommerce-catalog.ts';
+import { connectShop, type ShopConnection } from './ecommerce-connection.ts';
 import { createEcommerceGenerator, type OrderRow } from './ecommerce-data.ts';
-import { insertCompletedOrders, insertOrders, updateOrder, type Execute } from './ecommerce-tables.ts';
+import { insertCompletedOrders, insertOrders, updateOrder } from './ecommerce-tables.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 const identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a lower-case identifier');
@@ -36,13 +40,17 @@ export const ecommerceConfigSchema = z.strictObject({
   productIds: z.array(z.number().int().positive()).min(1).optional().describe("Product ids to use; default 1..304, the seed's product_list.csv."),
   orders: z
     .strictObject({
-      url: z.string().regex(/^mysql:\/\//, 'expected mysql://user@host:port/database').describe('MariaDB/MySQL to write orders into.'),
+      url: z.string().regex(/^(mysql:\/\/|sqlite:)/, 'expected mysql://user@host:port/database or sqlite:<file>').describe('MariaDB/MySQL to write orders into, or a SQLite file (relative to the working directory).'),
       password: z.string().optional().describe('Password for the user in url; from the environment.'),
       table: identifier.default('orders'),
       completedTable: identifier.default('completed_orders'),
       perSecond: z.number().positive().default(5).describe('Order changes (inserts and updates) per second.'),
       updateShare: z.number().min(0).max(1).default(0.5).describe('Share of changes that move an open order on rather than create one.'),
       firstOrderId: z.number().int().min(1).default(600),
+      createTables: z.boolean().default(false).describe('Create the missing tables (and users, products) on the first connection.'),
+      usersTable: identifier.default('users'),
+      productsTable: identifier.default('products'),
+      users: z.number().int().min(1).max(1_000_000).default(10_000).describe('Users 1..users that orders and clicks name (and the users table holds).'),
     })
     .optional()
     .describe('Write orders into MariaDB as well; omit for clicks only.'),
@@ -57,33 +65,43 @@ export interface EcommerceDeps {
 
 export function createEcommerceEmulator(config: EcommerceConfig, ctx: SourceContext, deps: EcommerceDeps = {}): Source {
   const clock = deps.clock ?? Date.now;
-  const generator = createEcommerceGenerator({ seed: config.seed, ...(config.productIds ? { productIds: config.productIds } : {}), ...(config.orders ? { firstOrderId: config.orders.firstOrderId } : {}), startMicros: clock() * 1000 });
+  const productIds = config.productIds ?? Array.from({ length: 304 }, (_, i) => i + 1);
+  const generatorFrom = (firstOrderId: number | undefined) =>
+    createEcommerceGenerator({ seed: config.seed, productIds, ...(config.orders ? { firstOrderId: firstOrderId ?? config.orders.firstOrderId, users: config.orders.users } : {}), startMicros: clock() * 1000 });
+  let generator = generatorFrom(undefined);
   const capacity = (rate: number) => Math.max(1, Math.ceil(rate / 4));
   const events = new TokenBucket(config.eventsPerSecond, capacity(config.eventsPerSecond), clock);
   const changes = config.orders ? new TokenBucket(config.orders.perSecond, capacity(config.orders.perSecond), clock) : undefined;
   const producer = ctx.log.producer();
   const open: OrderRow[] = [];
   let sent = 0;
-  let connection: { execute: Execute; end(): Promise<void> } | undefined;
+  let connection: ShopConnection | undefined;
 
-  async function connect(): Promise<{ execute: Execute; end(): Promise<void> }> {
+  async function connect(): Promise<ShopConnection> {
     if (connection) return connection;
     const orders = config.orders;
     if (!orders) throw new TributaryError('INTERNAL', 'no orders database configured');
-    const { default: mysql } = await import('mysql2/promise');
+    const opened = await connectShop(orders.url, orders.password);
     try {
-      const conn = await mysql.createConnection({ uri: orders.url, ...(orders.password ? { password: orders.password } : {}) });
-      connection = { execute: (sql, values) => conn.query(sql, values), end: () => conn.end() };
-      return connection;
+      if (orders.createTables) {
+        const names = { users: orders.usersTable, products: orders.productsTable, orders: orders.table, completed: orders.completedTable };
+        await ensureShopTables(opened.execute, opened.scalar, opened.dialect, names, { seed: config.seed, users: orders.users, productIds, nowMicros: clock() * 1000 });
+      }
+      // A restarted emulator goes on after the orders already there (the open ones it no longer moves on).
+      const last = await opened.scalar(`SELECT coalesce(max(order_id), 0) AS n FROM ${orders.table}`);
+      if (last >= orders.firstOrderId) generator = generatorFrom(last + 1);
     } catch (error) {
-      throw new TributaryError('SOURCE_UNAVAILABLE', `e-commerce emulator: cannot connect to ${orders.url}: ${(error as Error).message}`, { cause: error });
+      await opened.end();
+      throw new TributaryError('SOURCE_UNAVAILABLE', `e-commerce emulator: preparing the tables at ${orders.url.replace(/\/\/[^@/]*@/, '//')} failed: ${(error as Error).message}`, { cause: error });
     }
+    connection = opened;
+    return connection;
   }
 
   async function writeOrders(n: number): Promise<number> {
     const orders = config.orders;
     if (!orders || n === 0) return 0;
-    const { execute } = await connect();
+    const { execute, dialect } = await connect();
     const created: OrderRow[] = [];
     for (let i = 0; i < n; i++) {
       const index = open.length > 0 && generator.random() < orders.updateShare ? Math.floor(generator.random() * open.length) : -1;
@@ -95,17 +113,17 @@ export function createEcommerceEmulator(config: EcommerceConfig, ctx: SourceCont
         continue;
       }
       // New rows first, so an update never targets a row not inserted yet.
-      await insertOrders(execute, 'mysql', orders.table, created.splice(0));
+      await insertOrders(execute, dialect, orders.table, created.splice(0));
       const next = generator.advance(current);
-      await updateOrder(execute, 'mysql', orders.table, next);
+      await updateOrder(execute, dialect, orders.table, next);
       if (next.status === 'completed' || next.status === 'cancelled') open.splice(index, 1);
       else open[index] = next;
       if (next.status === 'completed') {
         const done = generator.completed(next);
-        await insertCompletedOrders(execute, 'mysql', orders.completedTable, [{ ...done, airbyte_ab_id: randomUUID(), emitted_at: clock() }]);
+        await insertCompletedOrders(execute, dialect, orders.completedTable, [{ ...done, airbyte_ab_id: randomUUID(), emitted_at: clock() }]);
       }
     }
-    await insertOrders(execute, 'mysql', orders.table, created);
+    await insertOrders(execute, dialect, orders.table, created);
     return n;
   }
 
