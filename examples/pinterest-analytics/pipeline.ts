@@ -22,14 +22,18 @@ const rate = Number(process.env.PINTEREST_ANALYTICS_RATE ?? 20);
 /** Stop posting after this many pins (default: never). */
 const events = process.env.PINTEREST_ANALYTICS_EVENTS === undefined ? undefined : Number(process.env.PINTEREST_ANALYTICS_EVENTS);
 
+/** Run every batch job this often instead of on its cron (the tests use a few seconds). */
+const batchEveryMs = process.env.PINTEREST_ANALYTICS_BATCH_EVERY_MS === undefined ? undefined : Number(process.env.PINTEREST_ANALYTICS_BATCH_EVERY_MS);
+const every = (cron: string) => (batchEveryMs === undefined ? { cron } : { everyMs: batchEveryMs });
+
 export default definePipeline({
   name: 'pinterest-analytics',
   description: 'Pins, geolocations and users on three topics, cleaned, joined by ind in a window, and analysed in the lake; Prometheus metrics and Grafana dashboards',
   topics: [pinTopic, geoTopic, userTopic, cleanedTopic],
   streamJobs: [...cleanJobs, joinJob],
   batchJobs: [
-    ...[cleanPinsBatch, cleanGeoBatch, cleanUsersBatch].map((job) => ({ job, schedule: { cron: '*/5 * * * *' } })),
-    ...analyticsJobs.map((job) => ({ job, schedule: { cron: '2-59/5 * * * *' } })),
+    ...[cleanPinsBatch, cleanGeoBatch, cleanUsersBatch].map((job) => ({ job, schedule: every('*/5 * * * *') })),
+    ...analyticsJobs.map((job) => ({ job, schedule: every('2-59/5 * * * *') })),
   ],
   services: rate > 0 ? [aicorePoster(rate, events)] : [],
   dashboards: uiDashboards,

@@ -4,6 +4,7 @@
  * tables, `/metrics`, and the local API (`/api/`) that other commands and the UI use. Once it
  * listens, `<dataDir>/dev.json` tells other commands where it is; closing removes the file.
  */
+import { registerRuntimeMetrics } from '../metrics/runtime-metrics.ts';
 import { packageVersion } from '../version.ts';
 import { apiRoutes } from '../serve/api/api-routes.ts';
 import { directLogView } from '../serve/api/log-view.ts';
@@ -82,6 +83,13 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
   ingest.counts.accepted = 0;
   options.parts.unshift(ingest);
   const logView = directLogView(runtime.log);
+  const metrics = await registerRuntimeMetrics(runtime.metrics.registry, {
+    parts: options.parts,
+    log: runtime.log,
+    ...(runtime.has('state') ? { state: runtime.state } : {}),
+    ...(runtime.has('metadata') ? { metadata: runtime.metadata } : {}),
+    batchJobs: pipelines.flatMap((p) => p.batchJobs.map((b) => b.job.name)),
+  });
   const query = createQueryService(await pipelineViews(runtime, pipelines));
   const status = () => ({ pid: process.pid, startedAt, log: runtime.log.backend, pipelines: pipelines.map(describePipeline), parts: options.parts });
   const app = createServer({
@@ -94,7 +102,10 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
         apiKeyRequired: config.server.apiKey !== undefined,
         maxRecordsPerRequest: config.server.maxRecordsPerRequest,
         version: packageVersion(),
-        onAccepted: (_topic, n) => (ingest.counts.accepted = (ingest.counts.accepted ?? 0) + n),
+        onAccepted: (topic, n) => {
+          ingest.counts.accepted = (ingest.counts.accepted ?? 0) + n;
+          metrics.ingested(topic, n);
+        },
       }),
       serverPlugin(queryRoutes, { service: query }),
       serverPlugin(apiRoutes, { logView, status, groups: () => pipelineGroups(pipelines) }),
@@ -106,6 +117,7 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
   const closeViews = async () => {
     await query.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the views failed'));
     await logView.close().catch(() => undefined);
+    await metrics.close().catch(() => undefined);
   };
   let url: string;
   try {
