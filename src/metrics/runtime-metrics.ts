@@ -90,7 +90,8 @@ export async function registerRuntimeMetrics(registry: Registry, options: Runtim
   const reported = new Map<string, number>();
   const catchUp = (counter: Counter<string>, id: string, labelValues: Record<string, string>, value: number) => {
     const delta = value - (reported.get(id) ?? 0);
-    if (delta > 0) counter.inc(labelValues, delta);
+    // A zero is reported too, so a query over a count that has not moved yet still finds its series.
+    if (delta > 0 || !reported.has(id)) counter.inc(labelValues, Math.max(0, delta));
     reported.set(id, Math.max(value, reported.get(id) ?? 0));
   };
   new client.Counter({
@@ -115,7 +116,6 @@ export async function registerRuntimeMetrics(registry: Registry, options: Runtim
   });
 
   const seenRuns = new Set<string>();
-  const lastRun = new client.Gauge({ name: 'tributary_batch_last_run_timestamp_seconds', help: "When the job's newest finished run finished (Unix seconds).", labelNames: ['job'] as const, registers });
   const durations: Histogram<'job' | 'status'> = new client.Histogram({
     name: 'tributary_batch_run_duration_seconds',
     help: 'Seconds each finished batch run took, from the run history.',
@@ -137,6 +137,9 @@ export async function registerRuntimeMetrics(registry: Registry, options: Runtim
       }
     },
   });
+
+  // Registered after the histogram, whose collect sets it, so one scrape shows both.
+  const lastRun = new client.Gauge({ name: 'tributary_batch_last_run_timestamp_seconds', help: "When the job's newest finished run finished (Unix seconds).", labelNames: ['job'] as const, registers });
 
   const checks: Array<[string, () => Promise<unknown>]> = [];
   if (admin) checks.push(['log', () => admin.listTopics()]);
