@@ -128,7 +128,6 @@ export async function registerRuntimeMetrics(registry: Registry, options: Runtim
       for (const job of options.batchJobs ?? []) {
         const runs = await metadata.runs(job, { limit: HISTORY }).catch(() => []);
         const finished = runs.filter((r) => r.finished !== undefined);
-        if (finished[0]) lastRun.set({ job }, finished[0].finished!.getTime() / 1000);
         for (const run of finished.reverse()) {
           if (seenRuns.has(run.runId)) continue;
           seenRuns.add(run.runId);
@@ -138,8 +137,20 @@ export async function registerRuntimeMetrics(registry: Registry, options: Runtim
     },
   });
 
-  // Registered after the histogram, whose collect sets it, so one scrape shows both.
-  const lastRun = new client.Gauge({ name: 'tributary_batch_last_run_timestamp_seconds', help: "When the job's newest finished run finished (Unix seconds).", labelNames: ['job'] as const, registers });
+  new client.Gauge({
+    name: 'tributary_batch_last_run_timestamp_seconds',
+    help: "When the job's newest finished run finished (Unix seconds).",
+    labelNames: ['job'] as const,
+    registers,
+    async collect(this: Gauge<'job'>) {
+      const { metadata } = options;
+      if (!metadata) return;
+      for (const job of options.batchJobs ?? []) {
+        const newest = (await metadata.runs(job, { limit: HISTORY }).catch(() => [])).find((r) => r.finished !== undefined);
+        if (newest) this.set({ job }, newest.finished!.getTime() / 1000);
+      }
+    },
+  });
 
   const checks: Array<[string, () => Promise<unknown>]> = [];
   if (admin) checks.push(['log', () => admin.listTopics()]);
