@@ -32,9 +32,10 @@ export const popularCategoryByYear = defineBatchJob({
   inputs: [pins, geo],
   transform: {
     sql: `SELECT post_year, category, category_count FROM (
-            SELECT year(g.posted_at::TIMESTAMP) AS post_year, p.category, count(*) AS category_count,
-                   row_number() OVER (PARTITION BY year(g.posted_at::TIMESTAMP) ORDER BY count(*) DESC, p.category) AS rank
-            FROM pins p JOIN geo g USING (ind) GROUP BY ALL)
+            SELECT post_year, category, count(*) AS category_count,
+                   row_number() OVER (PARTITION BY post_year ORDER BY count(*) DESC, category) AS rank
+            FROM (SELECT year(g.posted_at::TIMESTAMP) AS post_year, p.category FROM pins p JOIN geo g USING (ind))
+            GROUP BY post_year, category)
           WHERE rank = 1`,
   },
   output: curated('popular_category_by_year'),

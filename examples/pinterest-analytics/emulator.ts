@@ -49,11 +49,11 @@ function sqlTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 }
 
-export function pinFor(ind: number, pins: readonly RawPin[]): RawPin {
-  return { ...pins[ind % pins.length]!, index: ind, unique_id: randomUUID() };
+export function pinFor(ind: number, pins: readonly RawPin[], emittedAt?: string): RawPin {
+  return { ...pins[ind % pins.length]!, index: ind, unique_id: randomUUID(), ...(emittedAt === undefined ? {} : { emitted_at: emittedAt }) };
 }
 
-export function geoFor(ind: number): RawGeo {
+export function geoFor(ind: number, emittedAt?: string): RawGeo {
   const posted = Date.UTC(2018, 0, 1) + (hash(ind, 1) % (5 * 365)) * DAY + (hash(ind, 2) % DAY);
   return {
     ind,
@@ -61,12 +61,14 @@ export function geoFor(ind: number): RawGeo {
     latitude: Math.round(((hash(ind, 3) % 180_000) / 1000 - 90) * 1000) / 1000,
     longitude: Math.round(((hash(ind, 4) % 360_000) / 1000 - 180) * 1000) / 1000,
     country: COUNTRIES[hash(ind, 5) % COUNTRIES.length]!,
+    ...(emittedAt === undefined ? {} : { emitted_at: emittedAt }),
   };
 }
 
-export function userFor(ind: number): RawUser {
+export function userFor(ind: number, emittedAt?: string): RawUser {
   const joined = Date.UTC(2015, 0, 1) + (hash(ind, 6) % (3 * 365)) * DAY + (hash(ind, 7) % DAY);
-  return { ind, first_name: FIRST[hash(ind, 8) % FIRST.length]!, last_name: LAST[hash(ind, 9) % LAST.length]!, age: 18 + (hash(ind, 10) % 48), date_joined: sqlTime(joined) };
+  const user = { ind, first_name: FIRST[hash(ind, 8) % FIRST.length]!, last_name: LAST[hash(ind, 9) % LAST.length]!, age: 18 + (hash(ind, 10) % 48), date_joined: sqlTime(joined) };
+  return emittedAt === undefined ? user : { ...user, emitted_at: emittedAt };
 }
 
 export interface PostAllOptions {
@@ -82,6 +84,9 @@ export interface PostAllOptions {
 /** Posts `rate` triples a second to the three topics until the limit or the signal. */
 export async function postAll(options: PostAllOptions): Promise<{ pins: number; geo: number; users: number }> {
   const pins = loadPins();
+  // Event i is due at start + i / rate: its three records carry that time, so they share an event time.
+  const start = Date.now();
+  const emitted = (i: number) => new Date(start + Math.floor((i * 1000) / options.rate)).toISOString();
   const common = {
     url: options.url,
     rate: options.rate,
@@ -90,9 +95,9 @@ export async function postAll(options: PostAllOptions): Promise<{ pins: number; 
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   };
   const [p, g, u] = await Promise.all([
-    runPostingEmulator<RawPin>({ ...common, topic: PINS, record: (i) => pinFor(i, pins) }),
-    runPostingEmulator<RawGeo>({ ...common, topic: GEO, record: geoFor }),
-    runPostingEmulator<RawUser>({ ...common, topic: USERS, record: userFor }),
+    runPostingEmulator<RawPin>({ ...common, topic: PINS, record: (i) => pinFor(i, pins, emitted(i)) }),
+    runPostingEmulator<RawGeo>({ ...common, topic: GEO, record: (i) => geoFor(i, emitted(i)) }),
+    runPostingEmulator<RawUser>({ ...common, topic: USERS, record: (i) => userFor(i, emitted(i)) }),
   ]);
   return { pins: p.accepted, geo: g.accepted, users: u.accepted };
 }

@@ -14,6 +14,9 @@ export const CLEANED = 'pinterest-analytics.cleaned';
 /** "2020-08-28 03:52:47" (UTC), as the AiCore geolocation and user records carry their times. */
 const sqlDateTime = z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, 'expected YYYY-MM-DD HH:MM:SS');
 
+/** When the emulator meant to post the record (ISO 8601): the same for a pin, its geolocation and its user. Not in the AiCore data. */
+const emittedAt = z.iso.datetime({ offset: true }).optional().describe('When the record was emitted (added by the emulator); the join\'s event time.');
+
 /** A pin as scraped: text fields hold the scraper's error texts; `follower_count` like "124k". */
 export const rawPinSchema = z.object({
   index: z.number().int().min(0).describe('The pin; joins `ind` of its geolocation and user.'),
@@ -27,6 +30,7 @@ export const rawPinSchema = z.object({
   image_src: z.string(),
   downloaded: z.number().int().min(0).max(1),
   save_location: z.string(),
+  emitted_at: emittedAt,
 });
 
 export const rawGeoSchema = z.object({
@@ -35,6 +39,7 @@ export const rawGeoSchema = z.object({
   latitude: z.number(),
   longitude: z.number(),
   country: z.string(),
+  emitted_at: emittedAt,
 });
 
 export const rawUserSchema = z.object({
@@ -43,6 +48,7 @@ export const rawUserSchema = z.object({
   last_name: z.string(),
   age: z.number().int(),
   date_joined: sqlDateTime,
+  emitted_at: emittedAt,
 });
 
 export type RawPin = z.output<typeof rawPinSchema>;
@@ -79,7 +85,7 @@ export interface CleanUser {
 
 export type Sides = { pin: CleanPin; geo: CleanGeo; user: CleanUser };
 
-/** A record of the cleaned topic: one side's cleaned value, with the raw record's append time. */
+/** A record of the cleaned topic: one side's cleaned value, with its event time (`emitted_at`, else the append time). */
 export const cleanedSchema = z.discriminatedUnion('side', [
   z.object({ side: z.literal('pin'), ind: z.number().int(), time: z.number(), value: z.custom<CleanPin>((v) => typeof v === 'object' && v !== null) }),
   z.object({ side: z.literal('geo'), ind: z.number().int(), time: z.number(), value: z.custom<CleanGeo>((v) => typeof v === 'object' && v !== null) }),

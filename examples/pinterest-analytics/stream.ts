@@ -1,28 +1,52 @@
 /**
  * The speed layer: one stateless job per raw topic cleans its records into the tagged topic, and a
  * windowed job joins each pin with its geolocation and user by `ind` within a session window (an
- * interval join: the three records of a pin, at most `JOIN_GAP_MS` apart, are one group).
+ * interval join: the records of a pin at most `JOIN_GAP_MS` apart in event time are one group).
+ * Event time is the record's `emitted_at` (the emulator gives a pin's three records the same one),
+ * or its append time.
  */
 import { Pipeline, session, statelessJob, windowedJob, windowJoin, type RecordContext, type Row } from 'tributary';
 import { cleanGeo, cleanPin, cleanUser } from './clean.ts';
 import { CLEANED, cleanedSchema, enrichedTable, GEO, PINS, rawGeoSchema, rawPinSchema, rawUserSchema, USERS, type Cleaned, type Sides } from './shapes.ts';
 
 /** How far apart (append time) a pin's three records may be and still join. */
-export const JOIN_GAP_MS = 3_000;
+export const JOIN_GAP_MS = 2_000;
+/** How far behind the newest event time the join's watermark trails. */
+export const JOIN_OUT_OF_ORDERNESS_MS = 1_000;
 export const JOIN_JOB = 'pinterest-analytics-join';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const tagged = (side: Cleaned['side']) => (value: Cleaned['value'] & { ind: number }, ctx: RecordContext) => ({ side, ind: value.ind, time: ctx.timestamp, value }) as Cleaned;
 const toCleaned = { topic: CLEANED, key: (c: Cleaned) => String(c.ind) };
+/** The event time of a raw record: when the emulator emitted it, else when the log took it. */
+const eventTime = (raw: { emitted_at?: string | undefined }, ctx: RecordContext) => (raw.emitted_at === undefined ? ctx.timestamp : Date.parse(raw.emitted_at));
 
 export const cleanJobs = [
   statelessJob({
     name: 'pinterest-analytics-clean-pins',
-    pipeline: Pipeline.from(PINS, rawPinSchema).map(cleanPin, 'clean-pin').filter((pin) => UUID.test(pin.unique_id), 'uuid').map(tagged('pin'), 'tag'),
+    pipeline: Pipeline.from(PINS, rawPinSchema)
+      .filter((raw) => UUID.test(raw.unique_id), 'uuid')
+      .map((raw, ctx): Cleaned | null => {
+        const pin = cleanPin(raw);
+        return pin && { side: 'pin', ind: pin.ind, time: eventTime(raw, ctx), value: pin };
+      }, 'clean-pin'),
     output: toCleaned,
   }),
-  statelessJob({ name: 'pinterest-analytics-clean-geo', pipeline: Pipeline.from(GEO, rawGeoSchema).map(cleanGeo, 'clean-geo').map(tagged('geo'), 'tag'), output: toCleaned }),
-  statelessJob({ name: 'pinterest-analytics-clean-users', pipeline: Pipeline.from(USERS, rawUserSchema).map(cleanUser, 'clean-user').map(tagged('user'), 'tag'), output: toCleaned }),
+  statelessJob({
+    name: 'pinterest-analytics-clean-geo',
+    pipeline: Pipeline.from(GEO, rawGeoSchema).map((raw, ctx): Cleaned | null => {
+      const geo = cleanGeo(raw);
+      return geo && { side: 'geo', ind: geo.ind, time: eventTime(raw, ctx), value: geo };
+    }, 'clean-geo'),
+    output: toCleaned,
+  }),
+  statelessJob({
+    name: 'pinterest-analytics-clean-users',
+    pipeline: Pipeline.from(USERS, rawUserSchema).map((raw, ctx): Cleaned | null => {
+      const user = cleanUser(raw);
+      return user && { side: 'user', ind: user.ind, time: eventTime(raw, ctx), value: user };
+    }, 'clean-user'),
+    output: toCleaned,
+  }),
 ];
 
 export const joinJob = windowedJob({
@@ -34,6 +58,7 @@ export const joinJob = windowedJob({
   aggregator: windowJoin<Sides>({ sides: ['pin', 'geo', 'user'], primary: 'pin', mode: 'left' }),
   // A quiet stream still closes its last windows soon after the posting stops.
   idleTimeoutMs: 1000,
+  maxOutOfOrdernessMs: JOIN_OUT_OF_ORDERNESS_MS,
   table: enrichedTable,
   row: ({ key, window, result }): Row => {
     const { pin = null, geo = null, user = null } = result.rows[0] ?? {};
