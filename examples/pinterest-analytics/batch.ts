@@ -4,6 +4,10 @@
  */
 import { defineBatchJob, type BatchRecord } from 'tributary';
 import { cleanGeo, cleanPin, cleanUser } from './clean.ts';
+import { GEO, PINS, USERS } from './shapes.ts';
+
+/** The raw zone's dataset of a topic, as the archiver names it. */
+const rawDataset = (topic: string) => topic.toLowerCase().replace(/[^a-z0-9_-]/g, '_');
 
 function parse(record: BatchRecord): unknown {
   try {
@@ -25,7 +29,7 @@ export const PROCESSED = { pins: 'pinterest_analytics_pins', geo: 'pinterest_ana
 export const cleanPinsBatch = defineBatchJob({
   name: 'pinterest-analytics-pins',
   description: 'the raw pins, cleaned by the stream job\'s cleanPin, merged by ind',
-  inputs: [{ kind: 'dataset', name: 'raw', zone: 'raw', dataset: 'pinterest-analytics_pins' }],
+  inputs: [{ kind: 'dataset', name: 'raw', zone: 'raw', dataset: rawDataset(PINS) }],
   transform: {
     sql: RAW_SQL,
     records: {
@@ -52,7 +56,7 @@ export const cleanPinsBatch = defineBatchJob({
 export const cleanGeoBatch = defineBatchJob({
   name: 'pinterest-analytics-geo',
   description: 'the raw geolocations, cleaned by the stream job\'s cleanGeo, merged by ind',
-  inputs: [{ kind: 'dataset', name: 'raw', zone: 'raw', dataset: 'pinterest-analytics_geo' }],
+  inputs: [{ kind: 'dataset', name: 'raw', zone: 'raw', dataset: rawDataset(GEO) }],
   transform: {
     sql: RAW_SQL,
     records: {
@@ -76,7 +80,7 @@ export const cleanGeoBatch = defineBatchJob({
 export const cleanUsersBatch = defineBatchJob({
   name: 'pinterest-analytics-users',
   description: 'the raw users, cleaned by the stream job\'s cleanUser, merged by ind',
-  inputs: [{ kind: 'dataset', name: 'raw', zone: 'raw', dataset: 'pinterest-analytics_users' }],
+  inputs: [{ kind: 'dataset', name: 'raw', zone: 'raw', dataset: rawDataset(USERS) }],
   transform: {
     sql: RAW_SQL,
     records: {

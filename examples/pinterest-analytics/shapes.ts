@@ -5,11 +5,16 @@
  */
 import { topic, z, type TableSpec } from 'tributary';
 
-export const PINS = 'pinterest-analytics.pins';
-export const GEO = 'pinterest-analytics.geo';
-export const USERS = 'pinterest-analytics.users';
+/**
+ * The prefix of the topics, the stream jobs and the joined table; `PINTEREST_ANALYTICS_NAMESPACE`
+ * sets another, so that runs on shared engines (tests on one Kafka, Redis and PostgreSQL) keep apart.
+ */
+export const NAMESPACE = process.env.PINTEREST_ANALYTICS_NAMESPACE ?? 'pinterest-analytics';
+export const PINS = `${NAMESPACE}.pins`;
+export const GEO = `${NAMESPACE}.geo`;
+export const USERS = `${NAMESPACE}.users`;
 /** The cleaned records of all three topics, tagged with their side and keyed by `ind`. */
-export const CLEANED = 'pinterest-analytics.cleaned';
+export const CLEANED = `${NAMESPACE}.cleaned`;
 
 /** "2020-08-28 03:52:47" (UTC), as the AiCore geolocation and user records carry their times. */
 const sqlDateTime = z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, 'expected YYYY-MM-DD HH:MM:SS');
@@ -100,7 +105,7 @@ export const cleanedTopic = topic({ name: CLEANED, schema: cleanedSchema, keyFie
 
 /** One row per pin: the pin with its geolocation and poster, null where the join found no record of that side. */
 export const enrichedTable: TableSpec = {
-  name: 'pinterest_enriched',
+  name: process.env.PINTEREST_ANALYTICS_NAMESPACE === undefined ? 'pinterest_enriched' : `${NAMESPACE.replace(/[^a-z0-9_]/g, '_')}_enriched`,
   key: ['ind'],
   columns: {
     ind: 'integer',

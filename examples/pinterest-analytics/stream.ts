@@ -7,13 +7,13 @@
  */
 import { Pipeline, session, statelessJob, windowedJob, windowJoin, type RecordContext, type Row } from 'tributary';
 import { cleanGeo, cleanPin, cleanUser } from './clean.ts';
-import { CLEANED, cleanedSchema, enrichedTable, GEO, PINS, rawGeoSchema, rawPinSchema, rawUserSchema, USERS, type Cleaned, type Sides } from './shapes.ts';
+import { CLEANED, cleanedSchema, enrichedTable, GEO, NAMESPACE, PINS, rawGeoSchema, rawPinSchema, rawUserSchema, USERS, type Cleaned, type Sides } from './shapes.ts';
 
 /** How far apart (append time) a pin's three records may be and still join. */
 export const JOIN_GAP_MS = 2_000;
 /** How far behind the newest event time the join's watermark trails. */
 export const JOIN_OUT_OF_ORDERNESS_MS = 1_000;
-export const JOIN_JOB = 'pinterest-analytics-join';
+export const JOIN_JOB = `${NAMESPACE}-join`;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const toCleaned = { topic: CLEANED, key: (c: Cleaned) => String(c.ind) };
@@ -22,7 +22,7 @@ const eventTime = (raw: { emitted_at?: string | undefined }, ctx: RecordContext)
 
 export const cleanJobs = [
   statelessJob({
-    name: 'pinterest-analytics-clean-pins',
+    name: `${NAMESPACE}-clean-pins`,
     pipeline: Pipeline.from(PINS, rawPinSchema)
       .filter((raw) => UUID.test(raw.unique_id), 'uuid')
       .map((raw, ctx): Cleaned | null => {
@@ -32,7 +32,7 @@ export const cleanJobs = [
     output: toCleaned,
   }),
   statelessJob({
-    name: 'pinterest-analytics-clean-geo',
+    name: `${NAMESPACE}-clean-geo`,
     pipeline: Pipeline.from(GEO, rawGeoSchema).map((raw, ctx): Cleaned | null => {
       const geo = cleanGeo(raw);
       return geo && { side: 'geo', ind: geo.ind, time: eventTime(raw, ctx), value: geo };
@@ -40,7 +40,7 @@ export const cleanJobs = [
     output: toCleaned,
   }),
   statelessJob({
-    name: 'pinterest-analytics-clean-users',
+    name: `${NAMESPACE}-clean-users`,
     pipeline: Pipeline.from(USERS, rawUserSchema).map((raw, ctx): Cleaned | null => {
       const user = cleanUser(raw);
       return user && { side: 'user', ind: user.ind, time: eventTime(raw, ctx), value: user };
@@ -55,7 +55,8 @@ export const joinJob = windowedJob({
   keyBy: (c: Cleaned) => String(c.ind),
   eventTime: (c: Cleaned) => c.time,
   window: session(JOIN_GAP_MS),
-  aggregator: windowJoin<Sides>({ sides: ['pin', 'geo', 'user'], primary: 'pin', mode: 'left' }),
+  // The cleaned topic is at-least-once (a clean job that crashed sends its last batch again): one record per side and ind.
+  aggregator: windowJoin<Sides>({ sides: ['pin', 'geo', 'user'], primary: 'pin', mode: 'left', identity: (side, value) => `${side}/${value.ind}` }),
   // A quiet stream still closes its last windows soon after the posting stops.
   idleTimeoutMs: 1000,
   maxOutOfOrdernessMs: JOIN_OUT_OF_ORDERNESS_MS,

@@ -7,13 +7,13 @@ import { describe, expect, it } from 'vitest';
 import type { QueryResult } from '../../../src/serve/query/view.ts';
 import { cli, tempDir } from '../../../test/support/cli.ts';
 import { startCliProcess } from '../../../test/support/worker-process.ts';
-import { CLEANED, GEO, PINS, USERS, type Cleaned } from '../shapes.ts';
+import { CLEANED, GEO, NAMESPACE, PINS, USERS, type Cleaned } from '../shapes.ts';
 import { JOIN_GAP_MS, JOIN_JOB, JOIN_OUT_OF_ORDERNESS_MS } from '../stream.ts';
 import { ageGroup, joinAll, medianFollowers, popularCategory, topUserByCountry, usersJoinedPerYear, type RawRecords } from './reference.ts';
 import { EXAMPLE, lakeTable, parts, readTopic, runBatch, statusCounts, topicRecords, until } from './support.ts';
 
 const EVENTS = 600;
-const CLEAN = { pins: 'pinterest-analytics-clean-pins', geo: 'pinterest-analytics-clean-geo', users: 'pinterest-analytics-clean-users' };
+const CLEAN = { pins: `${NAMESPACE}-clean-pins`, geo: `${NAMESPACE}-clean-geo`, users: `${NAMESPACE}-clean-users` };
 
 describe('pinterest-analytics on embedded defaults', () => {
   it('should clean, join and analyse every pin, with counts that reconcile and results equal to a brute-force computation', async () => {

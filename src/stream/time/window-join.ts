@@ -16,6 +16,8 @@
  * - missing side: a side with no record in the window when it fires. `inner` emits no row for the
  *   window's primary records; `left` emits them with `null` for that side. Either way the result
  *   counts them in `unmatched`;
+ * - identity (optional): records of a side with the same identity are one record (the last wins),
+ *   so an input that repeats records after a crash joins each once;
  * - late side: a record that arrives after its window's final emission. The window operator reports
  *   it `late` and the windowed job sends it to `<job>.late`; the join never sees it.
  *
@@ -55,6 +57,12 @@ export interface WindowJoinOptions<S extends Record<string, unknown>> {
   readonly primary: keyof S & string;
   /** Default `inner`. */
   readonly mode?: 'inner' | 'left';
+  /**
+   * A record's identity within its side: a record whose identity the window already holds replaces
+   * that one instead of joining beside it. With an at-least-once input (a topic a stateless job
+   * writes, which repeats what it sent before a crash) this keeps repeats out of the join.
+   */
+  readonly identity?: (side: keyof S & string, value: S[keyof S]) => string;
 }
 
 /** The accumulator: each side's records in arrival order (plain JSON, so it checkpoints). */
@@ -68,17 +76,25 @@ export function windowJoin<S extends Record<string, unknown>>(options: WindowJoi
   if (new Set(sides).size !== sides.length) throw new TributaryError('CONFIG_INVALID', `a window join's sides must be distinct: got ${sides.join(', ')}`);
   if (!sides.includes(options.primary)) throw new TributaryError('CONFIG_INVALID', `the window join's primary side "${options.primary}" is not one of its sides (${sides.join(', ')})`);
   const known = new Set<string>(sides);
+  const identity = options.identity;
+  const put = (acc: JoinAccumulator, side: keyof S & string, value: S[keyof S]) => {
+    const values = acc[side]!;
+    const id = identity?.(side, value);
+    const same = id === undefined ? -1 : values.findIndex((v) => identity!(side, v as S[keyof S]) === id);
+    if (same >= 0) values[same] = value;
+    else values.push(value);
+  };
   return {
     create: () => Object.fromEntries(sides.map((side) => [side, []])),
     add(acc, input) {
       if (!known.has(input.side)) {
         throw new TributaryError('SCHEMA_VALIDATION', `window join record has side "${String(input.side)}", which is not one of ${sides.join(', ')}`);
       }
-      acc[input.side]!.push(input.value);
+      put(acc, input.side, input.value);
       return acc;
     },
     merge(a, b) {
-      for (const side of sides) a[side] = [...a[side]!, ...b[side]!];
+      for (const side of sides) for (const value of b[side]!) put(a, side, value as S[keyof S]);
       return a;
     },
     result(acc) {

@@ -140,4 +140,20 @@ describe('window join', () => {
       }
     }
   });
+
+  it('should count a repeated record of a side once when the join knows records by identity', () => {
+    const join = windowJoin<Sides>({ sides: ['pin', 'geo', 'user'], primary: 'pin', identity: (side, value) => `${side}:${JSON.stringify(value)}` });
+    const op = new WindowOperator(session(10), join);
+    op.process('7', 100, pin('p7'));
+    op.process('7', 100, pin('p7'));
+    op.process('7', 101, geo('Chad'));
+    op.process('7', 102, user('ann'));
+    op.process('7', 112, geo('Chad'));
+    const [fired] = op.advanceWatermark(1000);
+    expect(fired!.result).toEqual({ rows: [{ pin: { id: 'p7' }, geo: { country: 'Chad' }, user: { name: 'ann' } }], sides: { pin: 1, geo: 1, user: 1 }, matched: 1, unmatched: 0 });
+    // Without identities, the repeats join beside the originals.
+    const plain = operator('inner');
+    for (const input of [pin('p7'), pin('p7'), geo('Chad'), user('ann')]) plain.process('7', 100, input);
+    expect(plain.advanceWatermark(1000)[0]!.result).toMatchObject({ sides: { pin: 2, geo: 1, user: 1 }, matched: 2 });
+  });
 });
