@@ -11,6 +11,13 @@ import { CLEANED, cleanedSchema, enrichedTable, GEO, NAMESPACE, PINS, rawGeoSche
 
 /** How far apart (append time) a pin's three records may be and still join. */
 export const JOIN_GAP_MS = 2_000;
+/**
+ * How long after a window fired a side may still arrive and update the row. The three sides come
+ * through three cleaning jobs into one topic, so a side whose job stalls (its worker died and the
+ * group has not handed its partitions over yet) arrives behind the others; the row is then written
+ * without it first and completed when it comes.
+ */
+export const JOIN_ALLOWED_LATENESS_MS = 60_000;
 /** How far behind the newest event time the join's watermark trails. */
 export const JOIN_OUT_OF_ORDERNESS_MS = 1_000;
 export const JOIN_JOB = `${NAMESPACE}-join`;
@@ -60,6 +67,7 @@ export const joinJob = windowedJob({
   // A quiet stream still closes its last windows soon after the posting stops.
   idleTimeoutMs: 1000,
   maxOutOfOrdernessMs: JOIN_OUT_OF_ORDERNESS_MS,
+  allowedLatenessMs: JOIN_ALLOWED_LATENESS_MS,
   table: enrichedTable,
   row: ({ key, window, result }): Row => {
     const { pin = null, geo = null, user = null } = result.rows[0] ?? {};
