@@ -12,34 +12,26 @@ const users: BatchInput = { kind: 'dataset', name: 'users', zone: 'processed', d
 
 const curated = (dataset: string) => ({ zone: 'curated' as const, dataset, mode: 'overwrite-partitions' as const });
 
-export const popularCategoryByCountry = defineBatchJob({
-  name: 'popular-category-by-country',
-  description: 'the most popular category in each country',
-  inputs: [pins, geo],
-  transform: {
-    sql: `SELECT country, category, category_count FROM (
-            SELECT g.country, p.category, count(*) AS category_count,
-                   row_number() OVER (PARTITION BY g.country ORDER BY count(*) DESC, p.category) AS rank
-            FROM pins p JOIN geo g USING (ind) GROUP BY g.country, p.category)
-          WHERE rank = 1`,
-  },
-  output: curated('popular_category_by_country'),
-});
+/** The most popular category per group: `group` is a SQL expression over pins `p` and geo `g`, named `column`. */
+function popularCategory(name: string, description: string, column: string, group: string) {
+  return defineBatchJob({
+    name,
+    description,
+    inputs: [pins, geo],
+    transform: {
+      sql: `SELECT ${column}, category, category_count FROM (
+              SELECT ${column}, category, count(*) AS category_count,
+                     row_number() OVER (PARTITION BY ${column} ORDER BY count(*) DESC, category) AS rank
+              FROM (SELECT ${group} AS ${column}, p.category FROM pins p JOIN geo g USING (ind))
+              GROUP BY ${column}, category)
+            WHERE rank = 1`,
+    },
+    output: curated(name.replaceAll('-', '_')),
+  });
+}
 
-export const popularCategoryByYear = defineBatchJob({
-  name: 'popular-category-by-year',
-  description: 'the most popular category in each posting year',
-  inputs: [pins, geo],
-  transform: {
-    sql: `SELECT post_year, category, category_count FROM (
-            SELECT post_year, category, count(*) AS category_count,
-                   row_number() OVER (PARTITION BY post_year ORDER BY count(*) DESC, category) AS rank
-            FROM (SELECT year(g.posted_at::TIMESTAMP) AS post_year, p.category FROM pins p JOIN geo g USING (ind))
-            GROUP BY post_year, category)
-          WHERE rank = 1`,
-  },
-  output: curated('popular_category_by_year'),
-});
+export const popularCategoryByCountry = popularCategory('popular-category-by-country', 'the most popular category in each country', 'country', 'g.country');
+export const popularCategoryByYear = popularCategory('popular-category-by-year', 'the most popular category in each posting year', 'post_year', 'year(g.posted_at::TIMESTAMP)');
 
 export const topUserByCountry = defineBatchJob({
   name: 'top-user-by-country',
@@ -58,27 +50,22 @@ export const topUserByCountry = defineBatchJob({
 /** The curriculum's age groups. */
 export const AGE_GROUP_SQL = "CASE WHEN u.age < 25 THEN '18-24' WHEN u.age <= 35 THEN '25-35' WHEN u.age <= 50 THEN '36-50' ELSE '50+' END";
 
-export const medianFollowersByAgeGroup = defineBatchJob({
-  name: 'median-followers-by-age-group',
-  description: 'the median follower count of the users in each age group',
-  inputs: [pins, users],
-  transform: {
-    sql: `SELECT ${AGE_GROUP_SQL} AS age_group, quantile_cont(p.follower_count, 0.5) AS median_follower_count, count(*) AS users
-          FROM pins p JOIN users u USING (ind) WHERE p.follower_count IS NOT NULL GROUP BY ALL`,
-  },
-  output: curated('median_followers_by_age_group'),
-});
+/** The median follower count per group: `group` is a SQL expression over users `u`, named `column`. */
+function medianFollowers(name: string, description: string, column: string, group: string) {
+  return defineBatchJob({
+    name,
+    description,
+    inputs: [pins, users],
+    transform: {
+      sql: `SELECT ${group} AS ${column}, quantile_cont(p.follower_count, 0.5) AS median_follower_count, count(*) AS users
+            FROM pins p JOIN users u USING (ind) WHERE p.follower_count IS NOT NULL GROUP BY ALL`,
+    },
+    output: curated(name.replaceAll('-', '_')),
+  });
+}
 
-export const medianFollowersByJoinYear = defineBatchJob({
-  name: 'median-followers-by-join-year',
-  description: 'the median follower count of the users who joined in each year',
-  inputs: [pins, users],
-  transform: {
-    sql: `SELECT year(u.date_joined::TIMESTAMP) AS join_year, quantile_cont(p.follower_count, 0.5) AS median_follower_count, count(*) AS users
-          FROM pins p JOIN users u USING (ind) WHERE p.follower_count IS NOT NULL GROUP BY ALL`,
-  },
-  output: curated('median_followers_by_join_year'),
-});
+export const medianFollowersByAgeGroup = medianFollowers('median-followers-by-age-group', 'the median follower count of the users in each age group', 'age_group', AGE_GROUP_SQL);
+export const medianFollowersByJoinYear = medianFollowers('median-followers-by-join-year', 'the median follower count of the users who joined in each year', 'join_year', 'year(u.date_joined::TIMESTAMP)');
 
 export const usersJoinedPerYear = defineBatchJob({
   name: 'users-joined-per-year',

@@ -27,33 +27,22 @@ const toCleaned = { topic: CLEANED, key: (c: Cleaned) => String(c.ind) };
 /** The event time of a raw record: when the emulator emitted it, else when the log took it. */
 const eventTime = (raw: { emitted_at?: string | undefined }, ctx: RecordContext) => (raw.emitted_at === undefined ? ctx.timestamp : Date.parse(raw.emitted_at));
 
+/** A job cleaning one raw topic into the tagged topic; `clean` returns null for a value that is not of its side. */
+function cleanJob<R extends { emitted_at?: string | undefined }, V extends Cleaned>(name: string, pipeline: Pipeline<R>, side: V['side'], clean: (raw: R) => V['value'] | null) {
+  return statelessJob({
+    name: `${NAMESPACE}-${name}`,
+    pipeline: pipeline.map((raw, ctx): Cleaned | null => {
+      const value = clean(raw);
+      return value && ({ side, ind: value.ind, time: eventTime(raw, ctx), value } as Cleaned);
+    }, `clean-${side}`),
+    output: toCleaned,
+  });
+}
+
 export const cleanJobs = [
-  statelessJob({
-    name: `${NAMESPACE}-clean-pins`,
-    pipeline: Pipeline.from(PINS, rawPinSchema)
-      .filter((raw) => UUID.test(raw.unique_id), 'uuid')
-      .map((raw, ctx): Cleaned | null => {
-        const pin = cleanPin(raw);
-        return pin && { side: 'pin', ind: pin.ind, time: eventTime(raw, ctx), value: pin };
-      }, 'clean-pin'),
-    output: toCleaned,
-  }),
-  statelessJob({
-    name: `${NAMESPACE}-clean-geo`,
-    pipeline: Pipeline.from(GEO, rawGeoSchema).map((raw, ctx): Cleaned | null => {
-      const geo = cleanGeo(raw);
-      return geo && { side: 'geo', ind: geo.ind, time: eventTime(raw, ctx), value: geo };
-    }, 'clean-geo'),
-    output: toCleaned,
-  }),
-  statelessJob({
-    name: `${NAMESPACE}-clean-users`,
-    pipeline: Pipeline.from(USERS, rawUserSchema).map((raw, ctx): Cleaned | null => {
-      const user = cleanUser(raw);
-      return user && { side: 'user', ind: user.ind, time: eventTime(raw, ctx), value: user };
-    }, 'clean-user'),
-    output: toCleaned,
-  }),
+  cleanJob('clean-pins', Pipeline.from(PINS, rawPinSchema).filter((raw) => UUID.test(raw.unique_id), 'uuid'), 'pin', cleanPin),
+  cleanJob('clean-geo', Pipeline.from(GEO, rawGeoSchema), 'geo', cleanGeo),
+  cleanJob('clean-users', Pipeline.from(USERS, rawUserSchema), 'user', cleanUser),
 ];
 
 export const joinJob = windowedJob({
