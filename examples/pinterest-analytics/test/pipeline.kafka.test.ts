@@ -57,10 +57,11 @@ describe('pinterest-analytics on Kafka, Redis and PostgreSQL with two workers', 
 
     const dev = startCliProcess(['dev', EXAMPLE, '--port', '0', '--status-ms', '1000', '--drain', '60'], { ...env, PINTEREST_ANALYTICS_RATE: '40', PINTEREST_ANALYTICS_EVENTS: String(EVENTS) }, cwd);
     await dev.seen(/tributary dev: pinterest-analytics on the kafka log/, 90_000);
-    const a = startWorker(EXAMPLE, ['--data-dir', await tempDir()], env);
-    const b = startWorker(EXAMPLE, ['--data-dir', await tempDir()], env);
+    // One at a time, as the worker test does: each joins the groups once the one before works.
     const working = new RegExp(`^${ns}-clean-\\w+: in [1-9]`, 'm');
+    const a = startWorker(EXAMPLE, ['--data-dir', await tempDir()], env);
     await a.seen(working, 90_000);
+    const b = startWorker(EXAMPLE, ['--data-dir', await tempDir()], env);
     await b.seen(working, 90_000);
     // Midway through the posting, with windows open: kill one worker without warning.
     await dev.seen(/server ingest: accepted ([6-9]\d\d|\d{4,})\b/, 90_000);
