@@ -1,6 +1,6 @@
 /**
  * The example on the real engines by configuration alone: the log on Kafka, the join's checkpoints
- * in Redis, the joined table and the run history in PostgreSQL. `tributary dev` serves the ingest
+ * in Redis, the joined table and the run history in PostgreSQL, the lake on MinIO. `tributary dev` serves the ingest
  * API and runs the poster (and its own share of the stream jobs); two `tributary worker` processes
  * join the same consumer groups, and one is SIGKILLed midway. The survivors take its partitions
  * with their window state, and the joined table ends up exact: every pin the watermark passed, once,
@@ -11,15 +11,17 @@ import pg from 'pg';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { cli, tempDir } from '../../../test/support/cli.ts';
 import { endpoint, uniqueName } from '../../../test/support/services.ts';
+import { testBucket } from '../../../test/support/s3.ts';
 import { startCliProcess, startWorker } from '../../../test/support/worker-process.ts';
 import type { Cleaned } from '../shapes.ts';
 import { JOIN_GAP_MS, JOIN_OUT_OF_ORDERNESS_MS } from '../stream.ts';
 import { joinAll } from './reference.ts';
-import { EXAMPLE, readTopic, statusCounts, topicRecords, until } from './support.ts';
+import { EXAMPLE, lakeTable, readTopic, statusCounts, topicRecords, until } from './support.ts';
 
 const EVENTS = 600;
+const lake = await testBucket('pa');
 
-describe('pinterest-analytics on Kafka, Redis and PostgreSQL with two workers', () => {
+describe('pinterest-analytics on Kafka, Redis, PostgreSQL and MinIO with two workers', () => {
   it('should join every pin exactly once when a worker is SIGKILLed midway', async () => {
     const ns = uniqueName('pa').replaceAll('_', '-');
     const schema = uniqueName('pa');
@@ -38,6 +40,12 @@ describe('pinterest-analytics on Kafka, Redis and PostgreSQL with two workers', 
       TRIBUTARY_METADATA_BACKEND: 'postgres',
       TRIBUTARY_POSTGRES_URL: endpoint('TRIBUTARY_POSTGRES_URL'),
       TRIBUTARY_POSTGRES_SCHEMA: schema,
+      TRIBUTARY_LAKE_BACKEND: 's3',
+      TRIBUTARY_S3_ENDPOINT: lake.connection.endpoint,
+      TRIBUTARY_S3_REGION: lake.connection.region,
+      TRIBUTARY_S3_BUCKET: lake.bucket,
+      TRIBUTARY_S3_ACCESS_KEY_ID: lake.connection.accessKeyId,
+      TRIBUTARY_S3_SECRET_ACCESS_KEY: lake.connection.secretAccessKey,
       TRIBUTARY_LOGGING_LEVEL: 'warn',
     };
     const db = new pg.Client({ connectionString: env.TRIBUTARY_POSTGRES_URL });
@@ -125,5 +133,14 @@ describe('pinterest-analytics on Kafka, Redis and PostgreSQL with two workers', 
     expect(accepted).toBe(3 * EVENTS);
     expect((await topicRecords(cwd, topics.pins, env)) + (await topicRecords(cwd, topics.geo, env)) + (await topicRecords(cwd, topics.users, env))).toBe(accepted);
     expect(statusCounts(dev.output().stdout, join).late).toBe(0);
+
+    // The batch half on MinIO: the archiver copied each record once, and the processed pins hold
+    // each pin once. (A child process: the pipeline module reads its namespace when imported.)
+    expect(statusCounts(dev.output().stdout, 'archiver').records).toBe(accepted);
+    const batch = startCliProcess(['batch', 'run', 'pinterest-analytics-pins', '--pipeline', EXAMPLE], env, cwd);
+    expect(await batch.exited, batch.output().stderr).toBe(0);
+    expect(batch.output().stdout).toContain(`rows: ${EVENTS} in, ${EVENTS} out, 0 quarantined, 0 filtered`);
+    const processed = await lakeTable(cwd, 'processed.pinterest_analytics_pins', env);
+    expect(processed.map((r) => String(r.unique_id)).sort()).toEqual([...reference.values()].map((j) => j.pin.unique_id).sort());
   }, 300_000);
 });
