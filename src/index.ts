@@ -54,6 +54,7 @@ export { Pipeline, type RecordContext } from './stream/pipeline.ts';
 export { statelessJob, windowedJob, defineStreamJobs, type JobDefinition, type StreamJobs } from './stream/jobs.ts';
 export { tumbling, sliding, session, type WindowSpec } from './stream/time/windows.ts';
 export { count, reduce, aggregate, type Aggregator } from './stream/time/aggregate.ts';
+export { windowJoin, type JoinInput, type JoinResult, type JoinedRow, type WindowJoinOptions } from './stream/time/window-join.ts';
 export type { TableSpec, Row, ColumnType } from './sinks/sink.ts';
 
 // The batch layer.

@@ -72,4 +72,5 @@ prometheus_healthy() {
 prometheus_env() {
   echo "export TRIBUTARY_PROMETHEUS_URL=http://$TRIBUTARY_HOST:$PORT_PROMETHEUS"
   printf 'export TRIBUTARY_PROMETHEUS_TARGETS_DIR=%q\n' "$(svc_dir prometheus)/targets"
+  printf 'export TRIBUTARY_PROMETHEUS_BIN=%q\n' "$(prometheus_bin)"
 }

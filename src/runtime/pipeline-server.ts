@@ -4,6 +4,7 @@
  * tables, `/metrics`, and the local API (`/api/`) that other commands and the UI use. Once it
  * listens, `<dataDir>/dev.json` tells other commands where it is; closing removes the file.
  */
+import { registerRuntimeMetrics } from '../metrics/runtime-metrics.ts';
 import { packageVersion } from '../version.ts';
 import { apiRoutes } from '../serve/api/api-routes.ts';
 import { runRoutes, type RunRoutesOptions } from '../serve/api/run-routes.ts';
@@ -95,6 +96,13 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
   ingest.counts.accepted = 0;
   options.parts.unshift(ingest);
   const logView = directLogView(runtime.log);
+  const metrics = await registerRuntimeMetrics(runtime.metrics.registry, {
+    parts: options.parts,
+    log: runtime.log,
+    ...(runtime.has('state') ? { state: runtime.state } : {}),
+    ...(runtime.has('metadata') ? { metadata: runtime.metadata } : {}),
+    batchJobs: pipelines.flatMap((p) => p.batchJobs.map((b) => b.job.name)),
+  });
   const query = createQueryService(await pipelineViews(runtime, pipelines));
   const graph = pipelineGraph(pipelines);
   const history = startUiHistory({
@@ -113,7 +121,10 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
         maxRecordsPerRequest: config.server.maxRecordsPerRequest,
         version: packageVersion(),
         openApiPaths: uiOpenApiPaths(),
-        onAccepted: (_topic, n) => (ingest.counts.accepted = (ingest.counts.accepted ?? 0) + n),
+        onAccepted: (topic, n) => {
+          ingest.counts.accepted = (ingest.counts.accepted ?? 0) + n;
+          metrics.ingested(topic, n);
+        },
       }),
       serverPlugin(queryRoutes, { service: query }),
       serverPlugin(apiRoutes, { logView, status, groups: () => pipelineGroups(pipelines) }),
@@ -129,6 +140,7 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
     history.stop();
     await query.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the views failed'));
     await logView.close().catch(() => undefined);
+    await metrics.close().catch(() => undefined);
   };
   let url: string;
   try {

@@ -140,8 +140,8 @@ export interface DashboardChart {
   kind: ChartKind;
   /** The column for the x axis or the categories; default the first. */
   x?: string;
-  /** The column of the values; default the first numeric one after x. */
-  y?: string;
+  /** The column of the values, or several columns (a series each); default the first numeric one after x. */
+  y?: string | readonly string[];
 }
 
 /** A grid of charts the UI shows for the pipeline. */
