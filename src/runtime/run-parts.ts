@@ -4,6 +4,7 @@
  * graphs: orchestration.ts.) Each start function returns the part's running promise; its live status
  * is the `PartStatus` it was given, which `tributary dev` prints and the local API serves.
  */
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { runArchiver } from '../batch/archiver.ts';
 import type { Logger } from '../logger.ts';
@@ -61,9 +62,21 @@ export function startService(ctx: PipelineContext, service: ServiceDeclaration, 
   return supervise(status, signal, (inner) => service.run(ctx, inner), { onFailure: warnOnFailure(ctx.logger) });
 }
 
+/**
+ * The consumer group of the archiver over these topics: one per set of topics, so that processes
+ * archiving other topics on the same Kafka (other pipelines, other tests) never share a group, whose
+ * members would then be assigned topics they do not know. The catalog holds the archived positions,
+ * not the group, so a new set starting a new group loses and repeats nothing.
+ */
+export function archiverGroup(topics: readonly string[]): string {
+  const digest = createHash('sha256').update([...topics].sort().join('\n')).digest('hex').slice(0, 12);
+  return `tributary.archiver.${digest}`;
+}
+
 /** The archiver over the given topics into the raw zone, supervised. */
 export function startArchiver(runtime: Runtime, topics: string[], status: PartStatus, signal: AbortSignal, rollMs?: number): Promise<void> {
   status.info.topics = topics.join(', ');
+  status.info.group = archiverGroup(topics);
   status.counts.records = 0;
   status.counts.files = 0;
   return supervise(
@@ -74,6 +87,7 @@ export function startArchiver(runtime: Runtime, topics: string[], status: PartSt
         log: runtime.log,
         lake: runtime.lake,
         topics,
+        group: archiverGroup(topics),
         signal: inner,
         logger: runtime.logger,
         stagingDir: path.resolve(runtime.cwd, runtime.config.dataDir),
