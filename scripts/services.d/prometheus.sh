@@ -28,9 +28,20 @@ prometheus_build() {
     -o "$1/prometheus" ./cmd/prometheus
 }
 
+# promtool, from the same module: `promtool check metrics` lints a /metrics page in the tests.
+promtool_bin() { printf '%s/bin/prometheus-%s/promtool' "$TRIBUTARY_CACHE_DIR" "$PROMETHEUS_VERSION"; }
+
+promtool_build() {
+  local src=$TRIBUTARY_CACHE_DIR/go/pkg/mod/$PROMETHEUS_MODULE@$PROMETHEUS_VERSION
+  go_run mod download "$PROMETHEUS_MODULE@$PROMETHEUS_VERSION"
+  go_run build -C "$src" -trimpath -tags remove_all_sd -o "$1/promtool" ./cmd/promtool
+}
+
 prometheus_install() {
   [ -x "$(prometheus_bin)" ] || log "building prometheus $PROMETHEUS_VERSION from the Go module proxy (first run only, takes minutes)"
   go_build_once "$(prometheus_bin)" prometheus_build
+  [ -x "$(promtool_bin)" ] || log "building promtool $PROMETHEUS_VERSION (first run only)"
+  go_build_once "$(promtool_bin)" promtool_build
 }
 
 prometheus_start() {
@@ -73,4 +84,5 @@ prometheus_env() {
   echo "export TRIBUTARY_PROMETHEUS_URL=http://$TRIBUTARY_HOST:$PORT_PROMETHEUS"
   printf 'export TRIBUTARY_PROMETHEUS_TARGETS_DIR=%q\n' "$(svc_dir prometheus)/targets"
   printf 'export TRIBUTARY_PROMETHEUS_BIN=%q\n' "$(prometheus_bin)"
+  printf 'export TRIBUTARY_PROMTOOL_BIN=%q\n' "$(promtool_bin)"
 }
