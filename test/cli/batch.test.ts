@@ -31,7 +31,7 @@ describe('tributary batch', () => {
     expect(failed.stderr).toMatch(/BATCH_ERROR_BUDGET.*2 of 3000 rows .*exceeded by 2. Nothing was published/);
     const unknown = await cli(['batch', 'run', 'nope', '--pipeline', TORONTO_EXAMPLE], { cwd });
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('No batch job "nope"; known jobs: toronto-apartments');
+    expect(unknown.stderr).toContain('No batch job "nope"; known jobs: kijiji-listings-clean, kijiji-listings-per-area, toronto-apartments, toronto-scores-by-ward');
   });
   it('run with no input should say where the input comes from, and exit non-zero', async () => {
     const cwd = await tempDir();

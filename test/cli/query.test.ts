@@ -14,6 +14,8 @@ import { cli, tempDir } from '../support/cli.ts';
 /** As the Pinterest example declares it. */
 const postsPerCategory: FieldCountsOptions = { name: 'posts-per-category', topic: 'pinterest.pins', field: 'category', countColumn: 'posts' };
 const PINTEREST = fileURLToPath(new URL('../../examples/pinterest', import.meta.url));
+/** The view under test, declared as the Pinterest example once did. */
+const POSTS = fileURLToPath(new URL('fixtures/posts-per-category-pipeline.ts', import.meta.url));
 
 const pins = readFileSync(new URL('../../../shared/data/pinterest/pinterest_data.jsonl', import.meta.url), 'utf8').trim().split('\n');
 
@@ -48,13 +50,13 @@ describe('tributary query', () => {
   it('should print the merged view as JSON, the same before and after the batch view takes over', async () => {
     const dir = await tempDir();
     const expected = await pipeline(dir);
-    const realtimeOnly = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', PINTEREST, '--json']);
+    const realtimeOnly = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', POSTS, '--json']);
     expect(realtimeOnly.stderr).toBe('');
     const before = JSON.parse(realtimeOnly.stdout) as QueryResult;
     expect(Object.fromEntries(before.rows.map((r) => [r.category, r.posts]))).toEqual(expected);
     expect(before.asOf.batch.computed).toBeNull();
 
-    const merged = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', PINTEREST, '--recompute', '--json']);
+    const merged = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', POSTS, '--recompute', '--json']);
     const after = JSON.parse(merged.stdout) as QueryResult;
     expect(Object.fromEntries(after.rows.map((r) => [r.category, r.posts]))).toEqual(expected);
     // 3,000 records over two partitions: the batch view covers whole buckets of 1,000 offsets, the real-time view the rest.
@@ -66,7 +68,7 @@ describe('tributary query', () => {
   it('should print a table with what the answer covers, and filter by a parameter', async () => {
     const dir = await tempDir();
     const expected = await pipeline(dir);
-    const result = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', PINTEREST, '--param', 'category=finance']);
+    const result = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', POSTS, '--param', 'category=finance']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^category\\s+posts\\nfinance\\s+${expected.finance}\\n`));
     expect(result.stdout).toMatch(/as of pinterest\.pins offsets, per partition: 0: < \d+ \(batch < 0, real-time < \d+\); 1: /);
@@ -80,7 +82,7 @@ describe('tributary query', () => {
     const none = await cli(['--data-dir', dir, 'query', 'posts-per-category']);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('no pipeline is loaded; name one with --pipeline <module>');
-    const bad = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', PINTEREST, '--param', 'colour=red']);
+    const bad = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', POSTS, '--param', 'colour=red']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('QUERY_INVALID');
     expect(bad.stderr).toContain('colour');
