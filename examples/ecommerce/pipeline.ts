@@ -30,7 +30,7 @@ const extract = (table: keyof typeof TABLES, cursor: string) =>
   source({
     name: named(`extract-${table}`, '-'),
     component: dbExtractSource,
-    config: { name: named(`extract-${table}`, '-'), driver: DB_DRIVER, url: DB_URL, ...password, table: TABLES[table], cursor, topic: EXTRACTED[table], batchSize: 2000 },
+    config: { name: named(`extract-${table}`, '-'), driver: DB_DRIVER, url: DB_URL, ...password, table: TABLES[table], cursor, topic: EXTRACTED[table], batchSize: 2000, waitForTable: true },
     schedule: { everyMs: extractEveryMs },
   });
 

@@ -120,9 +120,10 @@ export async function runDev(options: DevOptions): Promise<DevSummary> {
     if ((options.statusMs ?? 2000) > 0) ticker = setInterval(print, options.statusMs ?? 2000);
 
     await waitFor(options.signal, options.durationMs);
+    // Sources and batch runs first, while the services they may read (emulators) still answer.
+    await orchestration.close();
     stopParts.abort();
     await Promise.allSettled(running);
-    await orchestration.close();
     await closeServer?.();
     closeServer = undefined;
     if (options.drainMs) await drain(runtime, pipelines, parts, options.drainMs);

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Config } from '../../config/schema.ts';
 import { TributaryError, isTributaryError } from '../../errors.ts';
+import { leaseCatalog } from './catalog-lease.ts';
 import { ensureExtensions } from './extensions.ts';
 import { firstLine, ident, literal, query } from './sql.ts';
 import type { AsOf, Column, LakeTables, Snapshot, TableZone, TablesSettings } from './tables.ts';
@@ -130,6 +131,7 @@ export async function openLakeTables(settings: TablesSettings, options: OpenTabl
   // files over and over for a table of hundreds of dates, writing many small files.
   const instance = options.instance ?? (await DuckDBInstance.create(':memory:', { threads: '2', partitioned_write_max_open_files: '4096', ...options.settings, ...duck }));
   const alias = TABLES_ALIAS;
+  const release = await leaseCatalog(settings.catalog.kind === 'duckdb' ? `duckdb:${settings.catalog.file}` : `postgres:${settings.catalog.url}|${settings.catalog.schema}`);
   const setup = await instance.connect();
   try {
     if (!own) for (const [name, value] of Object.entries(duck)) await setup.run(`SET ${name} = ${literal(value)}`);
@@ -138,9 +140,11 @@ export async function openLakeTables(settings: TablesSettings, options: OpenTabl
   } catch (error) {
     setup.closeSync();
     if (own) instance.closeSync();
+    release();
     throw unavailable(error, settings);
   }
   setup.closeSync();
+  release();
   return new DuckLakeTables(instance, own, alias, settings);
 }
 

@@ -35,6 +35,7 @@ export const dbExtractConfigSchema = z.strictObject({
   columns: z.array(identifier).min(1).optional().describe('Columns to send; default: all. The cursor and key columns are always read.'),
   batchSize: z.number().int().min(1).max(100_000).default(1000).describe('Rows per poll (LIMIT).'),
   topic: z.string().min(1).describe('Topic the rows go to.'),
+  waitForTable: z.boolean().default(false).describe('A table that does not exist yet makes a poll that extracts nothing (for a table another part of the pipeline creates), instead of a failed poll.'),
 });
 
 export type DbExtractConfig = z.output<typeof dbExtractConfigSchema>;
@@ -128,6 +129,16 @@ export function createDbExtract(name: string, config: DbExtractConfig, ctx: Sour
   return {
     name,
     async poll(): Promise<PollResult> {
+      if (config.waitForTable && plan === undefined) {
+        driver ??= await connectDriver(config.driver, { url: config.url, ...(config.password === undefined ? {} : { password: config.password }) });
+        let exists: boolean;
+        try {
+          exists = (await driver.describe(table)) !== undefined;
+        } catch (error) {
+          throw wrap(error, 'reading the table description');
+        }
+        if (!exists) return { emitted: 0, skipped: 0, rejected: 0, done: true };
+      }
       const { db, plan: p } = await prepare();
       const query = buildBatchQuery({ dialect: config.driver, table: p.table, columns: p.columns, order: p.order, ...(after ? { after } : {}), limit: config.batchSize });
       let rows: Row[];
