@@ -11,11 +11,14 @@ import type { Status } from './types.ts';
 const GraphPage = lazy(() => import('./pages/graph.tsx'));
 const TopicsPage = lazy(() => import('./pages/topics.tsx'));
 const SqlPage = lazy(() => import('./pages/sql.tsx'));
+const RunsPage = lazy(() => import('./pages/runs.tsx'));
+const RunPage = lazy(() => import('./pages/run.tsx'));
 
 const PAGES = [
   { path: '', title: 'Overview' },
   { path: 'graph', title: 'Pipeline graph' },
   { path: 'topics', title: 'Topics' },
+  { path: 'runs', title: 'Runs' },
   { path: 'sql', title: 'SQL explorer' },
 ] as const;
 
@@ -90,6 +93,7 @@ export function App() {
               {page === '' && <Overview status={status.data} />}
               {page === 'graph' && <GraphPage />}
               {page === 'topics' && <TopicsPage topic={route[1]} />}
+              {page === 'runs' && (route[1] ? <RunPage runId={route[1]} /> : <RunsPage />)}
               {page === 'sql' && <SqlPage />}
               {!PAGES.some((p) => p.path === page) && <div className="card">No page “{page}”.</div>}
             </Suspense>

@@ -192,6 +192,37 @@ describe('the web UI', () => {
     expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
     await page.close();
   });
+
+  it('runs should trigger a run from the page, show it succeed live with its logs, and page the grid on the server', async () => {
+    const { graphs } = (await (await fetch(`${dev.url}/api/graphs`)).json()) as { graphs: Array<{ id: string }> };
+    const graphId = graphs.map((g) => g.id).find((id) => id.endsWith('.batch.pinterest-clean-batch'));
+    expect(graphId).toBeDefined();
+    const { page, errors } = await openPage(browser, `${dev.url}/#/runs`);
+    await page.getByLabel('graph', { exact: true }).selectOption(graphId!);
+    await page.getByRole('button', { name: 'Trigger' }).click();
+    // The page goes to the new run, which the server streams to it until it has finished.
+    await page.waitForURL(/#\/runs\/[^/]+$/);
+    const runId = decodeURIComponent(page.url().split('/').pop()!);
+    await page.locator('[data-run-status="succeeded"]').waitFor({ timeout: 90_000 });
+    const logs = page.getByLabel(/^logs of run attempt/).first();
+    expect(await logs.textContent()).toMatch(/pinterest-clean-batch: (\d+ units|no input yet)/);
+    const stored = (await (await fetch(`${dev.url}/api/runs/${runId}`)).json()) as { run: { status: string; trigger: string; graph: string }; attempts: Array<{ logs: unknown[] }> };
+    expect(stored.run).toMatchObject({ status: 'succeeded', trigger: 'manual', graph: graphId });
+    expect(await page.locator('.log').count()).toBe(stored.attempts.reduce((n, a) => n + a.logs.length, 0));
+    await page.screenshot({ path: shot('run') });
+    // Back on the grid, the run is a green cell in its graph's row.
+    await page.getByRole('link', { name: '← Runs' }).click();
+    const cell = page.locator(`[data-graph="${graphId}"] a[href="#/runs/${encodeURIComponent(runId)}"]`);
+    await cell.waitFor();
+    expect(await cell.getAttribute('data-status')).toBe('succeeded');
+    await page.screenshot({ path: shot('runs') });
+    // The server pages: the second page of one run starts after the first.
+    const [first, second] = await Promise.all([0, 1].map(async (offset) => ((await (await fetch(`${dev.url}/api/runs?limit=1&offset=${offset}`)).json()) as { runs: Array<{ runId: string }> }).runs));
+    expect(first).toHaveLength(1);
+    expect(second![0]?.runId).not.toBe(first![0]!.runId);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });
 
 describe('the web UI with an API key', () => {
