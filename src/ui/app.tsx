@@ -13,6 +13,7 @@ const TopicsPage = lazy(() => import('./pages/topics.tsx'));
 const SqlPage = lazy(() => import('./pages/sql.tsx'));
 const RunsPage = lazy(() => import('./pages/runs.tsx'));
 const RunPage = lazy(() => import('./pages/run.tsx'));
+const DashboardsPage = lazy(() => import('./pages/dashboards.tsx'));
 
 const PAGES = [
   { path: '', title: 'Overview' },
@@ -20,6 +21,7 @@ const PAGES = [
   { path: 'topics', title: 'Topics' },
   { path: 'runs', title: 'Runs' },
   { path: 'sql', title: 'SQL explorer' },
+  { path: 'dashboards', title: 'Dashboards' },
 ] as const;
 
 function KeyPrompt({ wrong }: { wrong: boolean }) {
@@ -95,6 +97,7 @@ export function App() {
               {page === 'topics' && <TopicsPage topic={route[1]} />}
               {page === 'runs' && (route[1] ? <RunPage runId={route[1]} /> : <RunsPage />)}
               {page === 'sql' && <SqlPage />}
+              {page === 'dashboards' && <DashboardsPage route={route.slice(1)} />}
               {!PAGES.some((p) => p.path === page) && <div className="card">No page “{page}”.</div>}
             </Suspense>
           )}

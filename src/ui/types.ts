@@ -179,3 +179,27 @@ export interface RunDetail {
   tasks: RunTask[];
   attempts: RunAttempt[];
 }
+
+export type DashboardChartKind = 'bar' | 'line' | 'area' | 'pie' | 'scatter' | 'table' | 'number';
+
+export interface DashboardChart {
+  title: string;
+  sql: string;
+  kind: DashboardChartKind;
+  x?: string;
+  y?: string;
+}
+
+export interface Dashboard {
+  name: string;
+  title: string;
+  charts: DashboardChart[];
+  /** Set on a declared one: the pipeline that declares it. */
+  pipeline?: string;
+  updated?: string;
+}
+
+export interface Dashboards {
+  declared: Array<Dashboard & { pipeline: string }>;
+  saved: Dashboard[];
+}

@@ -43,6 +43,19 @@ async function topicSize(topic: string): Promise<number> {
   return t.partitions.reduce((n, p) => n + p.endOffset - p.startOffset, 0);
 }
 
+/** The SQL explorer, open on the pins per category of lake.processed.ui_pins (made by the SQL explorer's test). */
+async function pinsPerCategory() {
+  const watched = await openPage(browser, `${dev.url}/#/sql`);
+  const { page } = watched;
+  await page.getByLabel('tables').getByRole('button', { name: 'processed.ui_pins' }).waitFor();
+  await page.locator('.cm-content').click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('SELECT category, count(*) AS pins FROM lake.processed.ui_pins GROUP BY category ORDER BY pins DESC');
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: 'Run' }).click();
+  return watched;
+}
+
 describe('the web UI', () => {
   it('overview should list both pipelines with live counts and sparklines, without a console error', async () => {
     const started = Date.now();
@@ -167,13 +180,7 @@ describe('the web UI', () => {
     await c.run(`CREATE TABLE lake.processed.ui_pins AS SELECT * FROM read_json('${file}')`);
     c.closeSync();
     await tables.close();
-    const { page, errors } = await openPage(browser, `${dev.url}/#/sql`);
-    await page.getByLabel('tables').getByRole('button', { name: 'processed.ui_pins' }).waitFor();
-    await page.locator('.cm-content').click();
-    await page.keyboard.press('Control+A');
-    await page.keyboard.type('SELECT category, count(*) AS pins FROM lake.processed.ui_pins GROUP BY category ORDER BY pins DESC');
-    await page.keyboard.press('Escape');
-    await page.getByRole('button', { name: 'Run' }).click();
+    const { page, errors } = await pinsPerCategory();
     const rows = page.getByLabel('results').locator('tbody tr');
     await until('result rows', async () => (await rows.count()) > 0);
     expect(await page.getByLabel('results').locator('th').allTextContents()).toEqual(['category', 'pins']);
@@ -222,6 +229,56 @@ describe('the web UI', () => {
     expect(second![0]?.runId).not.toBe(first![0]!.runId);
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  it('dashboards should save a chart from the SQL explorer, edit it, delete another, and keep it across a restart of dev', async () => {
+    // After the SQL explorer's test: lake.processed.ui_pins is there.
+    const total = (await (await fetch(`${dev.url}/api/ui/sql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql: 'SELECT count(*) AS pins FROM lake.processed.ui_pins' }) })).json()) as { rows: number[][] };
+    const pins = Number(total.rows[0]![0]);
+    expect(pins).toBeGreaterThan(20);
+    const { page, errors } = await pinsPerCategory();
+    await page.getByRole('group', { name: 'show as' }).getByRole('button', { name: 'bar' }).click();
+    const save = page.getByRole('form', { name: 'save to dashboard' });
+    await save.getByLabel("new dashboard's name").fill('ui-pins');
+    await save.getByLabel('chart title').fill('Pins per category');
+    await save.getByRole('button', { name: 'Save to dashboard' }).click();
+    await save.getByRole('link', { name: 'ui-pins' }).click();
+    const first = page.getByLabel('chart Pins per category');
+    await first.getByRole('img', { name: 'bar chart' }).locator('canvas').waitFor();
+    // Edit: a second chart, the total as one number.
+    await page.getByRole('button', { name: 'Edit' }).click();
+    const editor = page.getByLabel('edit dashboard');
+    await editor.getByLabel('dashboard title').fill('UI pins');
+    await editor.getByRole('button', { name: 'Add chart' }).click();
+    const added = editor.locator('fieldset').nth(1);
+    await added.getByLabel('chart title').fill('Total pins');
+    await added.getByLabel('SQL').fill('SELECT count(*) AS pins FROM lake.processed.ui_pins');
+    await editor.getByRole('button', { name: 'Save' }).click();
+    await editor.waitFor({ state: 'detached' });
+    await until('the total on the dashboard', async () => (await page.getByLabel('chart Total pins').getByLabel('number').textContent())?.startsWith(String(pins)));
+    expect(await page.locator('h1').textContent()).toBe('UI pins');
+    await page.screenshot({ path: shot('dashboards') });
+    // Another one made on the page and deleted again.
+    await page.getByLabel('new dashboard name').fill('ui-scratch');
+    await page.getByRole('button', { name: 'New', exact: true }).click();
+    await page.locator('[data-dashboard="ui-scratch"]').waitFor();
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await until('the scratch dashboard gone', async () => ((await (await fetch(`${dev.url}/api/ui/dashboards`)).json()) as { saved: Array<{ name: string }> }).saved.every((d) => d.name !== 'ui-scratch'));
+    expect(errors).toEqual([]);
+    await page.close();
+
+    // dev stops and starts again on the same data: the dashboard is as it was saved.
+    const cwd = dev.cwd;
+    await dev.stop({ keepData: true });
+    dev = await startDev([EXAMPLES.pinterest, EXAMPLES.toronto], {}, { cwd });
+    const { saved } = (await (await fetch(`${dev.url}/api/ui/dashboards`)).json()) as { saved: Array<{ name: string; title: string; charts: Array<{ title: string; kind: string }> }> };
+    expect(saved.map((d) => ({ name: d.name, title: d.title, charts: d.charts.map((c) => [c.title, c.kind]) }))).toEqual([{ name: 'ui-pins', title: 'UI pins', charts: [['Pins per category', 'bar'], ['Total pins', 'number']] }]);
+    const again = await openPage(browser, `${dev.url}/#/dashboards/ui-pins`);
+    await again.page.getByLabel('chart Pins per category').getByRole('img', { name: 'bar chart' }).locator('canvas').waitFor();
+    await until('the total after the restart', async () => (await again.page.getByLabel('chart Total pins').getByLabel('number').textContent())?.startsWith(String(pins)));
+    expect(again.errors).toEqual([]);
+    await again.page.close();
   });
 });
 

@@ -35,7 +35,8 @@ export async function openPostgresDashboardStore(options: { url: string; passwor
       throw unavailable(error, operation);
     }
   };
-  const rows = (r: { rows: Array<StoredDashboard | { name: string; title: string; charts: unknown; updated_ms: string }> }) => r.rows.map((row) => toSavedDashboard({ ...row, charts: typeof row.charts === 'string' ? row.charts : JSON.stringify(row.charts) } as StoredDashboard));
+  // jsonb comes back parsed: as text again for the one row reader.
+  const rows = (r: { rows: Array<Omit<StoredDashboard, 'charts'> & { charts: unknown }> }) => r.rows.map((row) => toSavedDashboard({ ...row, charts: JSON.stringify(row.charts) }));
   return {
     list: () => call('list', async () => rows(await pool.query(`SELECT * FROM ${table} ORDER BY name`))),
     get: (name) => call('get', async () => rows(await pool.query(`SELECT * FROM ${table} WHERE name = $1`, [name]))[0]),
