@@ -52,7 +52,7 @@ describe('runs paged from the embedded run store', () => {
       expect(seen.size).toBe(RUNS);
       // Generous for a loaded 2-core machine; the figure measured goes in docs/ui.md.
       expect(slowest).toBeLessThan(1000);
-      console.log(`runs paged: ${pages} pages of ${PAGE}, slowest page ${slowest.toFixed(1)} ms`);
+      process.stdout.write(`runs paged: ${pages} pages of ${PAGE}, slowest page ${slowest.toFixed(1)} ms\n`);
     } finally {
       await store.close();
     }
