@@ -202,7 +202,8 @@ describe('the web UI', () => {
 
   it('runs should trigger a run from the page, show it succeed live with its logs, and page the grid on the server', { timeout: 240_000 }, async () => {
     const { graphs } = (await (await fetch(`${dev.url}/api/graphs`)).json()) as { graphs: Array<{ id: string }> };
-    const graphId = graphs.map((g) => g.id).find((id) => id.endsWith('.batch.pinterest-clean-batch'));
+    // The Toronto example's batch job, over the apartments its source has downloaded.
+    const graphId = graphs.map((g) => g.id).find((id) => id.endsWith('.batch.toronto-apartments'));
     expect(graphId).toBeDefined();
     const { page, errors } = await openPage(browser, `${dev.url}/#/runs`);
     await page.getByLabel('graph', { exact: true }).selectOption(graphId!);
@@ -210,7 +211,7 @@ describe('the web UI', () => {
     // The page goes to the new run, which the server streams to it until it has finished.
     await page.waitForURL(/#\/runs\/[^/]+$/);
     const runId = decodeURIComponent(page.url().split('/').pop()!);
-    // A batch run over the example's real pins: it may wait for a scheduled run of the graph to end first.
+    // A batch run over the example's real data: it may wait for a scheduled run of the graph to end first.
     const finished = await until('the run to finish', async () => {
       const d = (await (await fetch(`${dev.url}/api/runs/${runId}`)).json()) as { run: { status: string } };
       return ['succeeded', 'failed', 'cancelled'].includes(d.run.status) ? d : undefined;
@@ -218,7 +219,7 @@ describe('the web UI', () => {
     expect(finished.run.status, JSON.stringify(finished)).toBe('succeeded');
     await page.locator('[data-run-status="succeeded"]').waitFor();
     const logs = page.getByLabel(/^logs of run attempt/).first();
-    expect(await logs.textContent()).toMatch(/pinterest-clean-batch: (\d+ units|no input yet)/);
+    expect(await logs.textContent()).toMatch(/toronto-apartments: (\d+ units|no input yet)/);
     const stored = (await (await fetch(`${dev.url}/api/runs/${runId}`)).json()) as { run: { status: string; trigger: string; graph: string }; attempts: Array<{ logs: unknown[] }> };
     expect(stored.run).toMatchObject({ status: 'succeeded', trigger: 'manual', graph: graphId });
     expect(await page.locator('.log').count()).toBe(stored.attempts.reduce((n, a) => n + a.logs.length, 0));
