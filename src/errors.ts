@@ -59,6 +59,8 @@ export const errorCodes = {
   ORCHESTRATOR_GRAPH_INVALID: { retryable: false, exitCode: 2 },
   ORCHESTRATOR_GRAPH_NOT_FOUND: { retryable: false, exitCode: 2 },
   ORCHESTRATOR_RUN_NOT_FOUND: { retryable: false, exitCode: 1 },
+  DASHBOARD_INVALID: { retryable: false, exitCode: 2 },
+  DASHBOARD_NOT_FOUND: { retryable: false, exitCode: 1 },
   ORCHESTRATOR_TASK_FAILED: { retryable: true, exitCode: 1 },
   ORCHESTRATOR_TASK_TIMEOUT: { retryable: true, exitCode: 1 },
   ORCHESTRATOR_LEASE_EXPIRED: { retryable: true, exitCode: 1 },

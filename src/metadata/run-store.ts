@@ -70,6 +70,8 @@ export interface RunFilter {
   status?: RunStatus;
   backfill?: string;
   limit?: number;
+  /** Skip this many of the newest first (a page further back). */
+  offset?: number;
 }
 
 export interface ExpiredLease {

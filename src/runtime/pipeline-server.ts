@@ -8,6 +8,8 @@ import { registerRuntimeMetrics } from '../metrics/runtime-metrics.ts';
 import { packageVersion } from '../version.ts';
 import { apiRoutes } from '../serve/api/api-routes.ts';
 import { runRoutes, type RunRoutesOptions } from '../serve/api/run-routes.ts';
+import { dashboardRoutes } from '../serve/api/dashboard-routes.ts';
+import { openDashboardStore } from '../metadata/open-dashboards.ts';
 import { deadLetterReplayer } from '../serve/api/dead-letters.ts';
 import { directLogView } from '../serve/api/log-view.ts';
 import { startUiHistory } from '../serve/api/ui-history.ts';
@@ -130,6 +132,7 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
       serverPlugin(apiRoutes, { logView, status, groups: () => pipelineGroups(pipelines) }),
       ...(options.orchestrator ? [serverPlugin(runRoutes, { orchestrator: options.orchestrator })] : []),
       serverPlugin(uiRoutes, { graph: () => graph, history, logView, replayer: deadLetterReplayer(runtime.log), sql: sqlExplorer(tablesSettings(config, runtime.cwd)) }),
+      serverPlugin(dashboardRoutes, { declared: () => pipelines.flatMap((p) => p.dashboards.map((d) => ({ pipeline: p.name, ...d }))), open: () => openDashboardStore(config, { cwd: runtime.cwd }) }),
       serverPlugin(uiStatic, {}),
       (instance) => {
         instance.get('/metrics', async (_request, reply) => reply.type(runtime.metrics.registry.contentType).send(await runtime.metrics.registry.metrics()));

@@ -11,12 +11,17 @@ import type { Status } from './types.ts';
 const GraphPage = lazy(() => import('./pages/graph.tsx'));
 const TopicsPage = lazy(() => import('./pages/topics.tsx'));
 const SqlPage = lazy(() => import('./pages/sql.tsx'));
+const RunsPage = lazy(() => import('./pages/runs.tsx'));
+const RunPage = lazy(() => import('./pages/run.tsx'));
+const DashboardsPage = lazy(() => import('./pages/dashboards.tsx'));
 
 const PAGES = [
   { path: '', title: 'Overview' },
   { path: 'graph', title: 'Pipeline graph' },
   { path: 'topics', title: 'Topics' },
+  { path: 'runs', title: 'Runs' },
   { path: 'sql', title: 'SQL explorer' },
+  { path: 'dashboards', title: 'Dashboards' },
 ] as const;
 
 function KeyPrompt({ wrong }: { wrong: boolean }) {
@@ -90,7 +95,9 @@ export function App() {
               {page === '' && <Overview status={status.data} />}
               {page === 'graph' && <GraphPage />}
               {page === 'topics' && <TopicsPage topic={route[1]} />}
+              {page === 'runs' && (route[1] ? <RunPage runId={route[1]} /> : <RunsPage />)}
               {page === 'sql' && <SqlPage />}
+              {page === 'dashboards' && <DashboardsPage route={route.slice(1)} />}
               {!PAGES.some((p) => p.path === page) && <div className="card">No page “{page}”.</div>}
             </Suspense>
           )}

@@ -5,7 +5,8 @@
  * opened again after a pause that grows to 10 s.
  */
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
-import { api, ApiError, authHeaders } from './api.ts';
+import { api } from './api.ts';
+import { readEvents } from './sse.ts';
 import type { Sample } from './types.ts';
 
 const KEEP = 300;
@@ -19,30 +20,6 @@ const LiveContext = createContext<Live>({ samples: [], connected: false });
 
 export function useLive(): Live {
   return useContext(LiveContext);
-}
-
-async function readEvents(signal: AbortSignal, onSample: (s: Sample) => void, onOpen: () => void): Promise<void> {
-  const response = await fetch('/api/ui/events', { headers: { accept: 'text/event-stream', ...authHeaders() }, signal });
-  if (!response.ok || !response.body) throw new ApiError(response.status, 'EVENTS', `event stream: ${response.status}`);
-  onOpen();
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffer += value;
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const data = block
-        .split('\n')
-        .filter((line) => line.startsWith('data: '))
-        .map((line) => line.slice(6))
-        .join('\n');
-      if (data !== '') onSample(JSON.parse(data) as Sample);
-    }
-  }
 }
 
 export function LiveProvider({ children, enabled }: { children: ReactNode; enabled: boolean }) {
@@ -62,7 +39,7 @@ export function LiveProvider({ children, enabled }: { children: ReactNode; enabl
       }
       while (!stop.signal.aborted) {
         try {
-          await readEvents(stop.signal, add, () => {
+          await readEvents<Sample>('/api/ui/events', stop.signal, add, () => {
             setConnected(true);
             pause = 500;
           });

@@ -124,3 +124,82 @@ export interface SqlTable {
   name: string;
   columns: Array<{ name: string; type: string }>;
 }
+
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface RunGraph {
+  id: string;
+  tasks: Array<{ id: string; after: string[] }>;
+  schedule: { everyMs: number } | { cron: string; timezone?: string } | null;
+}
+
+export interface RunRecord {
+  runId: string;
+  graph: string;
+  key: string;
+  trigger: 'schedule' | 'manual' | 'backfill' | 'data';
+  status: RunStatus;
+  logicalDate?: string;
+  partition?: string;
+  created: string;
+  started?: string;
+  finished?: string;
+}
+
+export interface RunError {
+  code: string;
+  message: string;
+}
+
+export interface RunTask {
+  taskId: string;
+  status: string;
+  attempt: number;
+  upstream: string[];
+  output?: unknown;
+  error?: RunError;
+  started?: string;
+  finished?: string;
+}
+
+export interface RunAttempt {
+  taskId: string;
+  attempt: number;
+  status: 'running' | 'succeeded' | 'failed';
+  worker: string;
+  started: string;
+  finished?: string;
+  error?: RunError;
+  logs: Array<{ ts: number; level: string; message: string; fields?: Record<string, unknown> }>;
+  output?: unknown;
+}
+
+export interface RunDetail {
+  run: RunRecord;
+  tasks: RunTask[];
+  attempts: RunAttempt[];
+}
+
+export type DashboardChartKind = 'bar' | 'line' | 'area' | 'pie' | 'scatter' | 'table' | 'number';
+
+export interface DashboardChart {
+  title: string;
+  sql: string;
+  kind: DashboardChartKind;
+  x?: string;
+  y?: string;
+}
+
+export interface Dashboard {
+  name: string;
+  title: string;
+  charts: DashboardChart[];
+  /** Set on a declared one: the pipeline that declares it. */
+  pipeline?: string;
+  updated?: string;
+}
+
+export interface Dashboards {
+  declared: Array<Dashboard & { pipeline: string }>;
+  saved: Dashboard[];
+}

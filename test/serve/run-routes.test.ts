@@ -32,7 +32,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setup(): Promise<{ runs: RunsService; client: ApiClient; orchestrator: Orchestrator }> {
+async function setup(): Promise<{ runs: RunsService; client: ApiClient; orchestrator: Orchestrator; url: string }> {
   const store = await openEmbeddedRunStore({ file: ':memory:' });
   const orchestrator = createOrchestrator({ graphs: [daily, slow, flaky], store, executor: createInProcessExecutor() });
   await orchestrator.start();
@@ -44,10 +44,48 @@ async function setup(): Promise<{ runs: RunsService; client: ApiClient; orchestr
     await store.close();
   });
   const client = apiClient(url);
-  return { runs: remoteRuns(client), client, orchestrator };
+  return { runs: remoteRuns(client), client, orchestrator, url };
+}
+
+/** Every `event: run` of a run's event stream, until the server ends it. */
+async function runEvents(url: string, runId: string, onEvent: (status: string) => void): Promise<string[]> {
+  const response = await fetch(`${url}/api/runs/${runId}/events`);
+  expect(response.headers.get('content-type')).toBe('text/event-stream');
+  const statuses: string[] = [];
+  let buffer = '';
+  for await (const chunk of response.body!.pipeThrough(new TextDecoderStream())) {
+    buffer += chunk;
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const data = /^data: (.*)$/m.exec(buffer.slice(0, end))?.[1];
+      buffer = buffer.slice(end + 2);
+      if (data === undefined) continue;
+      const status = (JSON.parse(data) as { run: { status: string } }).run.status;
+      statuses.push(status);
+      onEvent(status);
+    }
+  }
+  return statuses;
 }
 
 describe('the run routes', () => {
+  it('should stream a run\'s detail on each change and end the stream once it has finished; 404 for no such run', async () => {
+    const { runs, url } = await setup();
+    const run = (await runs.trigger('slow', {}))!;
+    let cancelled = false;
+    const statuses = await runEvents(url, run.runId, (status) => {
+      if (status === 'running' && !cancelled) {
+        cancelled = true;
+        void runs.cancel(run.runId);
+      }
+    });
+    expect(statuses.at(-1)).toBe('cancelled');
+    expect(statuses).toContain('running');
+    const missing = await fetch(`${url}/api/runs/no-such-run/events`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ code: 'ORCHESTRATOR_RUN_NOT_FOUND' });
+  });
+
   it('should list the graphs with their tasks, dependencies and schedules', async () => {
     const { client } = await setup();
     const { graphs } = await client.get<{ graphs: { id: string; tasks: { id: string; after: string[] }[]; schedule: unknown }[] }>('/api/graphs');

@@ -19,12 +19,13 @@ export interface DevServer {
   /** The working directory it runs in (its data under `.tributary/`). */
   cwd: string;
   output(): string;
-  stop(): Promise<void>;
+  /** `keepData`: leave the working directory, for a `startDev` on it again (a restart). */
+  stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
-export async function startDev(pipelines: string[], env: Record<string, string> = {}): Promise<DevServer> {
+export async function startDev(pipelines: string[], env: Record<string, string> = {}, options: { cwd?: string } = {}): Promise<DevServer> {
   if (!existsSync(path.join(root, 'dist/ui/.vite/manifest.json'))) throw new Error('dist/ui is not built: run `npm run build` (npm ci runs it) before the browser tests');
-  const cwd = await mkdtemp(path.join(tmpdir(), 'tributary-ui-'));
+  const cwd = options.cwd ?? (await mkdtemp(path.join(tmpdir(), 'tributary-ui-')));
   const child: ChildProcess = spawn(process.execPath, ['--conditions=tributary-source', path.join(root, 'src/cli/main.ts'), 'dev', ...pipelines, '--port', '0', '--status-ms', '0', '--log-level', 'warn'], {
     cwd,
     env: { ...process.env, PINTEREST_RATE: '40', ...env },
@@ -46,14 +47,14 @@ export async function startDev(pipelines: string[], env: Record<string, string> 
     url,
     cwd,
     output: () => out,
-    async stop() {
+    async stop(stopOptions = {}) {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
         await exited;
         clearTimeout(timer);
       }
-      await rm(cwd, { recursive: true, force: true });
+      if (!stopOptions.keepData) await rm(cwd, { recursive: true, force: true });
     },
   };
 }

@@ -43,6 +43,19 @@ async function topicSize(topic: string): Promise<number> {
   return t.partitions.reduce((n, p) => n + p.endOffset - p.startOffset, 0);
 }
 
+/** The SQL explorer, open on the pins per category of lake.processed.ui_pins (made by the SQL explorer's test). */
+async function pinsPerCategory() {
+  const watched = await openPage(browser, `${dev.url}/#/sql`);
+  const { page } = watched;
+  await page.getByLabel('tables').getByRole('button', { name: 'processed.ui_pins' }).waitFor();
+  await page.locator('.cm-content').click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('SELECT category, count(*) AS pins FROM lake.processed.ui_pins GROUP BY category ORDER BY pins DESC');
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: 'Run' }).click();
+  return watched;
+}
+
 describe('the web UI', () => {
   it('overview should list both pipelines with live counts and sparklines, without a console error', async () => {
     const started = Date.now();
@@ -167,13 +180,7 @@ describe('the web UI', () => {
     await c.run(`CREATE TABLE lake.processed.ui_pins AS SELECT * FROM read_json('${file}')`);
     c.closeSync();
     await tables.close();
-    const { page, errors } = await openPage(browser, `${dev.url}/#/sql`);
-    await page.getByLabel('tables').getByRole('button', { name: 'processed.ui_pins' }).waitFor();
-    await page.locator('.cm-content').click();
-    await page.keyboard.press('Control+A');
-    await page.keyboard.type('SELECT category, count(*) AS pins FROM lake.processed.ui_pins GROUP BY category ORDER BY pins DESC');
-    await page.keyboard.press('Escape');
-    await page.getByRole('button', { name: 'Run' }).click();
+    const { page, errors } = await pinsPerCategory();
     const rows = page.getByLabel('results').locator('tbody tr');
     await until('result rows', async () => (await rows.count()) > 0);
     expect(await page.getByLabel('results').locator('th').allTextContents()).toEqual(['category', 'pins']);
@@ -191,6 +198,94 @@ describe('the web UI', () => {
     // The refused request answers 400, which the browser logs; nothing else may fail.
     expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
     await page.close();
+  });
+
+  it('runs should trigger a run from the page, show it succeed live with its logs, and page the grid on the server', { timeout: 240_000 }, async () => {
+    const { graphs } = (await (await fetch(`${dev.url}/api/graphs`)).json()) as { graphs: Array<{ id: string }> };
+    // The Toronto example's batch job, over the apartments its source has downloaded.
+    const graphId = graphs.map((g) => g.id).find((id) => id.endsWith('.batch.toronto-apartments'));
+    expect(graphId).toBeDefined();
+    const { page, errors } = await openPage(browser, `${dev.url}/#/runs`);
+    await page.getByLabel('graph', { exact: true }).selectOption(graphId!);
+    await page.getByRole('button', { name: 'Trigger' }).click();
+    // The page goes to the new run, which the server streams to it until it has finished.
+    await page.waitForURL(/#\/runs\/[^/]+$/);
+    const runId = decodeURIComponent(page.url().split('/').pop()!);
+    // A batch run over the example's real data: it may wait for a scheduled run of the graph to end first.
+    const finished = await until('the run to finish', async () => {
+      const d = (await (await fetch(`${dev.url}/api/runs/${runId}`)).json()) as { run: { status: string } };
+      return ['succeeded', 'failed', 'cancelled'].includes(d.run.status) ? d : undefined;
+    }, 180_000);
+    expect(finished.run.status, JSON.stringify(finished)).toBe('succeeded');
+    await page.locator('[data-run-status="succeeded"]').waitFor();
+    const logs = page.getByLabel(/^logs of run attempt/).first();
+    expect(await logs.textContent()).toMatch(/toronto-apartments: (\d+ units|no input yet)/);
+    const stored = (await (await fetch(`${dev.url}/api/runs/${runId}`)).json()) as { run: { status: string; trigger: string; graph: string }; attempts: Array<{ logs: unknown[] }> };
+    expect(stored.run).toMatchObject({ status: 'succeeded', trigger: 'manual', graph: graphId });
+    expect(await page.locator('.log').count()).toBe(stored.attempts.reduce((n, a) => n + a.logs.length, 0));
+    await page.screenshot({ path: shot('run') });
+    // Back on the grid, the run is a green cell in its graph's row.
+    await page.getByRole('link', { name: '← Runs' }).click();
+    const cell = page.locator(`[data-graph="${graphId}"] a[href="#/runs/${encodeURIComponent(runId)}"]`);
+    await cell.waitFor();
+    expect(await cell.getAttribute('data-status')).toBe('succeeded');
+    await page.screenshot({ path: shot('runs') });
+    // The server pages: the second page of one run starts after the first.
+    const [first, second] = await Promise.all([0, 1].map(async (offset) => ((await (await fetch(`${dev.url}/api/runs?limit=1&offset=${offset}`)).json()) as { runs: Array<{ runId: string }> }).runs));
+    expect(first).toHaveLength(1);
+    expect(second![0]?.runId).not.toBe(first![0]!.runId);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('dashboards should save a chart from the SQL explorer, edit it, delete another, and keep it across a restart of dev', async () => {
+    // After the SQL explorer's test: lake.processed.ui_pins is there.
+    const total = (await (await fetch(`${dev.url}/api/ui/sql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql: 'SELECT count(*) AS pins FROM lake.processed.ui_pins' }) })).json()) as { rows: number[][] };
+    const pins = Number(total.rows[0]![0]);
+    expect(pins).toBeGreaterThan(20);
+    const { page, errors } = await pinsPerCategory();
+    await page.getByRole('group', { name: 'show as' }).getByRole('button', { name: 'bar' }).click();
+    const save = page.getByRole('form', { name: 'save to dashboard' });
+    await save.getByLabel("new dashboard's name").fill('ui-pins');
+    await save.getByLabel('chart title').fill('Pins per category');
+    await save.getByRole('button', { name: 'Save to dashboard' }).click();
+    await save.getByRole('link', { name: 'ui-pins' }).click();
+    const first = page.getByLabel('chart Pins per category');
+    await first.getByRole('img', { name: 'bar chart' }).locator('canvas').waitFor();
+    // Edit: a second chart, the total as one number.
+    await page.getByRole('button', { name: 'Edit' }).click();
+    const editor = page.getByLabel('edit dashboard');
+    await editor.getByLabel('dashboard title').fill('UI pins');
+    await editor.getByRole('button', { name: 'Add chart' }).click();
+    const added = editor.locator('fieldset').nth(1);
+    await added.getByLabel('chart title').fill('Total pins');
+    await added.getByLabel('SQL').fill('SELECT count(*) AS pins FROM lake.processed.ui_pins');
+    await editor.getByRole('button', { name: 'Save' }).click();
+    await editor.waitFor({ state: 'detached' });
+    await until('the total on the dashboard', async () => (await page.getByLabel('chart Total pins').getByLabel('number').textContent())?.startsWith(String(pins)));
+    expect(await page.locator('h1').textContent()).toBe('UI pins');
+    await page.screenshot({ path: shot('dashboards') });
+    // Another one made on the page and deleted again.
+    await page.getByLabel('new dashboard name').fill('ui-scratch');
+    await page.getByRole('button', { name: 'New', exact: true }).click();
+    await page.locator('[data-dashboard="ui-scratch"]').waitFor();
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await until('the scratch dashboard gone', async () => ((await (await fetch(`${dev.url}/api/ui/dashboards`)).json()) as { saved: Array<{ name: string }> }).saved.every((d) => d.name !== 'ui-scratch'));
+    expect(errors).toEqual([]);
+    await page.close();
+
+    // dev stops and starts again on the same data: the dashboard is as it was saved.
+    const cwd = dev.cwd;
+    await dev.stop({ keepData: true });
+    dev = await startDev([EXAMPLES.pinterest, EXAMPLES.toronto], {}, { cwd });
+    const { saved } = (await (await fetch(`${dev.url}/api/ui/dashboards`)).json()) as { saved: Array<{ name: string; title: string; charts: Array<{ title: string; kind: string }> }> };
+    expect(saved.map((d) => ({ name: d.name, title: d.title, charts: d.charts.map((c) => [c.title, c.kind]) }))).toEqual([{ name: 'ui-pins', title: 'UI pins', charts: [['Pins per category', 'bar'], ['Total pins', 'number']] }]);
+    const again = await openPage(browser, `${dev.url}/#/dashboards/ui-pins`);
+    await again.page.getByLabel('chart Pins per category').getByRole('img', { name: 'bar chart' }).locator('canvas').waitFor();
+    await until('the total after the restart', async () => (await again.page.getByLabel('chart Total pins').getByLabel('number').textContent())?.startsWith(String(pins)));
+    expect(again.errors).toEqual([]);
+    await again.page.close();
   });
 });
 

@@ -208,8 +208,8 @@ class EmbeddedRunStore implements RunStore {
         where.push(`${column} = ?`);
         values.push(value);
       }
-      const sql = `SELECT * FROM orch_runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_ms DESC, run_id DESC LIMIT ?`;
-      return db.prepare(sql).all(...values, filter.limit ?? 100).map((row) => toOrchRun(row as unknown as StoredOrchRun));
+      const sql = `SELECT * FROM orch_runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_ms DESC, run_id DESC LIMIT ? OFFSET ?`;
+      return db.prepare(sql).all(...values, filter.limit ?? 100, filter.offset ?? 0).map((row) => toOrchRun(row as unknown as StoredOrchRun));
     });
   }
 

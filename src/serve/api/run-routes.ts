@@ -3,7 +3,10 @@
  * for the UI's Runs page. Times are ISO 8601 strings.
  *
  * - `GET /api/graphs`: every graph: `{ graphs: [{ id, tasks: [{ id, after }], schedule, maxActiveRuns, pool, on }] }`;
- * - `GET /api/runs?graph=&status=&limit=`: runs, newest first (`limit` default 50, at most 1000);
+ * - `GET /api/runs?graph=&status=&limit=&offset=`: runs, newest first (`limit` default 50, at most 1000;
+ *   `offset` skips that many, for a page further back);
+ * - `GET /api/runs/:id/events`: the run's detail as server-sent events (`event: run`), each time it
+ *   changes, ending once the run has finished (run-events.ts);
  * - `GET /api/runs/:id`: one run with its tasks and every attempt with its log lines (`RunDetail`);
  * - `POST /api/graphs/:graph/runs` `{ date?, partition?, params? }`: trigger a run now (201 `{ run }`;
  *   `{ run: null }` when a run of that logical date or partition exists already);
@@ -21,6 +24,7 @@ import type { Orchestrator } from '../../orchestrator/create-orchestrator.ts';
 import { findGraph } from '../../orchestrator/define.ts';
 import type { Graph, RunStatus } from '../../orchestrator/orchestrator.ts';
 import { fail } from './api-routes.ts';
+import { runEvents } from './run-events.ts';
 
 export interface RunRoutesOptions extends Record<string, unknown> {
   orchestrator: Orchestrator<never> | Orchestrator<unknown> | Orchestrator;
@@ -33,6 +37,7 @@ const listQuery = z.strictObject({
   graph: z.string().min(1).optional(),
   status: z.enum(STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
 });
 const triggerBody = z.strictObject({
   date: date.optional(),
@@ -69,7 +74,7 @@ export const runRoutes: FastifyPluginAsync<RunRoutesOptions> = (app, options) =>
   app.get('/api/runs', async (request, reply) => {
     try {
       const q = parse(listQuery, request.query, 'GET /api/runs');
-      return { runs: await o.store.listRuns({ limit: q.limit, ...(q.graph ? { graph: q.graph } : {}), ...(q.status ? { status: q.status } : {}) }) };
+      return { runs: await o.store.listRuns({ limit: q.limit, offset: q.offset, ...(q.graph ? { graph: q.graph } : {}), ...(q.status ? { status: q.status } : {}) }) };
     } catch (error) {
       return fail(reply, error);
     }
@@ -84,6 +89,8 @@ export const runRoutes: FastifyPluginAsync<RunRoutesOptions> = (app, options) =>
       return fail(reply, error);
     }
   });
+
+  runEvents(app, o);
 
   app.post<{ Params: { graph: string } }>('/api/graphs/:graph/runs', async (request, reply) => {
     try {

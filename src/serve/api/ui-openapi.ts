@@ -1,4 +1,4 @@
-/** The UI's routes (ui-routes.ts) in the server's OpenAPI document (`GET /openapi.json`). */
+/** The UI's routes (ui-routes.ts, dashboard-routes.ts, and the run event stream of run-events.ts) in the server's OpenAPI document (`GET /openapi.json`). */
 type Json = Record<string, unknown>;
 
 const json = (description: string, schema: Json = { type: 'object' }): Json => ({ description, content: { 'application/json': { schema } } });
@@ -6,6 +6,13 @@ const failure = (description: string): Json => ({ description, content: { 'appli
 const int = { type: 'integer', minimum: 0 };
 
 const position = { type: 'object', required: ['partition', 'offset'], properties: { partition: int, offset: int } };
+
+const dashboardName = { name: 'name', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' } };
+const chart = {
+  type: 'object',
+  required: ['title', 'sql', 'kind'],
+  properties: { title: { type: 'string' }, sql: { type: 'string', maxLength: 20000 }, kind: { enum: ['bar', 'line', 'area', 'pie', 'scatter', 'table', 'number'] }, x: { type: 'string' }, y: { type: 'string' } },
+};
 
 export function uiOpenApiPaths(): Record<string, Json> {
   return {
@@ -85,6 +92,38 @@ export function uiOpenApiPaths(): Record<string, Json> {
           '400': failure('No positions, more than 1,000, or not a dead-letter topic.'),
           '404': failure('No such topic.'),
         },
+      },
+    },
+    '/api/runs/{id}/events': {
+      get: {
+        operationId: 'runEvents',
+        tags: ['ui'],
+        summary: 'One run\'s detail (the run, its tasks, every attempt with its log lines) as server-sent events (event: run), sent at once and on each change, ending once the run has finished',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          '200': { description: 'An event stream of RunDetail as JSON.', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+          '404': failure('ORCHESTRATOR_RUN_NOT_FOUND.'),
+        },
+      },
+    },
+    '/api/ui/dashboards': {
+      get: { operationId: 'uiDashboards', tags: ['ui'], summary: 'The pipelines\' declared dashboards and the saved ones', responses: { '200': json('{ declared: [{ pipeline, name, title, charts }], saved: [{ name, title, charts, updated }] }') } },
+    },
+    '/api/ui/dashboards/{name}': {
+      put: {
+        operationId: 'uiSaveDashboard',
+        tags: ['ui'],
+        summary: 'Save a dashboard (insert or replace) in the metadata store',
+        parameters: [dashboardName],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['title', 'charts'], properties: { title: { type: 'string', minLength: 1, maxLength: 200 }, charts: { type: 'array', maxItems: 50, items: chart } } } } } },
+        responses: { '200': json('The dashboard as stored, with updated.'), '400': failure('DASHBOARD_INVALID, naming the field.') },
+      },
+      delete: {
+        operationId: 'uiDeleteDashboard',
+        tags: ['ui'],
+        summary: 'Delete a saved dashboard',
+        parameters: [dashboardName],
+        responses: { '200': json('{ name, deleted: true }'), '404': failure('DASHBOARD_NOT_FOUND.') },
       },
     },
   };

@@ -7,9 +7,11 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { api } from '../api.ts';
 import { int } from '../format.ts';
-import { Chart, type ChartKind } from '../parts/chart.tsx';
+import type { ChartKind } from '../parts/chart.tsx';
+import { columnsOf, ResultChart } from '../parts/result-chart.tsx';
+import { SaveToDashboard } from '../parts/save-to-dashboard.tsx';
 import { SqlEditor } from '../parts/sql-editor.tsx';
-import { toCsv, VirtualTable } from '../parts/virtual-table.tsx';
+import { toCsv } from '../parts/virtual-table.tsx';
 import type { SqlResult, SqlTable } from '../types.ts';
 
 const KINDS: ChartKind[] = ['table', 'bar', 'line', 'area', 'pie', 'scatter', 'number'];
@@ -23,11 +25,10 @@ function download(name: string, text: string) {
   URL.revokeObjectURL(url);
 }
 
-function Result({ result }: { result: SqlResult }) {
+function Result({ result, sql }: { result: SqlResult; sql: string }) {
   const [kind, setKind] = useState<ChartKind>('table');
   const names = result.columns.map((c) => c.name);
-  const numeric = result.columns.findIndex((c, i) => i > 0 && /INT|DOUBLE|FLOAT|DECIMAL|REAL|NUMERIC/.test(c.type));
-  const series = useMemo(() => ({ x: result.rows.map((r) => (typeof r[0] === 'number' ? r[0] : typeof r[0] === 'object' ? JSON.stringify(r[0]) : String(r[0]))), y: numeric < 0 ? [] : result.rows.map((r) => Number(r[numeric])) }), [result, numeric]);
+  const numeric = columnsOf(result).yi;
   return (
     <section className="card">
       <div className="toolbar result-bar">
@@ -39,9 +40,8 @@ function Result({ result }: { result: SqlResult }) {
         </div>
         <button className="secondary" onClick={() => download('result.csv', toCsv(names, result.rows))}>Export CSV</button>
       </div>
-      {kind === 'table' && <VirtualTable columns={names} rows={result.rows} />}
-      {kind === 'number' && <div className="big-number" aria-label="number">{int(series.y[0])}<span className="muted small"> {names[numeric]}</span></div>}
-      {kind !== 'table' && kind !== 'number' && <Chart kind={kind} x={series.x} y={series.y} />}
+      <ResultChart result={result} kind={kind} />
+      <SaveToDashboard sql={sql} kind={kind} />
     </section>
   );
 }
@@ -52,7 +52,7 @@ export default function SqlPage() {
   const first = list[0];
   const [text, setText] = useState<string | undefined>();
   const sql = text ?? (first ? `SELECT *\nFROM ${first.schema}.${first.name}\nLIMIT 100` : 'SELECT 42 AS answer');
-  const run = useMutation({ mutationFn: (q: string) => api<SqlResult>('/api/ui/sql', { method: 'POST', body: JSON.stringify({ sql: q }) }) });
+  const run = useMutation({ mutationFn: async (q: string) => ({ sql: q, result: await api<SqlResult>('/api/ui/sql', { method: 'POST', body: JSON.stringify({ sql: q }) }) }) });
   return (
     <div className="page">
       <header className="page-head">
@@ -79,7 +79,7 @@ export default function SqlPage() {
               {run.isError && <span className="error" role="alert">{run.error.message}</span>}
             </div>
           </section>
-          {run.data && <Result key={run.submittedAt} result={run.data} />}
+          {run.data && <Result key={run.submittedAt} result={run.data.result} sql={run.data.sql} />}
         </div>
       </div>
     </div>
