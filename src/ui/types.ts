@@ -187,7 +187,8 @@ export interface DashboardChart {
   sql: string;
   kind: DashboardChartKind;
   x?: string;
-  y?: string;
+  /** One value column, or several (a pipeline's dashboard may name several; the chart plots the first). */
+  y?: string | readonly string[];
 }
 
 export interface Dashboard {

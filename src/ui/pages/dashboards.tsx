@@ -20,7 +20,7 @@ function ChartCard({ chart }: { chart: DashboardChart }) {
       <h2>{chart.title}</h2>
       {result.isPending && <div className="loading">Running…</div>}
       {result.isError && <div className="error small" role="alert">{result.error.message}</div>}
-      {result.data && <ResultChart result={result.data} kind={chart.kind} {...(chart.x ? { x: chart.x } : {})} {...(chart.y ? { y: chart.y } : {})} />}
+      {result.data && <ResultChart result={result.data} kind={chart.kind} {...(chart.x ? { x: chart.x } : {})} {...(chart.y ? { y: typeof chart.y === 'string' ? chart.y : chart.y[0]! } : {})} />}
     </section>
   );
 }
