@@ -102,9 +102,10 @@ describe('the e-commerce example on embedded defaults', () => {
     expect(orders.some((o) => o.status === 'completed')).toBe(true);
     expect(total(runs, 'archiver archiver', 'records')).toBe(views.length + checks.length + extracted);
 
-    // The warehouse, run in dependency order after the raw zone is complete.
+    // The warehouse, run in dependency order after the raw zone is complete. A job whose schedule
+    // already ran it over these inputs during dev skips them; the tables are checked below either way.
     for (const job of ['ecommerce-dim-users', 'ecommerce-dim-products', 'ecommerce-fact-orders', 'ecommerce-daily-revenue', 'ecommerce-product-views']) {
-      expect(await ok(['batch', 'run', job, '--pipeline', EXAMPLE], cwd, env)).toMatch(/0 quarantined/);
+      expect(await ok(['batch', 'run', job, '--pipeline', EXAMPLE], cwd, env)).toMatch(/0 quarantined|skipped, inputs unchanged/);
     }
     expect(await lakeRows(cwd, env, 'processed', 'dim_users', 'SELECT count(*)::INTEGER AS n, count(DISTINCT user_id)::INTEGER AS ids FROM t')).toEqual([{ n: 200, ids: 200 }]);
     expect(await lakeRows(cwd, env, 'processed', 'dim_products', 'SELECT count(*)::INTEGER AS n FROM t')).toEqual([{ n: 304 }]);
