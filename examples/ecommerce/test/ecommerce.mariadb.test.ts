@@ -75,8 +75,9 @@ describe('the e-commerce example on the real engines with two workers', () => {
     const checkRows = (await tableRows(cwd, env, EXAMPLE, `order_status_checks_${instance}`)).rows;
     expect(new Map(checkRows.map((r) => [`${String(r.order_id)}@${String(r.window_start)}`, Number(r.checks)]))).toEqual(perWindow(checks));
 
+    // A job whose schedule already ran it over these inputs during dev skips them; the tables are checked below either way.
     for (const job of ['ecommerce-dim-products', 'ecommerce-fact-orders', 'ecommerce-product-views']) {
-      expect(await ok(['batch', 'run', `${job}-${instance}`, '--pipeline', EXAMPLE], cwd, env)).toMatch(/0 quarantined/);
+      expect(await ok(['batch', 'run', `${job}-${instance}`, '--pipeline', EXAMPLE], cwd, env)).toMatch(/0 quarantined|skipped, inputs unchanged/);
     }
     const [orders] = await shop.query(
       `SELECT o.order_id, o.status, o.quantity, o.unit_price, DATE_FORMAT(c.completed_at, '%Y-%m-%d %H:%i:%s.%f') AS completed_at
