@@ -66,6 +66,8 @@ export interface PartitionInfo {
   startOffset: number;
   /** The offset the next appended record will get. */
   endOffset: number;
+  /** Bytes the partition holds on disk (the embedded log; Kafka's admin API does not tell). */
+  bytes?: number;
 }
 
 export interface TopicDescription {

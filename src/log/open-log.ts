@@ -1,12 +1,15 @@
 /** Open the log the config names. The Kafka client is loaded only when the Kafka backend is chosen. */
 import path from 'node:path';
 import type { Config } from '../config/schema.ts';
+import type { SyncEvent } from './embedded/partition-options.ts';
 import type { Log } from './log.ts';
 
 export interface OpenLogOptions {
   /** Resolves a relative `dataDir`; default: the working directory. */
   cwd?: string;
   onWarning?: (message: string, details: Record<string, unknown>) => void;
+  /** The embedded log with fsync=interval: after each sync of a partition, the batches it made durable and its duration. */
+  onSync?: (event: SyncEvent) => void;
 }
 
 export async function openLog(config: Readonly<Config>, options: OpenLogOptions = {}): Promise<Log> {
@@ -39,5 +42,6 @@ export async function openLog(config: Readonly<Config>, options: OpenLogOptions 
     retentionMs: log.retentionMs,
     retentionBytes: log.retentionBytes,
     onWarning: options.onWarning,
+    ...(options.onSync ? { onSync: options.onSync } : {}),
   });
 }

@@ -74,6 +74,11 @@ export interface RunFilter {
   offset?: number;
 }
 
+export interface RunActivity {
+  runs: Array<{ graph: string; status: 'queued' | 'running'; count: number }>;
+  dueTasks: Array<{ graph: string; count: number }>;
+}
+
 export interface ExpiredLease {
   ref: AttemptRef;
   graph: string;
@@ -102,6 +107,8 @@ export interface RunStore {
   staleQueued(beforeMs: number, limit: number): Promise<AttemptRef[]>;
   /** Graphs that have queued runs waiting for a slot. */
   graphsWithQueuedRuns(): Promise<string[]>;
+  /** Per graph, the runs queued or running and the tasks queued and due by `nowMs` (the queue's depth). */
+  activity(nowMs: number): Promise<RunActivity>;
   /** The newest logical date among the graph's runs of this trigger. */
   latestLogical(graph: string, trigger: RunRecord['trigger']): Promise<number | undefined>;
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;

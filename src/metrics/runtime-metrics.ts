@@ -11,6 +11,10 @@
  * - `tributary_ingest_records_total{topic}`: records the ingest API accepted;
  * - `tributary_log_end_offset{topic,partition}`: the next offset of each partition of each topic
  *   (its rate is what the log takes in, from every producer);
+ * - `tributary_log_bytes{topic,partition}`: bytes each partition holds on disk (embedded log);
+ * - `tributary_log_fsync_seconds{topic}` and `tributary_log_fsync_batches_total{topic}`: each group
+ *   fsync of the embedded log (fsync=interval), and the appends it made durable (registerLogSyncMetrics,
+ *   on the registry as soon as the runtime opens its metrics);
  * - `tributary_part_up{kind,pipeline,part}`: 1 while a part runs (or ended on its own), 0 while it
  *   restarts after a failure or has failed;
  * - `tributary_part_restarts_total{kind,pipeline,part}`;
@@ -26,7 +30,8 @@
  */
 import type * as PromClient from 'prom-client';
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Log } from '../log/log.ts';
+import type { SyncEvent } from '../log/embedded/partition-options.ts';
+import type { Log, PartitionInfo, TopicDescription } from '../log/log.ts';
 import type { MetadataStore } from '../metadata/metadata.ts';
 import type { PartStatus } from '../runtime/supervise.ts';
 import type { StateStore } from '../state/state.ts';
@@ -61,20 +66,37 @@ export async function registerRuntimeMetrics(registry: Registry, options: Runtim
   const ingest = new client.Counter({ name: 'tributary_ingest_records_total', help: 'Records the ingest API accepted, per topic.', labelNames: ['topic'] as const, registers });
 
   const admin = options.log?.admin();
-  new client.Gauge({
-    name: 'tributary_log_end_offset',
-    help: 'The next offset of each partition of each topic of the log.',
-    labelNames: ['topic', 'partition'] as const,
-    registers,
-    async collect(this: Gauge<'topic' | 'partition'>) {
-      this.reset();
-      if (!admin) return;
-      for (const topic of await admin.listTopics()) {
-        const described = await admin.describeTopic(topic).catch(() => undefined);
-        for (const p of described?.partitions ?? []) this.set({ topic, partition: String(p.partition) }, p.endOffset);
-      }
-    },
-  });
+  // One description of the topics per scrape, shared by the offset and byte gauges (a scrape starts
+  // every metric's collect in the same tick).
+  let described: Promise<TopicDescription[]> | undefined;
+  const describeAll = (): Promise<TopicDescription[]> => {
+    if (!admin) return Promise.resolve([]);
+    if (!described) {
+      const names = admin.listTopics();
+      described = names.then(async (all) => (await Promise.all(all.map((t) => admin.describeTopic(t).catch(() => undefined)))).filter((d) => d !== undefined));
+      setImmediate(() => (described = undefined));
+    }
+    return described;
+  };
+  const partitionGauge = (name: string, help: string, value: (p: PartitionInfo) => number | undefined) =>
+    new client.Gauge({
+      name,
+      help,
+      labelNames: ['topic', 'partition'] as const,
+      registers,
+      async collect(this: Gauge<'topic' | 'partition'>) {
+        const topics = await describeAll();
+        this.reset();
+        for (const t of topics) {
+          for (const p of t.partitions) {
+            const v = value(p);
+            if (v !== undefined) this.set({ topic: t.name, partition: String(p.partition) }, v);
+          }
+        }
+      },
+    });
+  partitionGauge('tributary_log_end_offset', 'The next offset of each partition of each topic of the log.', (p) => p.endOffset);
+  partitionGauge('tributary_log_bytes', 'Bytes each partition of the embedded log holds on disk.', (p) => p.bytes);
 
   new client.Gauge({
     name: 'tributary_part_up',
@@ -175,6 +197,24 @@ export async function registerRuntimeMetrics(registry: Registry, options: Runtim
   });
 
   return { ingested: (topic, records) => ingest.inc({ topic }, records), close: async () => void (await admin?.close()) };
+}
+
+/** The embedded log's group fsyncs: returns what the log calls after each. */
+export async function registerLogSyncMetrics(registry: Registry): Promise<(event: SyncEvent) => void> {
+  const client: typeof PromClient = await import('prom-client');
+  const registers = [registry];
+  const seconds = new client.Histogram({
+    name: 'tributary_log_fsync_seconds',
+    help: 'Seconds each group fsync of a partition of the embedded log took.',
+    labelNames: ['topic'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers,
+  });
+  const batches = new client.Counter({ name: 'tributary_log_fsync_batches_total', help: 'Appends the group fsyncs of the embedded log made durable.', labelNames: ['topic'] as const, registers });
+  return (event) => {
+    seconds.observe({ topic: event.topic }, event.ms / 1000);
+    batches.inc({ topic: event.topic }, event.batches);
+  };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

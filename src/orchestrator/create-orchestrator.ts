@@ -166,7 +166,7 @@ export function createOrchestrator<Areas = Record<string, unknown>>(options: Orc
       if (result === LATER || !result?.recorded) continue;
       if (expiredOnly) emit({ type: 'orchestrator:lease:expired', ref, owner: items[i]!.owner });
       emit({
-        type: 'orchestrator:attempt:finished', ref, status: outcome.ok ? 'succeeded' : 'failed',
+        type: 'orchestrator:attempt:finished', ref, graph: graphId, status: outcome.ok ? 'succeeded' : 'failed',
         ...(outcome.ok ? {} : { error: outcome.error }), ...(result.retryInMs === undefined ? {} : { retryInMs: result.retryInMs }),
       });
       if (result.runFinished === undefined) continue;
@@ -234,7 +234,7 @@ export function createOrchestrator<Areas = Record<string, unknown>>(options: Orc
     if (started.kind === 'stale' || !graph) return;
     if (started.kind === 'early') return dispatch([{ ...ref, runAt: started.runAt }]);
     if (started.kind === 'pool-full') return dispatch([{ ...ref, runAt: clock.now() + poolRetryMs }]);
-    emit({ type: 'orchestrator:attempt:started', ref, worker: workerId });
+    emit({ type: 'orchestrator:attempt:started', ref, graph: graph.id, worker: workerId, waitedMs: Math.max(0, clock.now() - started.readyMs) });
     const { run, upstream } = started;
     const controller = new AbortController();
     const stopBeat = new AbortController();

@@ -255,6 +255,7 @@ export interface RunDetail {
 export type OrchestratorEvent =
   | { type: 'orchestrator:run:created'; run: RunRecord }
   | { type: 'orchestrator:run:finished'; runId: string; graph: string; status: RunStatus }
-  | { type: 'orchestrator:attempt:started'; ref: AttemptRef; worker: string }
-  | { type: 'orchestrator:attempt:finished'; ref: AttemptRef; status: 'succeeded' | 'failed'; error?: RunError; retryInMs?: number }
+  /** `waitedMs`: from the moment the attempt could start (its run started, its upstream finished, its backoff ended) until it did. */
+  | { type: 'orchestrator:attempt:started'; ref: AttemptRef; graph: string; worker: string; waitedMs: number }
+  | { type: 'orchestrator:attempt:finished'; ref: AttemptRef; graph: string; status: 'succeeded' | 'failed'; error?: RunError; retryInMs?: number }
   | { type: 'orchestrator:lease:expired'; ref: AttemptRef; owner: string };

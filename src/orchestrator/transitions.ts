@@ -11,7 +11,8 @@ const TERMINAL: ReadonlySet<TaskStatus> = new Set(['succeeded', 'failed', 'upstr
 export const isTerminalRun = (status: RunStatus) => status === 'succeeded' || status === 'failed' || status === 'cancelled';
 
 export type StartResult =
-  | { kind: 'started'; run: RunRecord; upstream: Record<string, JsonValue> }
+  /** `readyMs`: when the attempt could first start (the later of its run's start and its queue time or backoff). */
+  | { kind: 'started'; run: RunRecord; upstream: Record<string, JsonValue>; readyMs: number }
   | { kind: 'stale' }
   | { kind: 'early'; runAt: number }
   | { kind: 'pool-full'; pool: string };
@@ -36,7 +37,8 @@ export async function startAttempt(snap: RunSnapshot, ref: AttemptRef, o: StartO
   const attempt: AttemptRecord = { runId: ref.runId, taskId: ref.taskId, attempt: ref.attempt, status: 'running', worker: o.owner, started: now, logs: [] };
   const upstream: Record<string, JsonValue> = {};
   for (const name of task.upstream) upstream[name] = snap.tasks.find((t) => t.taskId === name)?.output ?? null;
-  return { tasks: [running], attempts: [attempt], result: { kind: 'started', run: snap.run, upstream } };
+  const readyMs = Math.max(task.runAt?.getTime() ?? 0, snap.run.started?.getTime() ?? 0) || o.nowMs;
+  return { tasks: [running], attempts: [attempt], result: { kind: 'started', run: snap.run, upstream, readyMs } };
 }
 
 export type Outcome = { ok: true; output?: JsonValue; logs: LogLine[] } | { ok: false; error: RunError; retryable: boolean; logs: LogLine[] };

@@ -47,18 +47,26 @@ export async function startOrchestration(runtime: Runtime, pipelines: readonly D
   const concurrency = options.concurrency ?? config.orchestrator.concurrency;
   const areas: TaskAreas = { config, cwd: runtime.cwd, lake: runtime.lake, state: runtime.state, metadata: runtime.metadata };
   const { openOrchestrator } = await import('../orchestrator/open-orchestrator.ts');
+  let observe: ((event: OrchestratorEvent) => void) | undefined;
   const opened = await openOrchestrator(config, made.graphs, {
     cwd: runtime.cwd,
     areas,
     ...(concurrency === undefined ? {} : { concurrency }),
     leaseMs,
     redispatchAfterMs: leaseMs,
-    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    onEvent: (event) => {
+      observe?.(event);
+      options.onEvent?.(event);
+    },
     onLog: (line, ref) => {
       if (line.level === 'warn' || line.level === 'error') logger[line.level]({ run: ref.runId, task: ref.taskId, attempt: ref.attempt, ...line.fields }, line.message);
     },
   });
   const { orchestrator } = opened;
+  if (runtime.has('metrics')) {
+    const { registerOrchestratorMetrics } = await import('../metrics/orchestrator-metrics.ts');
+    observe = (await registerOrchestratorMetrics(runtime.metrics.registry, orchestrator.store)).observe;
+  }
   const sweepMs = options.sweepMs ?? config.orchestrator.sweepMs;
   let scheduler: Scheduler | undefined;
   try {

@@ -21,6 +21,7 @@ import type { Lake } from '../lake/lake.ts';
 import type { Log } from '../log/log.ts';
 import type { Logger } from '../logger.ts';
 import type { MetadataStore } from '../metadata/metadata.ts';
+import type { SyncEvent } from '../log/embedded/partition-options.ts';
 import type { StreamMetrics } from '../metrics/stream-metrics.ts';
 import { createSink } from '../sinks/create-sink.ts';
 import type { Sink, TableSpec } from '../sinks/sink.ts';
@@ -66,13 +67,15 @@ export async function openRuntime(config: Readonly<Config>, options: RuntimeOpti
   const opened = new Map<Area, unknown>();
   const closers: Array<{ area: Area; close: () => Promise<void> }> = [];
   const onWarning = (message: string, details: Record<string, unknown>) => logger.warn(details, message);
+  // The log opens before the metrics; its syncs are observed once the metrics are open.
+  let onSync: ((event: SyncEvent) => void) | undefined;
 
   const openOne = async (area: Area): Promise<void> => {
     if (opened.has(area)) return;
     switch (area) {
       case 'log': {
         const { openLog } = await import('../log/open-log.ts');
-        const log = await openLog(config, { cwd, onWarning });
+        const log = await openLog(config, { cwd, onWarning, onSync: (event) => onSync?.(event) });
         opened.set(area, log);
         closers.push({ area, close: () => log.close() });
         return;
@@ -84,6 +87,8 @@ export async function openRuntime(config: Readonly<Config>, options: RuntimeOpti
         const log = opened.get('log') as Log | undefined;
         const admin = log?.admin();
         const stream = await StreamMetrics.create(registry, admin ? { groupLag: (group) => admin.groupLag(group) } : {});
+        const { registerLogSyncMetrics } = await import('../metrics/runtime-metrics.ts');
+        onSync = await registerLogSyncMetrics(registry);
         opened.set(area, { registry, stream } satisfies Metrics);
         closers.push({ area, close: async () => void (await admin?.close()) });
         return;

@@ -37,10 +37,12 @@ describe('/metrics under promtool and Prometheus', () => {
     const dev = startCliProcess(['dev', PINTEREST_EXAMPLE, '--port', '0', '--status-ms', '0', '--log-level', 'warn'], { PINTEREST_RATE: '50' }, cwd);
     await dev.seen(/server (http:\/\/127\.0\.0\.1:\d+)/, 90_000);
     const url = /server (http:\/\/127\.0\.0\.1:\d+)/.exec(dev.output().stdout)![1]!;
-    // Once pins went through, the page has the ingest, log, stream and part series.
+    // Once pins went through, the page has the ingest, log, stream, part and orchestrator series.
     const page = await until('metrics with ingested pins', async () => {
       const text = await (await fetch(`${url}/metrics`)).text();
-      return /tributary_stream_records_total\{[^}]*outcome="out"[^}]*\} [1-9]/.test(text) ? text : undefined;
+      const through = /tributary_stream_records_total\{[^}]*outcome="out"[^}]*\} [1-9]/.test(text);
+      // The sources poll as orchestrator tasks, so the orchestrator's series are there too.
+      return through && /tributary_orchestrator_task_wait_seconds_count\{graph="[^"]+"\} [1-9]/.test(text) ? text : undefined;
     });
     const checked = await promtoolCheck(page);
     expect(checked.output).toBe('');

@@ -1,6 +1,10 @@
 import { Registry } from 'prom-client';
-import { describe, expect, it } from 'vitest';
-import { registerRuntimeMetrics } from '../../src/metrics/runtime-metrics.ts';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openEmbeddedLog } from '../../src/log/embedded/embedded-log.ts';
+import { registerLogSyncMetrics, registerRuntimeMetrics } from '../../src/metrics/runtime-metrics.ts';
 import type { MetadataStore, RunRecord } from '../../src/metadata/metadata.ts';
 import type { PartStatus } from '../../src/runtime/supervise.ts';
 
@@ -84,6 +88,35 @@ describe('runtime metrics', () => {
     expect(down).toContain('tributary_store_up{store="metadata"} 0');
     // Scraped again: the same runs are not observed twice.
     expect(down).toContain('tributary_batch_run_duration_seconds_count{job="daily",status="succeeded"} 1');
+    await metrics.close();
+  });
+
+  it("should report the embedded log's bytes per partition and time each group fsync with the appends it made durable", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tributary-log-metrics-'));
+    const registry = new Registry();
+    const onSync = await registerLogSyncMetrics(registry);
+    const log = await openEmbeddedLog({ dir, fsync: { mode: 'interval', ms: 5 }, onSync });
+    onTestFinished(async () => {
+      await log.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const metrics = await registerRuntimeMetrics(registry, { parts: [], log });
+    const admin = log.admin();
+    await admin.createTopic('events', { partitions: 2 });
+    const producer = log.producer();
+    // Three appends one after another: each waits for its own fsync.
+    for (const i of [1, 2, 3]) await producer.send([{ topic: 'events', partition: 0, key: Buffer.from(`k${i}`), value: Buffer.from('x'.repeat(100 * i)) }]);
+    const bytes = await values(registry, 'tributary_log_bytes');
+    const on0 = bytes.find((v) => v.labels.partition === '0')!.value;
+    // The three values (600 bytes) plus each batch's framing, keys and headers: more, but not twice as much.
+    expect(on0).toBeGreaterThan(600);
+    expect(on0).toBeLessThan(1200);
+    expect(bytes.find((v) => v.labels.partition === '1')?.value).toBe(0);
+    expect(await values(registry, 'tributary_log_fsync_batches_total')).toEqual([{ labels: { topic: 'events' }, value: 3 }]);
+    const syncs = (await registry.getMetricsAsJSON()).find((m) => m.name === 'tributary_log_fsync_seconds')!.values.find((v) => (v as { metricName?: string }).metricName === 'tributary_log_fsync_seconds_count');
+    expect(syncs?.value).toBe(3);
+    await producer.close();
+    await admin.close();
     await metrics.close();
   });
 });

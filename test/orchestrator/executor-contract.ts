@@ -3,11 +3,13 @@
  * flow downstream, retries, timeouts, cancellation, duplicate deliveries and dead workers behave as
  * src/orchestrator/orchestrator.ts promises. Real time, short delays; the assertions never depend on speed.
  */
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TributaryError } from '../../src/errors.ts';
+import { registerOrchestratorMetrics } from '../../src/metrics/orchestrator-metrics.ts';
 import type { Orchestrator } from '../../src/orchestrator/create-orchestrator.ts';
 import { graph, task } from '../../src/orchestrator/define.ts';
-import type { Graph } from '../../src/orchestrator/orchestrator.ts';
+import type { Graph, OrchestratorEvent } from '../../src/orchestrator/orchestrator.ts';
 import { startAttempt } from '../../src/orchestrator/transitions.ts';
 
 export interface ContractHarness {
@@ -15,15 +17,15 @@ export interface ContractHarness {
   close(): Promise<void>;
 }
 
-export type HarnessFactory = (options: { graphs: readonly Graph[]; leaseMs?: number }) => Promise<ContractHarness>;
+export type HarnessFactory = (options: { graphs: readonly Graph[]; leaseMs?: number; onEvent?: (event: OrchestratorEvent) => void }) => Promise<ContractHarness>;
 
 const fast = { maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 50, jitter: 0 };
 
 export function describeExecutorContract(name: string, factory: HarnessFactory): void {
   describe(`${name} executor contract`, () => {
     const open: ContractHarness[] = [];
-    const start = async (graphs: Graph[], leaseMs?: number) => {
-      const harness = await factory({ graphs, ...(leaseMs === undefined ? {} : { leaseMs }) });
+    const start = async (graphs: Graph[], leaseMs?: number, onEvent?: (event: OrchestratorEvent) => void) => {
+      const harness = await factory({ graphs, ...(leaseMs === undefined ? {} : { leaseMs }), ...(onEvent ? { onEvent } : {}) });
       open.push(harness);
       await harness.orchestrator.start();
       return harness.orchestrator;
@@ -199,5 +201,60 @@ export function describeExecutorContract(name: string, factory: HarnessFactory):
       await o.waitForRun(first!.runId);
       expect(await o.store.listRuns({ graph: 'keyed' })).toHaveLength(1);
     });
+    it("should report the store's queued and running runs and queue depth, and count this process's attempts, runs and timings", async () => {
+      const registry = new Registry();
+      let observe: ((event: OrchestratorEvent) => void) | undefined;
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const metered = graph({
+        id: 'metered',
+        maxActiveRuns: 1,
+        tasks: [
+          task({ id: 'a', retry: fast, run: (ctx) => { if (ctx.attempt === 1) throw new TributaryError('SOURCE_UNAVAILABLE', 'first try fails'); } }),
+          task({ id: 'b', after: ['a'], run: () => gate }),
+        ],
+      });
+      const slow = { maxAttempts: 2, initialDelayMs: 600_000, maxDelayMs: 600_000, jitter: 0 };
+      const backoff = graph({ id: 'backoff', tasks: [task({ id: 'x', retry: slow, run: () => { throw new TributaryError('SOURCE_UNAVAILABLE', 'down for now'); } })] });
+      const o = await start([metered, backoff], undefined, (event) => observe?.(event));
+      observe = (await registerOrchestratorMetrics(registry, o.store)).observe;
+      const value = async (name: string, labels: Record<string, string>) =>
+        (await registry.getMetricsAsJSON())
+          .flatMap((m) => m.values.map((v) => ({ ...v, metricName: (v as { metricName?: string }).metricName ?? m.name })))
+          .find((v) => v.metricName === name && Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value;
+
+      const first = await o.trigger('metered');
+      const second = await o.trigger('metered');
+      const waiting = await o.trigger('backoff');
+      // b holds the first run open, so the second waits for the slot; x waits out its backoff.
+      await until(async () => (await value('tributary_orchestrator_attempts_total', { graph: 'metered', status: 'succeeded' })) === 1);
+      await until(async () => (await value('tributary_orchestrator_attempts_total', { graph: 'backoff', status: 'failed' })) === 1);
+      expect(await value('tributary_orchestrator_runs', { graph: 'metered', state: 'running' })).toBe(1);
+      expect(await value('tributary_orchestrator_runs', { graph: 'metered', state: 'queued' })).toBe(1);
+      expect(await value('tributary_orchestrator_runs', { graph: 'backoff', state: 'running' })).toBe(1);
+      expect(await value('tributary_orchestrator_queue_depth', { graph: 'backoff' })).toBeUndefined();
+      const later = await o.store.activity(Date.now() + 700_000);
+      expect(later.dueTasks.filter((t) => t.graph === 'backoff')).toEqual([{ graph: 'backoff', count: 1 }]);
+
+      release();
+      expect((await o.waitForRun(first!.runId)).status).toBe('succeeded');
+      expect((await o.waitForRun(second!.runId)).status).toBe('succeeded');
+      await until(async () => (await value('tributary_orchestrator_runs_finished_total', { graph: 'metered', status: 'succeeded' })) === 2);
+      expect(await value('tributary_orchestrator_attempts_total', { graph: 'metered', status: 'failed' })).toBe(2);
+      expect(await value('tributary_orchestrator_attempts_total', { graph: 'metered', status: 'succeeded' })).toBe(4);
+      expect(await value('tributary_orchestrator_task_wait_seconds_count', { graph: 'metered' })).toBe(6);
+      expect(await value('tributary_orchestrator_task_duration_seconds_count', { graph: 'metered', status: 'failed' })).toBe(2);
+      expect(await value('tributary_orchestrator_task_duration_seconds_count', { graph: 'metered', status: 'succeeded' })).toBe(4);
+      expect(await value('tributary_orchestrator_runs', { graph: 'metered', state: 'running' })).toBeUndefined();
+      expect(await o.cancel(waiting!.runId)).toBe(true);
+    });
   });
+}
+
+async function until(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

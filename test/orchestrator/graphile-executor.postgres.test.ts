@@ -4,11 +4,11 @@ import { createGraphileExecutor } from '../../src/orchestrator/postgres/graphile
 import { describeExecutorContract } from './executor-contract.ts';
 import { freshSchema } from './support.ts';
 
-describeExecutorContract('graphile-worker (PostgreSQL)', async ({ graphs, leaseMs }) => {
+describeExecutorContract('graphile-worker (PostgreSQL)', async ({ graphs, leaseMs, onEvent }) => {
   const db = freshSchema('orch_contract');
   const store = await openPostgresRunStore({ url: db.url, schema: db.schema });
   const executor = createGraphileExecutor({ connectionString: db.url, schema: db.queueSchema, concurrency: 4, pollIntervalMs: 100 });
-  const orchestrator = createOrchestrator({ graphs, store, executor, ...(leaseMs === undefined ? {} : { leaseMs }) });
+  const orchestrator = createOrchestrator({ graphs, store, executor, ...(leaseMs === undefined ? {} : { leaseMs }), ...(onEvent ? { onEvent } : {}) });
   return {
     orchestrator,
     async close() {

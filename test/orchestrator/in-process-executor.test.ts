@@ -6,11 +6,11 @@ import { createOrchestrator } from '../../src/orchestrator/create-orchestrator.t
 import { createInProcessExecutor } from '../../src/orchestrator/in-process/in-process-executor.ts';
 import { describeExecutorContract } from './executor-contract.ts';
 
-describeExecutorContract('in-process', async ({ graphs, leaseMs }) => {
+describeExecutorContract('in-process', async ({ graphs, leaseMs, onEvent }) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'tributary-orch-'));
   const store = await openEmbeddedRunStore({ file: path.join(dir, 'metadata.sqlite') });
   const executor = createInProcessExecutor();
-  const orchestrator = createOrchestrator({ graphs, store, executor, ...(leaseMs === undefined ? {} : { leaseMs }) });
+  const orchestrator = createOrchestrator({ graphs, store, executor, ...(leaseMs === undefined ? {} : { leaseMs }), ...(onEvent ? { onEvent } : {}) });
   return {
     orchestrator,
     async close() {

@@ -242,7 +242,7 @@ class EmbeddedLog implements Log {
   describe(name: string): TopicDescription {
     const partitions = this.topics.get(name);
     if (!partitions) throw new TributaryError('TOPIC_NOT_FOUND', `topic ${name} does not exist`);
-    return { name, partitions: partitions.map((p) => ({ partition: p.id, startOffset: p.startOffset, endOffset: p.endOffset })) };
+    return { name, partitions: partitions.map((p) => ({ partition: p.id, startOffset: p.startOffset, endOffset: p.endOffset, bytes: p.bytes })) };
   }
 
   async deleteTopic(name: string): Promise<void> {

@@ -83,6 +83,11 @@ export class Partition {
     return this.segments[this.segments.length - 1]!;
   }
 
+  /** Bytes of the batches the segments hold. */
+  get bytes(): number {
+    return this.segments.reduce((n, s) => n + s.size, 0);
+  }
+
   get startOffset(): number {
     return this.segments[0]!.base;
   }

@@ -12,7 +12,7 @@ import {
   attemptColumns, attemptValues, newTaskValues, runColumns, runValues, taskColumns, taskValues, toOrchAttempt, toOrchRun, toOrchTask,
   type StoredOrchAttempt, type StoredOrchRun, type StoredOrchTask,
 } from '../run-rows.ts';
-import { mutateOneRun, type ExpiredLease, type MutateTools, type NewRun, type RunFilter, type RunMutation, type RunSnapshot, type RunsMutation, type RunStore } from '../run-store.ts';
+import { mutateOneRun, type ExpiredLease, type MutateTools, type NewRun, type RunActivity, type RunFilter, type RunMutation, type RunSnapshot, type RunsMutation, type RunStore } from '../run-store.ts';
 
 const schema = [
   `CREATE TABLE IF NOT EXISTS orch_runs (
@@ -190,6 +190,16 @@ class EmbeddedRunStore implements RunStore {
 
   graphsWithQueuedRuns(): Promise<string[]> {
     return this.call('graphsWithQueuedRuns', (db) => db.prepare(`SELECT DISTINCT graph FROM orch_runs WHERE status = 'queued'`).all().map((row) => row.graph as string));
+  }
+
+  activity(nowMs: number): Promise<RunActivity> {
+    return this.call('activity', (db) => ({
+      runs: db.prepare(`SELECT graph, status, count(*) AS n FROM orch_runs WHERE status IN ('queued', 'running') GROUP BY graph, status`).all()
+        .map((row) => ({ graph: row.graph as string, status: row.status as 'queued' | 'running', count: Number(row.n) })),
+      dueTasks: db.prepare(`SELECT r.graph, count(*) AS n FROM orch_tasks t JOIN orch_runs r ON r.run_id = t.run_id
+          WHERE t.status = 'queued' AND (t.run_at_ms IS NULL OR t.run_at_ms <= ?) GROUP BY r.graph`).all(nowMs)
+        .map((row) => ({ graph: row.graph as string, count: Number(row.n) })),
+    }));
   }
 
   latestLogical(graph: string, trigger: RunRecord['trigger']): Promise<number | undefined> {

@@ -6,11 +6,11 @@
 import type { Pool } from 'pg';
 import { TributaryError, isTributaryError } from '../../errors.ts';
 import type { AttemptRef, RunDetail, RunRecord, RunTrigger } from '../../orchestrator/orchestrator.ts';
-import { mutateOneRun, type ExpiredLease, type MutateTools, type NewRun, type RunFilter, type RunMutation, type RunSnapshot, type RunsMutation, type RunStore } from '../run-store.ts';
+import { mutateOneRun, type ExpiredLease, type MutateTools, type NewRun, type RunActivity, type RunFilter, type RunMutation, type RunSnapshot, type RunsMutation, type RunStore } from '../run-store.ts';
 import { activateRuns } from './runs/activate-runs.ts';
 import { createRuns } from './runs/create-runs.ts';
 import { expiredLeases } from './runs/expired-leases.ts';
-import { graphsWithQueuedRuns } from './runs/graphs-with-queued-runs.ts';
+import { graphsWithQueuedRuns, runActivity } from './runs/graphs-with-queued-runs.ts';
 import { latestLogical } from './runs/latest-logical.ts';
 import { listRuns } from './runs/list-runs.ts';
 import { mutateRuns } from './runs/mutate-runs.ts';
@@ -105,6 +105,9 @@ class PostgresRunStore implements RunStore {
   }
   graphsWithQueuedRuns(): Promise<string[]> {
     return this.call('graphsWithQueuedRuns', (pool, s) => graphsWithQueuedRuns(pool, s));
+  }
+  activity(nowMs: number): Promise<RunActivity> {
+    return this.call('activity', (pool, s) => runActivity(pool, s, nowMs));
   }
   latestLogical(graph: string, trigger: RunTrigger): Promise<number | undefined> {
     return this.call('latestLogical', (pool, s) => latestLogical(pool, s, graph, trigger));
