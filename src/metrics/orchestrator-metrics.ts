@@ -24,7 +24,7 @@ import type { OrchestratorEvent } from '../orchestrator/orchestrator.ts';
 
 export interface OrchestratorMetrics {
   /** Pass every event of the orchestrator. */
-  observe(event: OrchestratorEvent): void;
+  readonly observe: (event: OrchestratorEvent) => void;
 }
 
 const SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
@@ -64,7 +64,7 @@ export async function registerOrchestratorMetrics(registry: Registry, store: Run
   const started = new Map<string, number>();
   const keyOf = (ref: { runId: string; taskId: string; attempt: number }) => `${ref.runId}\u0000${ref.taskId}\u0000${ref.attempt}`;
   return {
-    observe(event) {
+    observe: (event) => {
       switch (event.type) {
         case 'orchestrator:attempt:started':
           waited.observe({ graph: event.graph }, event.waitedMs / 1000);

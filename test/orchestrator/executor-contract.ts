@@ -203,7 +203,7 @@ export function describeExecutorContract(name: string, factory: HarnessFactory):
     });
     it("should report the store's queued and running runs and queue depth, and count this process's attempts, runs and timings", async () => {
       const registry = new Registry();
-      let observe: ((event: OrchestratorEvent) => void) | undefined;
+      const events: { observe?: (event: OrchestratorEvent) => void } = {};
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
       const metered = graph({
@@ -216,8 +216,8 @@ export function describeExecutorContract(name: string, factory: HarnessFactory):
       });
       const slow = { maxAttempts: 2, initialDelayMs: 600_000, maxDelayMs: 600_000, jitter: 0 };
       const backoff = graph({ id: 'backoff', tasks: [task({ id: 'x', retry: slow, run: () => { throw new TributaryError('SOURCE_UNAVAILABLE', 'down for now'); } })] });
-      const o = await start([metered, backoff], undefined, (event) => observe?.(event));
-      observe = (await registerOrchestratorMetrics(registry, o.store)).observe;
+      const o = await start([metered, backoff], undefined, (event) => events.observe?.(event));
+      events.observe = (await registerOrchestratorMetrics(registry, o.store)).observe;
       const value = async (name: string, labels: Record<string, string>) =>
         (await registry.getMetricsAsJSON())
           .flatMap((m) => m.values.map((v) => ({ ...v, metricName: (v as { metricName?: string }).metricName ?? m.name })))
