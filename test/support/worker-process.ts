@@ -13,6 +13,8 @@ export interface WorkerProcess {
   seen(pattern: RegExp, timeoutMs?: number): Promise<void>;
   output(): { stdout: string; stderr: string };
   kill(signal: NodeJS.Signals): void;
+  /** The exit code once the process has exited; rejects with its output when it has not within `timeoutMs`. */
+  exitedWithin(timeoutMs: number): Promise<number | null>;
 }
 
 export function startWorker(pipeline: string, args: string[], env: Record<string, string>): WorkerProcess {
@@ -42,6 +44,17 @@ export function startCliProcess(args: string[], env: Record<string, string>, cwd
     exited,
     output: () => ({ stdout, stderr }),
     kill: (signal) => child.kill(signal),
+    async exitedWithin(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`process ${child.pid} did not exit within ${timeoutMs} ms; stdout:\n${stdout.slice(-6000)}\nstderr:\n${stderr.slice(-6000)}`)), timeoutMs);
+      });
+      try {
+        return await Promise.race([exited, late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     async seen(pattern, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       while (!pattern.test(stdout)) {
