@@ -54,18 +54,24 @@ describe('the random-users example on the real engines with two workers', () => 
     await dev.seen(/tributary dev: random-users on the kafka log/, 90_000);
     const worker = startCliProcess(['worker', '--progress-ms', '200', '--log-level', 'warn'], env, cwd);
     await worker.seen(new RegExp(`random-users-upsert-${instance}: in [1-9]\\d*`), 90_000);
-    const emitted = () => Number([...dev.output().stdout.matchAll(/randomuser-poll-\S+ \(every 200 ms\): polls (\d+), emitted (\d+)/g)].at(-1)?.[2] ?? 0);
+    const pollCounts = () => {
+      const last = [...dev.output().stdout.matchAll(/randomuser-poll-\S+ \(every 200 ms\): polls (\d+), emitted (\d+)/g)].at(-1);
+      return { polls: Number(last?.[1] ?? 0), emitted: Number(last?.[2] ?? 0) };
+    };
+    const emitted = () => pollCounts().emitted;
     // Midway: the worker has taken records while the poll goes on (checked below: more came after).
     worker.kill('SIGKILL');
     await worker.exited;
     const emittedAtKill = emitted();
 
-    // The poll stops after its 10 s: wait until it has polled past its last page, and the table holds every user.
+    // The poll stops after its 10 s: every poll after that emits nothing. Wait until two polls have
+    // gone by without a user (however slowly the machine runs them), then until the table holds every user.
+    let settled: { polls: number; emitted: number } | undefined;
     await until('the bounded poll to finish', async () => {
-      const before = emitted();
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      return before > 0 && emitted() === before;
-    });
+      const now = pollCounts();
+      if (!settled || now.emitted !== settled.emitted) settled = now;
+      return now.emitted > 0 && now.polls >= settled.polls + 2;
+    }, 120_000);
     expect(emitted()).toBeGreaterThan(emittedAtKill);
     const pages = emitted() / PER_POLL;
     const expected: User[] = [];
