@@ -17,6 +17,12 @@ export interface LoadedGraphs {
   graphs: readonly Graph<never>[] | readonly Graph[];
   /** What tasks get as `ctx.areas`. */
   areas?: unknown;
+  /**
+   * Starts the long-running services (emulators, ...) of the pipeline that declares `graphId`, as
+   * `tributary dev` runs them, so that one run of its graph finds what its tasks read; resolves with
+   * their stop. Absent when the graphs come without pipelines.
+   */
+  startServices?(graphId: string): Promise<() => Promise<void>>;
   /** Closes what loading the graphs opened (the areas). */
   close?(): Promise<void>;
 }

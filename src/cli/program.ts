@@ -35,9 +35,9 @@ export interface ProgramOptions {
  * batch job, and the pipelines' own, with the lake, state and metadata open for their tasks (and the
  * log for the sources, unless a running process holds the embedded one).
  */
-export const pipelineGraphs = (cwd: string): GraphProvider => async (_options, loaded) => {
+export const pipelineGraphs = (cwd: string): GraphProvider => async (options, loaded) => {
   const { loadPipelines } = await import('../runtime/load-pipelines.ts');
-  const pipelines = (await loadPipelines([], loaded, cwd)).map((l) => l.pipeline);
+  const pipelines = (await loadPipelines((options as { pipeline?: string[] }).pipeline ?? [], loaded, cwd)).map((l) => l.pipeline);
   if (!pipelines.some((p) => p.graphs.length > 0 || p.sources.length > 0 || p.batchJobs.some((b) => b.schedule))) return { graphs: [] };
   const { openRuntime } = await import('../runtime/runtime.ts');
   const { createLogger } = await import('../logger.ts');
@@ -49,6 +49,11 @@ export const pipelineGraphs = (cwd: string): GraphProvider => async (_options, l
   return {
     graphs: made.graphs,
     areas,
+    startServices: async (graphId) => {
+      const { startPipelineServices } = await import('../runtime/run-parts.ts');
+      const owner = pipelines.find((p) => p.graphs.some((g) => g.id === graphId) || graphId.startsWith(`${p.name}.`));
+      return owner ? startPipelineServices(runtime.context(owner.name), owner) : () => Promise.resolve();
+    },
     close: async () => {
       await made.close();
       await runtime.close();

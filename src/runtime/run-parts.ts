@@ -10,7 +10,7 @@ import { runArchiver } from '../batch/archiver.ts';
 import type { Logger } from '../logger.ts';
 import { runJobs, type JobsProgress } from '../stream/run-jobs.ts';
 import type { JobDefinition } from '../stream/jobs.ts';
-import type { PipelineContext, ServiceDeclaration } from './pipeline.ts';
+import type { DefinedPipeline, PipelineContext, ServiceDeclaration } from './pipeline.ts';
 import type { Runtime } from './runtime.ts';
 import { supervise, type PartStatus } from './supervise.ts';
 
@@ -60,6 +60,16 @@ export function startStreamJob(runtime: Runtime, job: JobDefinition, status: Par
 /** A pipeline's own long-running service, supervised. */
 export function startService(ctx: PipelineContext, service: ServiceDeclaration, status: PartStatus, signal: AbortSignal): Promise<void> {
   return supervise(status, signal, (inner) => service.run(ctx, inner), { onFailure: warnOnFailure(ctx.logger) });
+}
+
+/** Every service of a pipeline, supervised, until the returned stop is called (`tributary dag test`). */
+export function startPipelineServices(ctx: PipelineContext, pipeline: Pick<DefinedPipeline, 'name' | 'services'>): () => Promise<void> {
+  const stop = new AbortController();
+  const running = pipeline.services.map((svc) => startService(ctx, svc, newStatus('service', svc.name, pipeline.name), stop.signal));
+  return async () => {
+    stop.abort();
+    await Promise.allSettled(running);
+  };
 }
 
 /**

@@ -67,10 +67,10 @@ describe('the random-users example on the real engines with two workers', () => 
     // The poll stops after its 10 s: every poll after that emits nothing. Wait until two polls have
     // gone by without a user (however slowly the machine runs them), then until the table holds every user.
     let settled: { polls: number; emitted: number } | undefined;
-    await until('the bounded poll to finish', async () => {
+    await until('the bounded poll to finish', () => {
       const now = pollCounts();
       if (!settled || now.emitted !== settled.emitted) settled = now;
-      return now.emitted > 0 && now.polls >= settled.polls + 2;
+      return Promise.resolve(now.emitted > 0 && now.polls >= settled.polls + 2);
     }, 120_000);
     expect(emitted()).toBeGreaterThan(emittedAtKill);
     const pages = emitted() / PER_POLL;

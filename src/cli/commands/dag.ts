@@ -1,9 +1,12 @@
 /**
  * `tributary dag test <graph> [--date]`: one run of a graph in this process, with a throwaway run
- * store and no scheduler, its tasks' log lines on the terminal as they happen.
+ * store and no scheduler, its tasks' log lines on the terminal as they happen. The services of the
+ * graph's pipeline (its emulators) run around it, as in `tributary dev`, unless `--no-services`.
  */
 import { Command } from 'commander';
 import { TributaryError } from '../../errors.ts';
+import { findGraph } from '../../orchestrator/define.ts';
+import type { Graph } from '../../orchestrator/orchestrator.ts';
 import type { CliContext, GlobalOptions } from '../context.ts';
 import { logLine, noGraphs, runDetailText, type GraphProvider } from '../orchestrator-cli.ts';
 import { parseDate } from './run-graph.ts';
@@ -11,6 +14,8 @@ import { parseDate } from './run-graph.ts';
 interface DagTestOptions extends GlobalOptions {
   date?: string;
   partition?: string;
+  pipeline?: string[];
+  services: boolean;
 }
 
 export function dagCommand(ctx: CliContext, graphs: GraphProvider = noGraphs): Command {
@@ -20,11 +25,16 @@ export function dagCommand(ctx: CliContext, graphs: GraphProvider = noGraphs): C
     .description('run one run of a graph here and now, logs to the terminal, nothing recorded')
     .option('--date <date>', 'logical date of the run (default: now)')
     .option('--partition <key>', 'partition key of the run')
+    .option('--pipeline <module>', 'the pipelines whose graphs to use (repeatable; default: those in the project config)', (v: string, acc: string[] = []) => [...acc, v])
+    .option('--no-services', "do not start the graph's pipeline services (its emulators) for the run")
     .action(async (graphId: string, _o, command: Command) => {
       const options = command.optsWithGlobals<DagTestOptions>();
       const loaded = await ctx.loadConfig(options);
       const provided = await graphs(options, loaded);
+      let stopServices: (() => Promise<void>) | undefined;
       try {
+        findGraph(provided.graphs as readonly Graph[], graphId);
+        if (options.services && provided.startServices) stopServices = await provided.startServices(graphId);
         const { openEmbeddedRunStore } = await import('../../metadata/embedded/embedded-run-store.ts');
         const { createOrchestrator } = await import('../../orchestrator/create-orchestrator.ts');
         const { createInProcessExecutor } = await import('../../orchestrator/in-process/in-process-executor.ts');
@@ -51,6 +61,7 @@ export function dagCommand(ctx: CliContext, graphs: GraphProvider = noGraphs): C
           await store.close();
         }
       } finally {
+        await stopServices?.();
         await provided.close?.();
       }
     });
