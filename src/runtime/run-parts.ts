@@ -62,10 +62,15 @@ export function startService(ctx: PipelineContext, service: ServiceDeclaration, 
   return supervise(status, signal, (inner) => service.run(ctx, inner), { onFailure: warnOnFailure(ctx.logger) });
 }
 
-/** Every service of a pipeline, supervised, until the returned stop is called (`tributary dag test`). */
+/**
+ * The services of a pipeline, supervised, until the returned stop is called (`tributary dag test`);
+ * without a server, those that need one (`needsServer`) are left out.
+ */
 export function startPipelineServices(ctx: PipelineContext, pipeline: Pick<DefinedPipeline, 'name' | 'services'>): () => Promise<void> {
   const stop = new AbortController();
-  const running = pipeline.services.map((svc) => startService(ctx, svc, newStatus('service', svc.name, pipeline.name), stop.signal));
+  const running = pipeline.services
+    .filter((svc) => ctx.serverUrl !== undefined || svc.needsServer !== true)
+    .map((svc) => startService(ctx, svc, newStatus('service', svc.name, pipeline.name), stop.signal));
   return async () => {
     stop.abort();
     await Promise.allSettled(running);
