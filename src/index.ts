@@ -89,4 +89,6 @@ export { startCkanEmulator, type CkanEmulator, type CkanEmulatorOptions } from '
 export { startKijijiServer, type KijijiServer, type KijijiServerOptions } from './sources/emulators/kijiji-server.ts';
 
 // The serving layer.
-export type { MergedView, QueryResult, QueryCoverage, Cell } from './serve/query/view.ts';
+export type { MergedView, QueryResult, QueryCoverage, Cell, ViewRunOptions } from './serve/query/view.ts';
+export { describeAsOf } from './serve/query/view.ts';
+export type { AsOf } from './lake/tables/tables.ts';

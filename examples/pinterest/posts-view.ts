@@ -10,7 +10,7 @@
  * counted once: by the batch below T_p, by the stream job from T_p on. A pin is placed by its log
  * position, which both tables keep in `source` (`<topic>/<partition>/<offset>`).
  */
-import { z, type Cell, type MergedView, type PipelineContext, type QueryResult, type ViewDeclaration } from 'tributary';
+import { describeAsOf, z, type Cell, type MergedView, type PipelineContext, type QueryResult, type ViewDeclaration, type ViewRunOptions } from 'tributary';
 import { cleanBatchJob } from './batch.ts';
 import { PIN_TOPIC, pinsTable } from './pins.ts';
 
@@ -48,14 +48,16 @@ function postsView(ctx: PipelineContext, job: string): MergedView {
     name: POSTS_VIEW,
     description: 'Pinterest posts per category: the batch-cleaned pins up to their high-watermark, the stream-cleaned pins after it',
     params,
-    async run(input): Promise<QueryResult> {
+    async run(input, options: ViewRunOptions = {}): Promise<QueryResult> {
       const { category } = params.parse(input);
+      const { asOf } = options;
       await (opened ??= sink.open());
       // The live rows first: a batch run published meanwhile has a higher watermark and covers more of them.
-      const positions = await sink.positions();
-      const live = (await sink.scan()).map((row): PlacedPin => ({ category: String(row.category), ...position(row.source) }));
+      // As of a past snapshot, the batch half alone answers.
+      const positions = asOf ? [] : await sink.positions();
+      const live = asOf ? [] : (await sink.scan()).map((row): PlacedPin => ({ category: String(row.category), ...position(row.source) }));
       const output = cleanBatchJob.output;
-      const rows = (await ctx.queryTable?.('processed', output.dataset, 'SELECT category, source FROM t')) ?? [];
+      const rows = (await ctx.queryTable?.('processed', output.dataset, 'SELECT category, source FROM t', asOf ? { asOf } : {})) ?? [];
       const batch = rows.map((row): PlacedPin => ({ category: String(row.category), ...position(row.source) }));
       const { counts, watermark } = mergePosts(batch, live);
       const realtime: Record<string, number> = {};
@@ -70,7 +72,7 @@ function postsView(ctx: PipelineContext, job: string): MergedView {
         view: POSTS_VIEW,
         columns: ['category', 'posts'],
         rows: answer,
-        asOf: { topic: PIN_TOPIC, covered, batch: { offsets: Object.fromEntries([...watermark].map(([p, t]) => [String(p), t])), computed: null }, realtime },
+        asOf: { topic: PIN_TOPIC, covered, batch: { offsets: Object.fromEntries([...watermark].map(([p, t]) => [String(p), t])), computed: null, ...(asOf ? { asOf: describeAsOf(asOf) } : {}) }, realtime },
       };
     },
     async close() {

@@ -10,7 +10,7 @@
  * summed over p. Every record is in exactly one term: the rollup covers offsets below T_p, the live
  * half those from T_p on.
  */
-import { z, type Cell, type MergedView, type PipelineContext, type QueryResult, type ViewDeclaration } from 'tributary';
+import { describeAsOf, z, type Cell, type MergedView, type PipelineContext, type QueryResult, type ViewDeclaration, type ViewRunOptions } from 'tributary';
 import { LISTINGS_TOPIC, priceHistoryJob, priceHistoryTable } from './listings.ts';
 
 export const RENTALS_VIEW = 'rentals-per-area';
@@ -68,13 +68,15 @@ function rentalsView(ctx: PipelineContext): MergedView {
     name: RENTALS_VIEW,
     description: 'Kijiji ads and re-pricings per area: the daily rollup up to its high-watermark, the live price history after it',
     params,
-    async run(input): Promise<QueryResult> {
+    async run(input, options: ViewRunOptions = {}): Promise<QueryResult> {
       const { area } = params.parse(input);
+      const { asOf } = options;
       await (opened ??= sink.open());
       // The live rows first: a rollup published meanwhile has a higher watermark and covers more of them.
-      const positions = await sink.positions();
-      const live = (await sink.scan()).map((r) => ({ id: String(r.id), area: String(r.area), change: String(r.change), partition: Number(r.partition), offset: Number(r.offset) }));
-      const batch = ((await ctx.queryTable?.('curated', 'kijiji_listings_per_area', 'SELECT * FROM t')) ?? []).map(
+      // As of a past snapshot, the rollup alone answers.
+      const positions = asOf ? [] : await sink.positions();
+      const live = asOf ? [] : (await sink.scan()).map((r) => ({ id: String(r.id), area: String(r.area), change: String(r.change), partition: Number(r.partition), offset: Number(r.offset) }));
+      const batch = ((await ctx.queryTable?.('curated', 'kijiji_listings_per_area', 'SELECT * FROM t', asOf ? { asOf } : {})) ?? []).map(
         (r): BatchRow => ({ area: String(r.area), partition: Number(r.partition), ads: Number(r.ads), reprices: Number(r.reprices), through: Number(r.through), computed_at: typeof r.computed_at === 'string' ? r.computed_at : null }),
       );
       const { counts, watermark } = mergeRentals(batch, live);
@@ -90,7 +92,7 @@ function rentalsView(ctx: PipelineContext): MergedView {
         view: RENTALS_VIEW,
         columns: ['area', 'listings', 'price_changes'],
         rows,
-        asOf: { topic: LISTINGS_TOPIC, covered, batch: { offsets: Object.fromEntries([...watermark].map(([p, t]) => [String(p), t])), computed: batch[0]?.computed_at ?? null }, realtime },
+        asOf: { topic: LISTINGS_TOPIC, covered, batch: { offsets: Object.fromEntries([...watermark].map(([p, t]) => [String(p), t])), computed: batch[0]?.computed_at ?? null, ...(asOf ? { asOf: describeAsOf(asOf) } : {}) }, realtime },
       };
     },
     async close() {

@@ -131,6 +131,25 @@ export async function readManifest(lake: Lake, zone: Zone, dataset: string): Pro
   return manifest;
 }
 
+/**
+ * The dataset's manifest as of a version (LAKE_NOT_FOUND when that version is not kept), or as of a
+ * time: the newest version committed at or before it.
+ */
+export async function readManifestAt(lake: Lake, zone: Zone, dataset: string, asOf: { version: number } | { time: Date }): Promise<Manifest> {
+  const versions = await listVersions(lake, zone, dataset);
+  if (versions.length === 0) throw new TributaryError('LAKE_NOT_FOUND', `No dataset ${zone}/${dataset} in the lake (it has no manifest)`);
+  const kept = `it keeps versions ${versions[0]} to ${versions.at(-1)}`;
+  if ('version' in asOf) {
+    if (!versions.includes(asOf.version)) throw new TributaryError('LAKE_NOT_FOUND', `No version ${asOf.version} of ${zone}/${dataset}: ${kept}`);
+    return readSnapshot(lake, zone, dataset, asOf.version);
+  }
+  for (const version of [...versions].reverse()) {
+    const manifest = await readSnapshot(lake, zone, dataset, version);
+    if (Date.parse(manifest.committed) <= asOf.time.getTime()) return manifest;
+  }
+  throw new TributaryError('LAKE_NOT_FOUND', `No version of ${zone}/${dataset} committed at or before ${asOf.time.toISOString()}: ${kept}`);
+}
+
 /** Checks the commit and stats its files once, before any attempt. */
 async function stage(lake: Lake, zone: Zone, dataset: string, commit: Commit): Promise<StagedFile[]> {
   if (!RUN_ID.test(commit.runId)) throw new TributaryError('LAKE_INVALID_KEY', `Invalid run id ${JSON.stringify(commit.runId)}: expected letters, digits and . _ : -`);

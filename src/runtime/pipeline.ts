@@ -30,6 +30,7 @@ import type { z } from 'zod';
 import type { BatchJob } from '../batch/batch-job.ts';
 import { TributaryError } from '../errors.ts';
 import type { Lake } from '../lake/lake.ts';
+import type { AsOf } from '../lake/tables/tables.ts';
 import type { Log } from '../log/log.ts';
 import type { Logger } from '../logger.ts';
 import type { MergedView } from '../serve/query/view.ts';
@@ -95,8 +96,9 @@ export interface PipelineContext {
    * Rows of a processed or curated lake table, by DuckDB SQL over `t` (the table's current rows);
    * none when the table does not exist yet. The tables are attached for the read only, as a batch
    * run attaches them, so that other processes can attach them too. For views with a batch half.
+   * `asOf`: the rows at that snapshot of the lake (a view run with `--as-of` passes its own).
    */
-  queryTable?(zone: 'processed' | 'curated', dataset: string, sql: string): Promise<Record<string, unknown>[]>;
+  queryTable?(zone: 'processed' | 'curated', dataset: string, sql: string, options?: { asOf?: AsOf }): Promise<Record<string, unknown>[]>;
 }
 
 /**

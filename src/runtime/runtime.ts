@@ -181,7 +181,7 @@ export async function openRuntime(config: Readonly<Config>, options: RuntimeOpti
         },
         logger: logger.child({ pipeline }),
         sinkFor: (table, job) => runtime.sinkFor(table, job),
-        queryTable: (zone, dataset, sql) => queryLakeTable(config, cwd, zone, dataset, sql),
+        queryTable: (zone, dataset, sql, options) => queryLakeTable(config, cwd, zone, dataset, sql, options?.asOf),
         ...(server === undefined ? {} : { serverUrl: server.url }),
         ...(server?.apiKey === undefined ? {} : { apiKey: server.apiKey }),
       };

@@ -65,6 +65,36 @@ describe('tributary query', () => {
     expect(after.asOf.batch.computed).not.toBeNull();
   });
 
+  it('should answer as of a past version of the batch view from it alone, and name the versions kept when asked for another', async () => {
+    const dir = await tempDir();
+    const expected = await pipeline(dir);
+    const recomputed = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', POSTS, '--recompute', '--json']);
+    expect(recomputed.code, recomputed.stderr).toBe(0);
+    const computedAt = (JSON.parse(recomputed.stdout) as QueryResult).asOf.batch.computed!;
+
+    const past = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', POSTS, '--as-of', '1', '--json']);
+    expect(past.code, past.stderr).toBe(0);
+    const result = JSON.parse(past.stdout) as QueryResult;
+    // The batch view alone: the whole buckets below its high-watermark (1,000 offsets in each of the two partitions), no real-time rows.
+    expect(result.asOf.batch).toMatchObject({ asOf: '1', offsets: { 0: 1000, 1: 1000 }, computed: computedAt });
+    expect(result.asOf.realtime).toEqual({});
+    expect(result.rows.reduce((n, r) => n + Number(r.posts), 0)).toBe(2000);
+    expect(Object.values(expected).reduce((n, c) => n + c, 0)).toBe(3000);
+
+    const byTime = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', POSTS, '--as-of', new Date(Date.parse(computedAt) + 60_000).toISOString()]);
+    expect(byTime.code, byTime.stderr).toBe(0);
+    expect(byTime.stdout).toMatch(/^as of snapshot \S+: the batch view alone, pinterest\.pins offsets per partition 0: < 1000; 1: < 1000; computed /m);
+
+    const missing = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', POSTS, '--as-of', '7']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('No version 7 of curated/posts-per-category: it keeps versions 1 to 1');
+    const before = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', POSTS, '--as-of', '2020-01-01']);
+    expect(before.stderr).toContain('No version of curated/posts-per-category committed at or before 2020-01-01T00:00:00.000Z');
+    const bad = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', POSTS, '--as-of', 'yesterday']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--as-of expects a snapshot id (a whole number) or a time');
+  });
+
   it('should print a table with what the answer covers, and filter by a parameter', async () => {
     const dir = await tempDir();
     const expected = await pipeline(dir);

@@ -13,6 +13,7 @@ interface QueryOptions extends GlobalOptions {
   param?: string[];
   json?: boolean;
   recompute?: boolean;
+  asOf?: string;
 }
 
 function params(pairs: readonly string[]): Record<string, string> {
@@ -27,6 +28,10 @@ function params(pairs: readonly string[]): Record<string, string> {
 
 function coverage(result: QueryResult): string {
   const { asOf } = result;
+  if (asOf.batch.asOf !== undefined) {
+    const held = Object.entries(asOf.batch.offsets).sort(([a], [b]) => Number(a) - Number(b)).map(([p, t]) => `${p}: < ${t}`);
+    return `as of snapshot ${asOf.batch.asOf}: the batch view alone, ${held.length ? `${asOf.topic} offsets per partition ${held.join('; ')}` : `nothing of ${asOf.topic} in it`}${asOf.batch.computed ? `; computed ${asOf.batch.computed}` : ''}\n`;
+  }
   const partitions = Object.keys(asOf.covered).sort((a, b) => Number(a) - Number(b));
   if (partitions.length === 0) return `as of: nothing of ${asOf.topic} counted yet\n`;
   const parts = partitions.map((p) => `${p}: < ${asOf.covered[p]} (batch < ${asOf.batch.offsets[p] ?? 0}, real-time < ${asOf.realtime[p] ?? 0})`);
@@ -40,16 +45,20 @@ export function queryCommand(ctx: CliContext): Command {
     .option('--pipeline <module>', 'the pipelines whose views to load (repeatable; default: those in the project config, or those of a running tributary dev)', (v: string, acc: string[] = []) => [...acc, v])
     .option('-p, --param <name=value>', 'a query parameter, e.g. category=finance (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
     .option('--recompute', 'recompute the batch view from the lake first')
+    .option('--as-of <snapshot|time>', "answer from the batch view as of a past snapshot of the lake (its id, or a time: the snapshot current then), without the real-time half")
     .option('--json', 'print the result as JSON')
     .action(async (view: string, _o, command: Command) => {
       const options = command.optsWithGlobals<QueryOptions>();
       const loaded = await ctx.loadConfig(options);
       const query = params(options.param ?? []);
+      const { parseAsOf } = await import('../../lake/tables/as-of.ts');
+      const asOf = options.asOf === undefined ? undefined : parseAsOf(options.asOf);
+      if (asOf && options.recompute) throw new TributaryError('CLI_USAGE', '--as-of reads a past snapshot; --recompute makes a new one: use one or the other');
       const running = readDevFile(devFilePath(loaded.config, ctx.io.cwd));
       let result: QueryResult;
       if (running && !options.recompute && options.pipeline === undefined) {
         // The running process has every view of its pipelines open: ask it.
-        const search = new URLSearchParams(query).toString();
+        const search = new URLSearchParams({ ...query, ...(options.asOf === undefined ? {} : { asOf: options.asOf }) }).toString();
         result = await apiClient(running.url, loaded.config.server.apiKey).get<QueryResult>(`/query/${encodeURIComponent(view)}${search ? `?${search}` : ''}`);
       } else {
         const pipelines = await loadPipelines(options.pipeline ?? [], loaded, ctx.io.cwd);
@@ -63,7 +72,7 @@ export function queryCommand(ctx: CliContext): Command {
           const service = createQueryService(await pipelineViews(runtime, pipelines.map((l) => l.pipeline)));
           try {
             if (options.recompute) await service.views.find((v) => v.name === view)?.recompute?.();
-            result = await service.query(view, query);
+            result = await service.query(view, query, asOf ? { asOf } : {});
           } finally {
             await service.close();
           }

@@ -16,8 +16,9 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { archivedRanges, positionsOf, topicDataset } from '../../batch/archiver-layout.ts';
 import { isTributaryError } from '../../errors.ts';
-import { commitFiles, readManifest, visibleFiles, type Manifest } from '../../lake/catalog.ts';
+import { commitFiles, readManifest, readManifestAt, visibleFiles, type Manifest } from '../../lake/catalog.ts';
 import type { Lake } from '../../lake/lake.ts';
+import type { AsOf } from '../../lake/tables/tables.ts';
 import { bucketSize, countedSql, fieldSql, type BatchCounts, type FieldCountsOptions } from './field-counts.ts';
 
 const WATERMARK = 'tributary.high_watermark';
@@ -85,9 +86,12 @@ export async function recomputeFieldCounts(lake: Lake, options: FieldCountsOptio
   }
 }
 
-/** The batch view as last published; empty (T = 0 everywhere) before the first recompute. */
-export async function readFieldCounts(lake: Lake, options: FieldCountsOptions): Promise<BatchCounts> {
-  const manifest = await latestOrNone(lake, 'curated', options.name);
+/**
+ * The batch view as last published; empty (T = 0 everywhere) before the first recompute. With
+ * `asOf`, as that version of `curated/<view>` held it (or the version current at that time).
+ */
+export async function readFieldCounts(lake: Lake, options: FieldCountsOptions, asOf?: AsOf): Promise<BatchCounts> {
+  const manifest = asOf ? await readManifestAt(lake, 'curated', options.name, asOf) : await latestOrNone(lake, 'curated', options.name);
   const file = manifest ? visibleFiles(manifest)[0] : undefined;
   if (!file) return { offsets: new Map(), counts: new Map(), computed: null };
   const local = await lake.localPath(file.key);

@@ -4,7 +4,7 @@ import type { Lake } from '../../lake/lake.ts';
 import type { Sink } from '../../sinks/sink.ts';
 import { readFieldCounts, recomputeFieldCounts } from './field-counts-batch.ts';
 import { asRealtimeRow, bucketSize, mergeCounts, type FieldCountsOptions } from './field-counts.ts';
-import type { MergedView, QueryResult } from './view.ts';
+import { describeAsOf, type MergedView, type QueryResult, type ViewRunOptions } from './view.ts';
 
 export interface FieldCountsViewDeps {
   lake: Lake;
@@ -22,13 +22,15 @@ export function fieldCountsView(options: FieldCountsOptions, deps: FieldCountsVi
     name: options.name,
     description: deps.description ?? `records of ${options.topic} per ${field}: batch view up to its high-watermark, real-time view after it`,
     params,
-    async run(input): Promise<QueryResult> {
+    async run(input, runOptions: ViewRunOptions = {}): Promise<QueryResult> {
       const only = (params.parse(input) as Record<string, string | undefined>)[field];
+      const { asOf } = runOptions;
       await (opened ??= deps.sink.open());
       // The real-time rows first: a batch view published meanwhile has a higher T and simply
-      // covers more of them; the other order could miss records between the two reads.
-      const realtime = (await deps.sink.scan()).map(asRealtimeRow);
-      const batch = await readFieldCounts(deps.lake, options);
+      // covers more of them; the other order could miss records between the two reads. As of a
+      // past version of the batch view, it alone answers.
+      const realtime = asOf ? [] : (await deps.sink.scan()).map(asRealtimeRow);
+      const batch = await readFieldCounts(deps.lake, options, asOf);
       const merged = mergeCounts(batch, realtime, bucketSize(options));
       const rows = [...merged.counts]
         .filter(([value]) => only === undefined || value === only)
@@ -41,7 +43,7 @@ export function fieldCountsView(options: FieldCountsOptions, deps: FieldCountsVi
         asOf: {
           topic: options.topic,
           covered: Object.fromEntries(merged.covered),
-          batch: { offsets: Object.fromEntries(batch.offsets), computed: batch.computed },
+          batch: { offsets: Object.fromEntries(batch.offsets), computed: batch.computed, ...(asOf ? { asOf: describeAsOf(asOf) } : {}) },
           realtime: Object.fromEntries(merged.realtime),
         },
       };

@@ -5,6 +5,7 @@
  * exact match (`--param unique_id=…`). Rows come sorted by key, so the answer is stable.
  */
 import { z } from 'zod';
+import { TributaryError } from '../../errors.ts';
 import type { Row, Sink, TableSpec } from '../../sinks/sink.ts';
 import type { Cell, MergedView, QueryResult } from './view.ts';
 
@@ -27,7 +28,8 @@ export function tableView(options: TableViewOptions): MergedView {
     name: table.name,
     description: options.description ?? `the rows of the real-time table ${table.name} (written by a stream job from ${options.topic})`,
     params,
-    async run(input): Promise<QueryResult> {
+    async run(input, runOptions = {}): Promise<QueryResult> {
+      if (runOptions.asOf) throw new TributaryError('QUERY_INVALID', `View "${table.name}" is a stream job's real-time table: it has no batch half to answer as of a snapshot`);
       const parsed = params.parse(input) as { limit: number } & Record<string, string | undefined>;
       await (opened ??= sink.open());
       const positions = await sink.positions();

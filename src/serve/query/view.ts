@@ -20,6 +20,7 @@
  * parameter), VIEW_NOT_FOUND (no view by that name), and what the lake and the sink raise.
  */
 import type { z } from 'zod';
+import type { AsOf } from '../../lake/tables/tables.ts';
 
 export type Cell = string | number | boolean | null;
 
@@ -32,6 +33,8 @@ export interface QueryCoverage {
     offsets: Record<string, number>;
     /** When the batch view was computed; null before the first batch run. */
     computed: string | null;
+    /** Set when the answer is as of a past snapshot (`--as-of`): the snapshot id or time asked for. */
+    asOf?: string;
   };
   /** Per partition, the real-time view's position (one past the last record it counted). */
   realtime: Record<string, number>;
@@ -44,12 +47,25 @@ export interface QueryResult {
   asOf: QueryCoverage;
 }
 
+export interface ViewRunOptions {
+  asOf?: AsOf;
+}
+
+/** How a result names the snapshot it is as of. */
+export function describeAsOf(asOf: AsOf): string {
+  return 'version' in asOf ? String(asOf.version) : asOf.time.toISOString();
+}
+
 export interface MergedView {
   readonly name: string;
   readonly description: string;
   /** The query parameters, as strings come in from a URL or the command line. */
   readonly params: z.ZodType<Record<string, unknown>>;
-  run(params: Record<string, unknown>): Promise<QueryResult>;
+  /**
+   * `options.asOf`: answer from the batch view as of that snapshot of the lake (id or time) alone,
+   * without the real-time half; a view without a batch half refuses it (QUERY_INVALID).
+   */
+  run(params: Record<string, unknown>, options?: ViewRunOptions): Promise<QueryResult>;
   /** Recompute the batch view now (normally a scheduled batch job does). */
   recompute?(): Promise<void>;
   close(): Promise<void>;
