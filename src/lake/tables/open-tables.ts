@@ -123,29 +123,109 @@ export function conflictOrSelf(error: unknown, what: string): unknown {
   return error;
 }
 
+/**
+ * An embedded catalog is one DuckDB file, and DuckDB's lock on it is held per process: two DuckDB
+ * instances of one process could both open it, and each would write over the other's changes (checked:
+ * two instances inserting into one table each saw only their own rows). So every handle of one
+ * process on an embedded catalog shares one instance with the catalog attached, counted; the last
+ * close closes it, and so releases the file to other processes.
+ */
+interface SharedCatalog {
+  instance: Promise<DuckDBInstance>;
+  handles: number;
+}
+const sharedCatalogs = new Map<string, SharedCatalog>();
+
 export async function openLakeTables(settings: TablesSettings, options: OpenTablesOptions = {}): Promise<LakeTables> {
   const duck = await duckSettings(settings);
   const { DuckDBInstance } = await import('@duckdb/node-api');
-  const own = !options.instance;
   // Partitioned writes keep a file open per partition: DuckDB's default of 100 would close and reopen
   // files over and over for a table of hundreds of dates, writing many small files.
-  const instance = options.instance ?? (await DuckDBInstance.create(':memory:', { threads: '2', partitioned_write_max_open_files: '4096', ...options.settings, ...duck }));
+  const instanceSettings = { threads: '2', partitioned_write_max_open_files: '4096', ...options.settings };
   const alias = TABLES_ALIAS;
+  if (settings.catalog.kind === 'duckdb' && !options.instance) {
+    const key = path.resolve(settings.catalog.file);
+    let shared = sharedCatalogs.get(key);
+    if (!shared) {
+      const created: SharedCatalog = {
+        handles: 0,
+        instance: (async () => {
+          const instance = await DuckDBInstance.create(':memory:', { ...instanceSettings, ...duck });
+          try {
+            await attach(instance, settings, alias);
+          } catch (error) {
+            instance.closeSync();
+            throw error;
+          }
+          return instance;
+        })(),
+      };
+      shared = created;
+      sharedCatalogs.set(key, created);
+      created.instance.catch(() => {
+        if (sharedCatalogs.get(key) === created) sharedCatalogs.delete(key);
+      });
+    }
+    // Counted before any wait, so that the last other handle closing meanwhile leaves the instance open.
+    shared.handles++;
+    let instance: DuckDBInstance;
+    try {
+      instance = await shared.instance;
+      if (options.settings && shared.handles > 1) {
+        // A handle that asks for its own settings (a batch run's threads and memory) applies them to the shared instance.
+        const c = await instance.connect();
+        try {
+          for (const [name, value] of Object.entries(options.settings)) await c.run(`SET ${name} = ${literal(value)}`);
+        } finally {
+          c.closeSync();
+        }
+      }
+    } catch (error) {
+      if (--shared.handles === 0) {
+        if (sharedCatalogs.get(key) === shared) sharedCatalogs.delete(key);
+        void shared.instance.then((failed) => failed.closeSync(), () => undefined);
+      }
+      throw unavailable(error, settings);
+    }
+    const entry = shared;
+    return new DuckLakeTables(instance, alias, settings, () => {
+      if (--entry.handles > 0) return;
+      if (sharedCatalogs.get(key) === entry) sharedCatalogs.delete(key);
+      instance.closeSync();
+    });
+  }
+  const own = !options.instance;
+  const instance = options.instance ?? (await DuckDBInstance.create(':memory:', { ...instanceSettings, ...duck }));
+  try {
+    if (!own) {
+      const setup = await instance.connect();
+      try {
+        for (const [name, value] of Object.entries(duck)) await setup.run(`SET ${name} = ${literal(value)}`);
+      } finally {
+        setup.closeSync();
+      }
+    }
+    await attach(instance, settings, alias);
+  } catch (error) {
+    if (own) instance.closeSync();
+    throw unavailable(error, settings);
+  }
+  return new DuckLakeTables(instance, alias, settings, own ? () => instance.closeSync() : undefined);
+}
+
+/** Attaches the catalog, one attach of a catalog at a time in this process (catalog-lease.ts), and makes the zones' schemas. */
+async function attach(instance: DuckDBInstance, settings: TablesSettings, alias: string): Promise<void> {
   const release = await leaseCatalog(settings.catalog.kind === 'duckdb' ? `duckdb:${settings.catalog.file}` : `postgres:${settings.catalog.url}|${settings.catalog.schema}`);
   const setup = await instance.connect();
   try {
-    if (!own) for (const [name, value] of Object.entries(duck)) await setup.run(`SET ${name} = ${literal(value)}`);
     for (const statement of attachStatements(settings, alias)) await setup.run(statement);
     for (const zone of ['processed', 'curated']) await setup.run(`CREATE SCHEMA IF NOT EXISTS ${ident(alias)}.${ident(zone)}`);
   } catch (error) {
-    setup.closeSync();
-    if (own) instance.closeSync();
-    release();
     throw unavailable(error, settings);
+  } finally {
+    setup.closeSync();
+    release();
   }
-  setup.closeSync();
-  release();
-  return new DuckLakeTables(instance, own, alias, settings);
 }
 
 function asOfClause(asOf: AsOf | undefined): string {
@@ -163,12 +243,13 @@ class DuckLakeTables implements LakeTables {
   readonly dataPath: string;
   readonly alias: string;
   readonly instance: DuckDBInstance;
-  private readonly own: boolean;
+  /** Closes what this handle holds: its own instance, or its share of one; without, the catalog is detached from the caller's instance. */
+  private readonly release: (() => void) | undefined;
   private closed = false;
 
-  constructor(instance: DuckDBInstance, own: boolean, alias: string, settings: TablesSettings) {
+  constructor(instance: DuckDBInstance, alias: string, settings: TablesSettings, release: (() => void) | undefined) {
     this.instance = instance;
-    this.own = own;
+    this.release = release;
     this.alias = alias;
     this.catalog = settings.catalog.kind;
     this.metadataSchema = settings.catalog.kind === 'postgres' ? settings.catalog.schema : 'main';
@@ -252,7 +333,7 @@ class DuckLakeTables implements LakeTables {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
-    if (this.own) this.instance.closeSync();
+    if (this.release) this.release();
     else {
       return (async () => {
         const c = await this.instance.connect();
