@@ -12,7 +12,8 @@
  *
  * `--log kafka` runs the stateless and windowed cases on the Kafka at TRIBUTARY_KAFKA_BROKERS instead,
  * each run on topics and groups of its own (deleted afterwards). `cores` counts this process only,
- * not the broker. `--phases throughput` leaves out the latency phase.
+ * not the broker. `--phases throughput` leaves out the latency phase; `--profile <dir>` writes a CPU
+ * profile of the main thread over each throughput phase.
  *
  * Each case has two phases, each on a fresh log:
  * 1. throughput: all N records are produced first; then the job is timed from its start until the
@@ -29,6 +30,8 @@
  *      producer's event time passed the window's end plus the allowed out-of-orderness. Event time
  *      runs 40× faster than the clock here, so a 10 s window closes every 250 ms.
  */
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -44,7 +47,7 @@ import { runStreamJob, type JobCounts } from '../src/stream/runner.ts';
 import { count } from '../src/stream/time/aggregate.ts';
 import { tumbling } from '../src/stream/time/windows.ts';
 import { runWindowedJob } from '../src/stream/windowed-runner.ts';
-import { Latencies, nowMs, round, steadyProducer, stopwatch, timedSink, until } from './stream-measure.ts';
+import { Latencies, nowMs, profiler, round, steadyProducer, stopwatch, timedSink, until } from './stream-measure.ts';
 import { pinRecords, progress, rssSampler } from './workload.ts';
 import { INPUT, cards, pinSchema, type Pin } from './stream-jobs.ts';
 import { PipelinePool } from '../src/stream/pipeline-pool.ts';
@@ -99,6 +102,9 @@ interface Names {
 /** Which log the cases run on: 'embedded' (a fresh one per run) or 'kafka' (TRIBUTARY_KAFKA_BROKERS). */
 let backend: 'embedded' | 'kafka' = 'embedded';
 let runCount = 0;
+/** `--profile <dir>`: a CPU profile of each throughput phase (the job only, not the produce before it). */
+let profileDir: string | undefined;
+let currentCase = '';
 
 async function openBenchLog(dir: string): Promise<Log> {
   if (backend === 'embedded') return openEmbeddedLog({ dir: path.join(dir, 'log') });
@@ -154,10 +160,12 @@ async function produceAll(log: Log, topic: string, records: number, timestamp?: 
 
 /** Times `run(done)` from its start until it calls `done()`; `done` returns true the first time. */
 async function timeJob(records: number, run: (done: () => void) => Promise<unknown>): Promise<Throughput> {
+  const profile = await profiler(profileDir);
   const rss = rssSampler();
   const clock = stopwatch();
   let measured: { seconds: number; cores: number } | undefined;
   await run(() => (measured ??= clock.stop()));
+  await profile.stop(`${currentCase}-${runCount}`);
   const rssMb = rss.stop();
   if (!measured) throw new Error('the job stopped before it processed every record');
   const cpuUsPerRecord = round((measured.cores * measured.seconds * 1e6) / records, 2);
@@ -192,6 +200,54 @@ async function statelessThroughput(records: number, threads = 0): Promise<Throug
     const written = await endOffsets(log, names.cards);
     if (counts?.in !== records || written !== counts.out) throw new Error(`stateless: read ${counts?.in}, wrote ${written} of ${counts?.out}`);
     return result;
+  });
+}
+
+/**
+ * The stateless job in this process and in a second one (stream-process.ts) on one consumer group,
+ * which gives each two of the four partitions: Kafka only. Timed from the start of both jobs until
+ * the group has committed every input record; `cores` and CPU time count both processes.
+ */
+async function statelessProcessesThroughput(records: number): Promise<Throughput> {
+  if (backend !== 'kafka') throw new Error('--case stateless-processes needs --log kafka: two processes cannot share one embedded log');
+  return withLog(async (log, _dir, names) => {
+    await produceAll(log, names.input, records);
+    const child = fork(new URL('./stream-process.ts', import.meta.url).pathname, [], { env: { ...process.env, BENCH_STREAM_NAMES: JSON.stringify(names) } });
+    const exited = once(child, 'exit');
+    try {
+      await once(child, 'message'); // loaded
+      const admin = log.admin();
+      const controller = new AbortController();
+      const rss = rssSampler();
+      const clock = stopwatch();
+      child.send('go');
+      const job = runStreamJob({ name: names.stateless, pipeline: cards(names.input), output: { kind: 'topic', topic: names.cards } }, { log, signal: controller.signal });
+      const deadline = Date.now() + 600_000;
+      for (;;) {
+        const lags = await admin.groupLag(`job.${names.stateless}`);
+        if (lags.length === PARTITIONS && lags.every((l) => l.committedOffset !== undefined && l.lag === 0)) break;
+        if (Date.now() > deadline) throw new Error('stateless-processes: the group did not commit every record within 600 s');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const measured = clock.stop();
+      const rssMb = rss.stop();
+      const childCpu = once(child, 'message');
+      child.send('stop');
+      const [{ cpuUs }] = (await childCpu) as [{ cpuUs: number }];
+      controller.abort();
+      await job;
+      await admin.close();
+      const cpuSeconds = measured.cores * measured.seconds + cpuUs / 1e6;
+      const written = await endOffsets(log, names.cards);
+      let expected = 0;
+      for (let i = 0; i < records; i++) if (passes[i % pins.length]) expected++;
+      // At least once: a rebalance while both start may send a few records twice.
+      if (written < expected) throw new Error(`stateless-processes: wrote ${written} of ${expected} outputs`);
+      return { recordsPerSec: Math.round(records / measured.seconds), rssMb, cores: round(cpuSeconds / measured.seconds, 2), cpuUsPerRecord: round((cpuSeconds * 1e6) / records, 2) };
+    } finally {
+      if (child.exitCode === null) child.kill();
+      await exited;
+    }
   });
 }
 
@@ -376,6 +432,7 @@ async function postgresLatency(url: string, rate: number): Promise<{ p50Ms: numb
 
 async function measureOnce(name: string, records: number, throughput: () => Promise<Throughput>, latency: (rate: number) => Promise<{ p50Ms: number; p99Ms: number }>): Promise<CaseResult> {
   progress(`${name}: throughput over ${records.toLocaleString('en-US')} records`);
+  currentCase = name;
   const t = await throughput();
   progress(`${name}: ${t.recordsPerSec.toLocaleString('en-US')} records/s on ${t.cores} cores, ${t.cpuUsPerRecord} µs CPU per record`);
   let l = { p50Ms: NaN, p99Ms: NaN };
@@ -424,15 +481,23 @@ export async function run(args: Record<string, string | boolean | undefined>): P
   const phases = args.phases ?? 'all';
   if (phases !== 'all' && phases !== 'throughput') throw new Error(`--phases must be all or throughput, got ${String(phases)}`);
   withLatency = phases === 'all';
+  profileDir = typeof args.profile === 'string' ? path.resolve(args.profile) : undefined;
   // --case <name>: run one case only (e.g. while tuning it).
   const only = typeof args.case === 'string' ? args.case : undefined;
-  const known = ['stateless', 'stateless-threads', 'windowed', 'postgres-exactly-once'];
+  const known = ['stateless', 'stateless-threads', 'stateless-processes', 'windowed', 'postgres-exactly-once'];
   if (only !== undefined && !known.includes(only)) throw new Error(`--case must be one of ${known.join(', ')}, got ${only}`);
   const wanted = (name: string) => only === undefined || only === name;
   const cases: CaseResult[] = [];
   if (wanted('stateless')) cases.push(await measure('stateless', records, () => statelessThroughput(records), statelessLatency));
   // The same job with its pipeline on one extra thread: the job's thread keeps the log.
   if (wanted('stateless-threads')) cases.push(await measure('stateless-threads', records, () => statelessThroughput(records, 1), (rate) => statelessLatency(rate, 1)));
+  // Two worker processes on one consumer group (Kafka only; latency not measured).
+  if (backend === 'kafka' && wanted('stateless-processes')) {
+    const was = withLatency;
+    withLatency = false;
+    cases.push(await measure('stateless-processes', records, () => statelessProcessesThroughput(records), () => Promise.reject(new Error('not measured'))));
+    withLatency = was;
+  }
   if (wanted('windowed')) cases.push(await measure('windowed', records, () => windowedThroughput(records), windowedLatency));
   const url = process.env.TRIBUTARY_POSTGRES_URL;
   if (!wanted('postgres-exactly-once')) {
