@@ -59,7 +59,12 @@ const WINDOW_MS = 10_000;
 const OUT_OF_ORDERNESS_MS = 1000;
 /** Event-time milliseconds per wall-clock millisecond in the windowed latency phase. */
 const EVENT_TIME_SPEED = 40;
-const EPOCH = Date.UTC(2024, 0, 1);
+/**
+ * Where event time starts. On Kafka it is a day ago, not a fixed date: Kafka rolls a segment for
+ * every batch whose timestamps are older than `segment.ms` (7 days) and its retention then deletes
+ * them, under the job's feet, when they are older than `retention.ms` (7 days).
+ */
+let epoch = Date.UTC(2024, 0, 1);
 
 interface Throughput {
   recordsPerSec: number;
@@ -312,7 +317,7 @@ async function windowedRun(log: Log, dir: string, names: Names, onRows: (rows: r
 
 async function windowedThroughput(records: number): Promise<Throughput> {
   return withLog(async (log, dir, names) => {
-    await produceAll(log, names.input, records, (i) => EPOCH + i);
+    await produceAll(log, names.input, records, (i) => epoch + i);
     const controller = new AbortController();
     let rows = 0;
     const result = await timeJob(records, (done) =>
@@ -328,9 +333,9 @@ async function windowedLatency(rate: number): Promise<{ p50Ms: number; p99Ms: nu
   return withLog(async (log, dir, names) => {
     const controller = new AbortController();
     const wallStart = nowMs();
-    const eventTime = (wall: number) => EPOCH + (wall - wallStart) * EVENT_TIME_SPEED;
+    const eventTime = (wall: number) => epoch + (wall - wallStart) * EVENT_TIME_SPEED;
     // The wall time at which the producer's event time passed the window's end plus the out-of-orderness.
-    const closes = (windowEnd: number) => wallStart + (windowEnd + OUT_OF_ORDERNESS_MS - EPOCH) / EVENT_TIME_SPEED;
+    const closes = (windowEnd: number) => wallStart + (windowEnd + OUT_OF_ORDERNESS_MS - epoch) / EVENT_TIME_SPEED;
     const latencies = new Latencies(wallStart + WARMUP_MS);
     let lastEnd = 0;
     const onRows = (rows: readonly Row[], at: number) => {
@@ -478,6 +483,7 @@ export async function run(args: Record<string, string | boolean | undefined>): P
   const logArg = args.log ?? 'embedded';
   if (logArg !== 'embedded' && logArg !== 'kafka') throw new Error(`--log must be embedded or kafka, got ${String(logArg)}`);
   backend = logArg;
+  if (backend === 'kafka') epoch = Math.floor((Date.now() - 86_400_000) / WINDOW_MS) * WINDOW_MS;
   const phases = args.phases ?? 'all';
   if (phases !== 'all' && phases !== 'throughput') throw new Error(`--phases must be all or throughput, got ${String(phases)}`);
   withLatency = phases === 'all';
