@@ -32,7 +32,7 @@ export function stopwatch(): { stop(): { seconds: number; cores: number } } {
  * (open it in Chrome DevTools or speedscope); does nothing without a `dir`.
  */
 export async function profiler(dir: string | undefined): Promise<{ stop(name: string): Promise<void> }> {
-  if (!dir) return { stop: async () => undefined };
+  if (!dir) return { stop: () => Promise.resolve() };
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
