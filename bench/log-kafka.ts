@@ -1,15 +1,19 @@
 /**
  * Kafka cases of the log benchmark: our Kafka backend, and the raw @platformatic/kafka client on the
  * same broker as the ceiling (produce: the same batches and in-flight window; consume: a plain fetch
- * loop, the fastest the client reads). Cases alternate and repeat; medians are reported.
+ * loop, the fastest the client reads, with the fetch sizes our backend uses). Cases alternate and
+ * repeat; medians are reported, with CPU time per record of this process.
  */
 import { Admin, Consumer, Producer, ProduceAcks } from '@platformatic/kafka';
-import { openKafkaLog } from '../src/log/kafka/kafka-log.ts';
+import { DEFAULT_FETCH_MAX_BYTES, DEFAULT_FETCH_PARTITION_MAX_BYTES, openKafkaLog } from '../src/log/kafka/kafka-log.ts';
+import { cpuPerRecord } from './stream-measure.ts';
 import { pinRecords, progress, rssSampler } from './workload.ts';
 
 export interface Measured {
   recordsPerSec: number;
   rssMb: number;
+  /** CPU time of this process (all threads) per record. */
+  cpuUsPerRecord: number;
 }
 
 const PARTITIONS = 4;
@@ -43,6 +47,7 @@ async function raw(brokers: string[], admin: Admin, records: number) {
     const producer = new Producer({ clientId: 'bench-raw', bootstrapBrokers: brokers, idempotent: true, acks: ProduceAcks.ALL });
     let rss = rssSampler();
     let start = performance.now();
+    let cpu = process.cpuUsage();
     const inFlight: Promise<unknown>[] = [];
     for (let sent = 0; sent < records; sent += BATCH) {
       const messages = [];
@@ -51,7 +56,7 @@ async function raw(brokers: string[], admin: Admin, records: number) {
       if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
     }
     await Promise.all(inFlight);
-    const produced = { recordsPerSec: Math.round(records / ((performance.now() - start) / 1000)), rssMb: rss.stop() };
+    const produced = { recordsPerSec: Math.round(records / ((performance.now() - start) / 1000)), rssMb: rss.stop(), cpuUsPerRecord: cpuPerRecord(cpu, records) };
     await producer.close();
 
     const consumer = new Consumer({ clientId: 'bench-raw', groupId: `bench-raw-${Date.now()}`, bootstrapBrokers: brokers, autocommit: false });
@@ -60,14 +65,15 @@ async function raw(brokers: string[], admin: Admin, records: number) {
     const offsets = new Array<bigint>(PARTITIONS).fill(0n);
     rss = rssSampler();
     start = performance.now();
+    cpu = process.cpuUsage();
     let count = 0;
     while (count < records) {
       const response = await consumer.fetch({
         node: info.partitions[0]!.leader,
         maxWaitTime: 500,
         minBytes: 1,
-        maxBytes: 32 * 1024 * 1024,
-        topics: [{ topicId: info.id, partitions: offsets.map((fetchOffset, partition) => ({ partition, fetchOffset, partitionMaxBytes: 8 * 1024 * 1024, currentLeaderEpoch: -1, lastFetchedEpoch: -1 })) }],
+        maxBytes: DEFAULT_FETCH_MAX_BYTES,
+        topics: [{ topicId: info.id, partitions: offsets.map((fetchOffset, partition) => ({ partition, fetchOffset, partitionMaxBytes: DEFAULT_FETCH_PARTITION_MAX_BYTES, currentLeaderEpoch: -1, lastFetchedEpoch: -1 })) }],
       });
       for (const t of response.responses) {
         for (const p of t.partitions) {
@@ -78,7 +84,7 @@ async function raw(brokers: string[], admin: Admin, records: number) {
         }
       }
     }
-    const consumed = { recordsPerSec: Math.round(records / ((performance.now() - start) / 1000)), rssMb: rss.stop() };
+    const consumed = { recordsPerSec: Math.round(records / ((performance.now() - start) / 1000)), rssMb: rss.stop(), cpuUsPerRecord: cpuPerRecord(cpu, records) };
     await consumer.close();
     return { produced, consumed };
   } finally {
@@ -108,16 +114,22 @@ export async function kafkaCases(
   const summary = (side: 'ours' | 'raw', phase: 'produced' | 'consumed') => ({
     recordsPerSec: median(runs.map((r) => r[side][phase].recordsPerSec)),
     rssMb: Math.max(...runs.map((r) => r[side][phase].rssMb)),
+    cpuUsPerRecord: median(runs.map((r) => r[side][phase].cpuUsPerRecord)),
   });
   return (['produced', 'consumed'] as const).map((phase) => {
     const o = summary('ours', phase);
-    const ceiling = summary('raw', phase).recordsPerSec;
+    const raw = summary('raw', phase);
+    const ceiling = raw.recordsPerSec;
     return {
       case: phase === 'produced' ? 'kafka-produce' : 'kafka-consume',
       recordsPerSec: o.recordsPerSec,
       rssMb: o.rssMb,
+      cpuUsPerRecord: o.cpuUsPerRecord,
       ceilingRecordsPerSec: ceiling,
+      ceilingCpuUsPerRecord: raw.cpuUsPerRecord,
       ratioToCeiling: Math.round((o.recordsPerSec / ceiling) * 100) / 100,
+      /** The raw client's CPU per record over ours: above 1 when ours costs less. */
+      cpuRatioToCeiling: Math.round((raw.cpuUsPerRecord / o.cpuUsPerRecord) * 100) / 100,
       runs: repeat,
     };
   });

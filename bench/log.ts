@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openEmbeddedLog } from '../src/log/embedded/embedded-log.ts';
 import type { Log, ProducerRecord } from '../src/log/log.ts';
+import { cpuPerRecord } from './stream-measure.ts';
 import { pinRecords, progress, rssSampler } from './workload.ts';
 
 const BATCH = 1000;
@@ -18,6 +19,7 @@ interface Case {
   rssMb: number;
   seconds: number;
   ceilingRecordsPerSec?: number;
+  cpuUsPerRecord: number;
 }
 
 async function produce(log: Log, topic: string, records: number): Promise<Case> {
@@ -25,6 +27,7 @@ async function produce(log: Log, topic: string, records: number): Promise<Case> 
   const producer = log.producer();
   const rss = rssSampler();
   const start = performance.now();
+  const cpu = process.cpuUsage();
   const inFlight: Promise<unknown>[] = [];
   for (let sent = 0; sent < records; sent += BATCH) {
     const batch: ProducerRecord[] = [];
@@ -38,14 +41,16 @@ async function produce(log: Log, topic: string, records: number): Promise<Case> 
   }
   await Promise.all(inFlight);
   const seconds = (performance.now() - start) / 1000;
+  const cpuUsPerRecord = cpuPerRecord(cpu, records);
   await producer.close();
-  return { case: `${log.backend}-produce`, recordsPerSec: Math.round(records / seconds), rssMb: rss.stop(), seconds: round(seconds) };
+  return { case: `${log.backend}-produce`, recordsPerSec: Math.round(records / seconds), rssMb: rss.stop(), seconds: round(seconds), cpuUsPerRecord };
 }
 
 async function consume(log: Log, topic: string, records: number): Promise<Case> {
   const consumer = log.consumer({ group: `bench-${Date.now()}`, topics: [topic], maxRecords: 50_000 });
   const rss = rssSampler();
   const start = performance.now();
+  const cpu = process.cpuUsage();
   let count = 0;
   let bytes = 0;
   while (count < records) {
@@ -54,10 +59,11 @@ async function consume(log: Log, topic: string, records: number): Promise<Case> 
     for (const r of batch) bytes += r.value?.length ?? 0;
   }
   const seconds = (performance.now() - start) / 1000;
+  const cpuUsPerRecord = cpuPerRecord(cpu, count);
   await consumer.commit();
   await consumer.close();
   if (bytes === 0) throw new Error('consumed no bytes');
-  return { case: `${log.backend}-consume`, recordsPerSec: Math.round(count / seconds), rssMb: rss.stop(), seconds: round(seconds) };
+  return { case: `${log.backend}-consume`, recordsPerSec: Math.round(count / seconds), rssMb: rss.stop(), seconds: round(seconds), cpuUsPerRecord };
 }
 
 async function embedded(records: number): Promise<Case[]> {
@@ -86,7 +92,7 @@ export async function run(args: Record<string, string | boolean | undefined>): P
   const brokers = process.env.TRIBUTARY_KAFKA_BROKERS;
   if (brokers) {
     const { kafkaCases } = await import('./log-kafka.ts');
-    const measured = (c: Case) => ({ recordsPerSec: c.recordsPerSec, rssMb: c.rssMb });
+    const measured = (c: Case) => ({ recordsPerSec: c.recordsPerSec, rssMb: c.rssMb, cpuUsPerRecord: c.cpuUsPerRecord });
     cases.push(
       ...(await kafkaCases(brokers.split(','), records, Number(args.repeat ?? 3), async (log, topic, n) => measured(await produce(log, topic, n)), async (log, topic, n) => measured(await consume(log, topic, n)))),
     );

@@ -16,7 +16,7 @@ const benches: Record<string, () => Promise<{ run(args: Record<string, string | 
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { records: { type: 'string' }, rows: { type: 'string' }, repeat: { type: 'string' }, case: { type: 'string' } },
+  options: { records: { type: 'string' }, rows: { type: 'string' }, repeat: { type: 'string' }, case: { type: 'string' }, log: { type: 'string' }, phases: { type: 'string' }, profile: { type: 'string' } },
 });
 const name = positionals[0];
 const load = name ? benches[name] : undefined;

@@ -25,9 +25,9 @@ function followers(text: string): number | null {
   return m ? Math.round(Number(m[1]) * (m[2] === 'k' ? 1e3 : m[2] === 'M' ? 1e6 : 1)) : null;
 }
 
-/** parse → filter → map: 196 of the 200 pins pass the filter. */
-export function cards() {
-  return Pipeline.from(INPUT, pinSchema)
+/** parse → filter → map: 196 of the 200 pins pass the filter. `topic`: the input topic (default INPUT). */
+export function cards(topic = INPUT) {
+  return Pipeline.from(topic, pinSchema)
     .filter((p) => p.downloaded === 1, 'downloaded')
     .map((p) => ({ t: p.t, id: p.unique_id, category: p.category, title: p.title, followers: followers(p.follower_count), video: p.is_image_or_video !== 'image' }), 'card');
 }

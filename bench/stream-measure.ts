@@ -3,6 +3,9 @@
  * a steady rate with the append time in each record, latency samples, and a sink wrapper that
  * notes when each write committed.
  */
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import path from 'node:path';
 import type { LogProducer, ProducerRecord } from '../src/log/log.ts';
 import type { Row, Sink, SinkWrite } from '../src/sinks/sink.ts';
 
@@ -22,6 +25,31 @@ export function stopwatch(): { stop(): { seconds: number; cores: number } } {
       return { seconds, cores: (used.user + used.system) / 1e6 / seconds };
     },
   };
+}
+
+/**
+ * A CPU profile of this thread from `start()` to `stop(name)`, written as `<dir>/<name>.cpuprofile`
+ * (open it in Chrome DevTools or speedscope); does nothing without a `dir`.
+ */
+export async function profiler(dir: string | undefined): Promise<{ stop(name: string): Promise<void> }> {
+  if (!dir) return { stop: () => Promise.resolve() };
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(name) {
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      await writeFile(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    },
+  };
+}
+
+/** CPU microseconds of this process (all threads) since `from`, a `process.cpuUsage()`, per record. */
+export function cpuPerRecord(from: NodeJS.CpuUsage, records: number): number {
+  const used = process.cpuUsage(from);
+  return Math.round(((used.user + used.system) / records) * 100) / 100;
 }
 
 /** Latency samples in ms; only those taken at or after `from` (the end of a warm-up) count. */

@@ -28,7 +28,7 @@ export interface KafkaLogOptions {
   /** Largest record (key, value and headers) accepted, in bytes. Default: 1 MiB. */
   maxRecordBytes?: number;
   sasl?: { mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; password: string };
-  /** Per fetch request, and per partition in it: how much a consumer reads at once. */
+  /** Per fetch request, and per partition in it: how much a consumer reads at once. Default: 4 MiB and 1 MiB. */
   fetchMaxBytes?: number;
   fetchPartitionMaxBytes?: number;
   /** Hears of what the log handled on its own but a reader should know, e.g. a consumer moved back inside the log. */
@@ -36,8 +36,15 @@ export interface KafkaLogOptions {
 }
 
 const DEFAULT_MAX_RECORD_BYTES = 1_048_576;
-const DEFAULT_FETCH_MAX_BYTES = 32 * 1024 * 1024;
-const DEFAULT_FETCH_PARTITION_MAX_BYTES = 8 * 1024 * 1024;
+/**
+ * Fetch sizes: the driver parses a response in place over the socket's chunks (about 64 KiB each)
+ * and finds each read's chunk by walking them from the first, so a record costs more the larger the
+ * response. At 1 MiB per partition (Kafka's own default) and 4 MiB per response a record costs
+ * about a third of the CPU time it did at 8 and 32 MiB; the round trips this adds are cheaper than
+ * that on one broker on loopback or a LAN.
+ */
+export const DEFAULT_FETCH_MAX_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_FETCH_PARTITION_MAX_BYTES = 1024 * 1024;
 const DEFAULT_SESSION_TIMEOUT_MS = 15_000;
 /** Below the driver's 30 s request timeout, which a held JoinGroup must not outlive. */
 const REBALANCE_TIMEOUT_MS = 20_000;
