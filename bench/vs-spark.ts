@@ -14,6 +14,10 @@ import { progress } from './workload.ts';
 
 const caseModules: (() => Promise<VsCase<never>[]>)[] = [
   async () => [(await import('./vs-spark/toronto-clean.ts')).torontoClean as VsCase<never>],
+  async () => {
+    const m = await import('./vs-spark/stateless-kafka.ts');
+    return [m.statelessKafka as VsCase<never>, m.statelessKafkaLatency as VsCase<never>];
+  },
 ];
 
 interface CaseReport {

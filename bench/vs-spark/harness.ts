@@ -5,6 +5,9 @@
  * A case makes its input once (`prepare`), may prove at a small size that both sides give the same
  * output (`check`), then runs Tributary and Spark alternately, round by round, on that input.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 /** One side's figures for one round. */
 export interface RunMeasure {
@@ -129,4 +132,14 @@ export function parseArgs(values: Record<string, string | boolean | undefined>, 
     rate: positiveInteger(values.rate, '--rate', 10_000)!,
     check: values.check === true,
   };
+}
+
+/** Runs `work` in a new temporary directory, removed afterwards. */
+export async function tempDir<T>(prefix: string, work: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  try {
+    return await work(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -61,7 +61,8 @@ export interface SparkRun<T> {
 }
 
 /** Runs `script` with `args` and returns its last stdout line parsed as JSON. */
-export async function runSpark<T>(script: string, args: readonly string[], env: SparkEnvironment, timeoutMs = 30 * 60_000): Promise<SparkRun<T>> {
+export async function runSpark<T>(script: string, args: readonly string[], env: SparkEnvironment, options: { timeoutMs?: number; onLine?: (line: string) => void } = {}): Promise<SparkRun<T>> {
+  const timeoutMs = options.timeoutMs ?? 30 * 60_000;
   const logFile = path.join(tmpdir(), `tributary-vs-spark-${script.replace(/\W/g, '-')}-${process.pid}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
   const child = spawn(env.python, [path.join(PEERS, script), ...args], { cwd: PEERS, env: { ...process.env, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -74,7 +75,10 @@ export async function runSpark<T>(script: string, args: readonly string[], env: 
     const lines = (pending + chunk).split('\n');
     pending = lines.pop() ?? '';
     for (const line of lines) {
-      if (line.startsWith('[spark] ')) progress(`  ${line}`);
+      if (line.startsWith('[spark] ')) {
+        progress(`  ${line}`);
+        options.onLine?.(line.slice(8));
+      }
       tail.push(line);
       if (tail.length > 40) tail.shift();
     }

@@ -22,7 +22,7 @@ import { cases as batchCases } from '../batch-toronto.ts';
 import { replicatedToronto } from '../batch-workload.ts';
 import { stopwatch } from '../stream-measure.ts';
 import { progress, rssSampler } from '../workload.ts';
-import { round, type CaseArgs, type CheckResult, type RunMeasure, type VsCase } from './harness.ts';
+import { round, tempDir, type CaseArgs, type CheckResult, type RunMeasure, type VsCase } from './harness.ts';
 import { runSpark, sparkEnvironment } from './spark-process.ts';
 
 const RAW_KEY = 'raw/apartment-building-evaluation/dt=2026-11-01/pre-2023.csv';
@@ -135,23 +135,14 @@ async function check(): Promise<CheckResult> {
   }
 }
 
-async function inFreshDir<T>(prefix: string, work: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(path.join(tmpdir(), prefix));
-  try {
-    return await work(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
 export const torontoClean: VsCase<Input> = {
   name: 'toronto-clean',
   kind: 'throughput',
   defaultRecords: 1_000_000,
   prepare: (args: CaseArgs) => prepareInput(args.records),
   check,
-  tributary: (input) => inFreshDir('tributary-vs-spark-trib-', (dir) => tributaryRun(input, dir)),
-  spark: (input) => inFreshDir('tributary-vs-spark-spark-', async (dir) => (await sparkRun(input, dir)).measure),
+  tributary: (input) => tempDir('tributary-vs-spark-trib-', (dir) => tributaryRun(input, dir)),
+  spark: (input) => tempDir('tributary-vs-spark-spark-', async (dir) => (await sparkRun(input, dir)).measure),
   async ceilings(input) {
     const duck = batchCases.find((c) => c.case === 'duckdb-alone-fs')!;
     const [m] = await duck.run({ rows: input.rows, repeat: 1 });
