@@ -26,7 +26,7 @@ import { rawConsume } from './raw-kafka.ts';
 import { runSpark, sparkEnvironment } from './spark-process.ts';
 
 const CHECK_RECORDS = 20_000;
-const LATENCY_SECONDS = 20;
+const LATENCY_SECONDS = Number(process.env.TRIBUTARY_VS_SPARK_LATENCY_SECONDS ?? 20);
 const WARMUP_MS = 5000;
 
 const passes = pins.map((p) => (JSON.parse(p.value.toString('utf8')) as Pin).downloaded === 1);
@@ -176,7 +176,7 @@ export const statelessKafkaLatency: VsCase<{ rate: number }> = {
   kind: 'latency',
   defaultRecords: 0,
   missing: needsKafka,
-  prepare: async (args) => ({ rate: args.rate }),
+  prepare: (args) => Promise.resolve({ rate: args.rate }),
   async tributary({ rate }) {
     return withKafkaLog(async (log) => {
       await freshInput(log);
@@ -203,7 +203,10 @@ export const statelessKafkaLatency: VsCase<{ rate: number }> = {
         let ready!: () => void;
         const up = new Promise<void>((resolve) => (ready = resolve));
         const running = runSpark<{ jvmStartSec: number; cores: number }>('stateless_kafka.py', ['--brokers', brokers().join(','), '--input', INPUT, '--output', output, '--checkpoint', path.join(dir, 'ckpt'), 'latency', '--stop-file', stopFile], sparkEnvironment(), { onLine: (line) => line === 'ready' && ready() });
-        const failed = running.then(() => new Error('the Spark peer stopped before it was ready'), (error: unknown) => error);
+        const failed = running.then(
+          () => new Error('vs-spark: the Spark peer stopped before it was ready'),
+          (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+        );
         const early = await Promise.race([up.then(() => undefined), failed]);
         if (early) throw early;
         const clock = stopwatch();
