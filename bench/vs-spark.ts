@@ -18,6 +18,7 @@ const caseModules: (() => Promise<VsCase<never>[]>)[] = [
     const m = await import('./vs-spark/stateless-kafka.ts');
     return [m.statelessKafka as VsCase<never>, m.statelessKafkaLatency as VsCase<never>];
   },
+  async () => [(await import('./vs-spark/windowed-kafka.ts')).windowedKafka as VsCase<never>],
 ];
 
 interface CaseReport {

@@ -21,7 +21,7 @@ export function topicName(what: string): string {
 }
 
 export async function withKafkaLog<T>(work: (log: Log) => Promise<T>): Promise<T> {
-  const log = await openKafkaLog({ brokers: brokers(), autoCreateTopics: false });
+  const log = await openKafkaLog({ brokers: brokers() });
   try {
     return await work(log);
   } finally {

@@ -37,7 +37,7 @@ const expectedOut = (records: number) => {
 };
 
 /** The job's input topic is the pipeline's (`pins`): made anew, empty. */
-async function freshInput(log: Log): Promise<void> {
+export async function freshInput(log: Log): Promise<void> {
   const admin = log.admin();
   await admin.deleteTopic(INPUT).catch(() => undefined);
   const deadline = Date.now() + 60_000;
