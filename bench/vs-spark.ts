@@ -19,6 +19,7 @@ const caseModules: (() => Promise<VsCase<never>[]>)[] = [
     return [m.statelessKafka as VsCase<never>, m.statelessKafkaLatency as VsCase<never>];
   },
   async () => [(await import('./vs-spark/windowed-kafka.ts')).windowedKafka as VsCase<never>],
+  async () => [(await import('./vs-spark/postgres-sink.ts')).postgresSinkCase as VsCase<never>],
 ];
 
 interface CaseReport {

@@ -17,7 +17,8 @@ import time
 from common import Timed, emit, progress, session
 
 
-def cards(spark, frame):
+def cards(frame):
+    """The downloaded pins of a Kafka frame as `card` structs, beside the record's key, partition and offset."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType
 
@@ -26,17 +27,17 @@ def cards(spark, frame):
         StructField("unique_id", StringType()), StructField("title", StringType()), StructField("follower_count", StringType()),
         StructField("is_image_or_video", StringType()), StructField("downloaded", LongType()),
     ])
-    pin = frame.select("key", F.from_json(F.col("value").cast("string"), schema).alias("p")).select("key", "p.*")
+    pin = frame.select("key", "partition", "offset", F.from_json(F.col("value").cast("string"), schema).alias("p")).select("key", "partition", "offset", "p.*")
     number = F.regexp_extract("follower_count", r"^(\d+(?:\.\d+)?)([kM]?)$", 1)
     unit = F.regexp_extract("follower_count", r"^(\d+(?:\.\d+)?)([kM]?)$", 2)
     matched = F.col("follower_count").rlike(r"^(\d+(?:\.\d+)?)([kM]?)$")
     scale = F.when(unit == "k", F.lit(1e3)).when(unit == "M", F.lit(1e6)).otherwise(F.lit(1.0))
     followers = F.when(matched, F.round(number.cast("double") * scale).cast("long"))
     card = F.struct(
-        F.col("t").cast("long").alias("t"), F.col("unique_id").alias("id"), "category", "title",
+        F.col("t").alias("t"), F.col("unique_id").alias("id"), "category", "title",
         followers.alias("followers"), (F.col("is_image_or_video") != "image").alias("video"),
     )
-    return pin.filter(F.col("downloaded") == 1).select("key", F.to_json(card).alias("value"))
+    return pin.filter(F.col("downloaded") == 1).select("key", "partition", "offset", card.alias("card"))
 
 
 def main():
@@ -48,6 +49,8 @@ def main():
     parser.add_argument("mode", choices=["throughput", "latency"])
     parser.add_argument("--stop-file")
     args = parser.parse_args()
+    from pyspark.sql import functions as F
+
     spark, jvm_start = session("vs-spark-stateless", packages=[os.environ["TRIBUTARY_SPARK_KAFKA_PACKAGE"]])
     progress(f"session up in {jvm_start:.1f} s")
     source = (
@@ -55,7 +58,7 @@ def main():
         .option("startingOffsets", "earliest" if args.mode == "throughput" else "latest").option("failOnDataLoss", "false").load()
     )
     writer = (
-        cards(spark, source).writeStream.format("kafka").option("kafka.bootstrap.servers", args.brokers).option("topic", args.output)
+        cards(source).select("key", F.to_json("card").alias("value")).writeStream.format("kafka").option("kafka.bootstrap.servers", args.brokers).option("topic", args.output)
         .option("checkpointLocation", args.checkpoint)
     )
     if args.mode == "throughput":
