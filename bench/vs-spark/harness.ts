@@ -143,3 +143,18 @@ export async function tempDir<T>(prefix: string, work: (dir: string) => Promise<
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** How many of `a`'s items `b` lacks, and the other way round, counting repeats (EXCEPT ALL both ways). */
+export function exceptAll(a: Iterable<string>, b: Iterable<string>): { onlyA: number; onlyB: number } {
+  const left = new Map<string, number>();
+  for (const k of a) left.set(k, (left.get(k) ?? 0) + 1);
+  let onlyB = 0;
+  for (const k of b) {
+    const n = left.get(k) ?? 0;
+    if (n > 0) left.set(k, n - 1);
+    else onlyB++;
+  }
+  let onlyA = 0;
+  for (const n of left.values()) onlyA += n;
+  return { onlyA, onlyB };
+}

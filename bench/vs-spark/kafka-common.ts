@@ -5,6 +5,7 @@
 import { openKafkaLog } from '../../src/log/kafka/kafka-log.ts';
 import type { Log, LogRecord, ProducerRecord } from '../../src/log/log.ts';
 import { pinRecords } from '../workload.ts';
+import { exceptAll } from './harness.ts';
 
 export const PARTITIONS = 4;
 export const pins = pinRecords();
@@ -88,16 +89,5 @@ export function compareRecords(a: readonly LogRecord[], b: readonly LogRecord[])
     const keys = [...new Set(Object.keys(value))].sort();
     return `${r.key?.toString('utf8') ?? ''}\u0000${JSON.stringify(keys.filter((k) => value[k] !== null).map((k) => [k, value[k]]))}`;
   };
-  const counts = new Map<string, number>();
-  for (const r of a) counts.set(canonical(r), (counts.get(canonical(r)) ?? 0) + 1);
-  let onlyB = 0;
-  for (const r of b) {
-    const k = canonical(r);
-    const n = counts.get(k) ?? 0;
-    if (n > 0) counts.set(k, n - 1);
-    else onlyB++;
-  }
-  let onlyA = 0;
-  for (const n of counts.values()) onlyA += n;
-  return { onlyA, onlyB };
+  return exceptAll(a.map(canonical), b.map(canonical));
 }

@@ -9,22 +9,17 @@
 import { postgresSink } from '../../src/sinks/postgres/postgres-sink.ts';
 import type { TableSpec } from '../../src/sinks/sink.ts';
 import { runStreamJob } from '../../src/stream/runner.ts';
-import { INPUT, cards, type Pin } from '../stream-jobs.ts';
+import { INPUT, cards } from '../stream-jobs.ts';
 import { stopwatch } from '../stream-measure.ts';
 import { progress, rssSampler } from '../workload.ts';
-import { round, tempDir, type CaseArgs, type RunMeasure, type VsCase } from './harness.ts';
-import { brokers, needsKafka, pins, producePins, topicName, withKafkaLog } from './kafka-common.ts';
-import { freshInput } from './stateless-kafka.ts';
+import { round, tempDir, type RunMeasure, type VsCase } from './harness.ts';
+import { brokers, needsKafka, topicName, withKafkaLog } from './kafka-common.ts';
+import { expectedOut, prepare, type Input } from './stateless-kafka.ts';
 import { runSpark, sparkEnvironment } from './spark-process.ts';
 import type pg from 'pg';
 
 const CHECK_RECORDS = 20_000;
-const passes = pins.map((p) => (JSON.parse(p.value.toString('utf8')) as Pin).downloaded === 1);
-const expectedRows = (records: number) => {
-  let n = 0;
-  for (let i = 0; i < records; i++) if (passes[i % pins.length]) n++;
-  return n;
-};
+const expectedRows = expectedOut;
 
 const url = () => process.env.TRIBUTARY_POSTGRES_URL ?? '';
 const cardsSpec = (name: string): TableSpec => ({
@@ -60,18 +55,6 @@ async function dropTable(table: string): Promise<void> {
     await c.query(`DROP TABLE IF EXISTS ${table}`);
     await c.query(`DELETE FROM tributary_sink_positions WHERE tbl = $1`, [table]).catch(() => undefined);
   });
-}
-
-interface Input {
-  records: number;
-}
-
-async function prepare(args: CaseArgs): Promise<Input> {
-  await withKafkaLog(async (log) => {
-    await freshInput(log);
-    await producePins(log, INPUT, args.records);
-  });
-  return { records: args.records };
 }
 
 async function tributaryRun(input: Input, table: string): Promise<RunMeasure> {

@@ -30,7 +30,7 @@ const LATENCY_SECONDS = Number(process.env.TRIBUTARY_VS_SPARK_LATENCY_SECONDS ??
 const WARMUP_MS = 5000;
 
 const passes = pins.map((p) => (JSON.parse(p.value.toString('utf8')) as Pin).downloaded === 1);
-const expectedOut = (records: number) => {
+export const expectedOut = (records: number) => {
   let n = 0;
   for (let i = 0; i < records; i++) if (passes[i % pins.length]) n++;
   return n;
@@ -53,11 +53,12 @@ export async function freshInput(log: Log): Promise<void> {
   }
 }
 
-interface Input {
+export interface Input {
   records: number;
 }
 
-async function prepare(args: CaseArgs): Promise<Input> {
+/** The pins, produced once to a fresh input topic. */
+export async function prepare(args: CaseArgs): Promise<Input> {
   await withKafkaLog(async (log) => {
     await freshInput(log);
     await producePins(log, INPUT, args.records);

@@ -17,7 +17,7 @@ import { runWindowedJob } from '../../src/stream/windowed-runner.ts';
 import { INPUT, pinSchema, type Pin } from '../stream-jobs.ts';
 import { stopwatch, timedSink } from '../stream-measure.ts';
 import { progress, rssSampler } from '../workload.ts';
-import { round, tempDir, type CaseArgs, type RunMeasure, type VsCase } from './harness.ts';
+import { exceptAll, round, tempDir, type CaseArgs, type RunMeasure, type VsCase } from './harness.ts';
 import { brokers, needsKafka, pins, producePins, topicName, withKafkaLog } from './kafka-common.ts';
 import { freshInput } from './stateless-kafka.ts';
 import { runSpark, sparkEnvironment } from './spark-process.ts';
@@ -115,15 +115,7 @@ export const windowedKafka: VsCase<Input> = {
     const closed = isClosed(input.records);
     const ours = (await tributaryRun(input)).rows.filter((r) => closed(Number(r.window_start))).map(rowKey);
     const theirs = (await sparkRun(input)).rows.filter((r) => closed(Number(r.window_start))).map(rowKey);
-    const left = new Map<string, number>();
-    for (const k of ours) left.set(k, (left.get(k) ?? 0) + 1);
-    let onlySpark = 0;
-    for (const k of theirs) {
-      const n = left.get(k) ?? 0;
-      if (n > 0) left.set(k, n - 1);
-      else onlySpark++;
-    }
-    const onlyTributary = [...left.values()].reduce((a, b) => a + b, 0);
+    const { onlyA: onlyTributary, onlyB: onlySpark } = exceptAll(ours, theirs);
     if (onlyTributary || onlySpark) throw new Error(`windowed-kafka check at ${CHECK_RECORDS} pins failed: ${onlyTributary} window counts only in Tributary's output, ${onlySpark} only in Spark's`);
     progress(`  check at ${CHECK_RECORDS} pins: ${ours.length} closed window counts each, 0 only in Tributary's and 0 only in Spark's`);
     return { tributary: { windows: ours.length }, spark: { windows: theirs.length }, onlyTributary, onlySpark };
