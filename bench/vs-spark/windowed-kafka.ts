@@ -3,7 +3,7 @@
  * allowed out-of-orderness, checkpoints every 1 s, embedded state store and sink) on Kafka, against
  * Spark Structured Streaming's groupBy(window(...)) with a 1 s watermark writing Parquet in append
  * mode (bench/peers/spark/windowed_kafka.py). Event times are the records' Kafka timestamps, 1 ms
- * apart, so 1,000,000 pins span 1,000 s and windows close all along. Each side is timed from its
+ * apart from a window start an hour ago (older ones Kafka's retention would delete), so 1,000,000 pins span 1,000 s and windows close all along. Each side is timed from its
  * start until it has read every pin and written the windows closed by then.
  */
 import path from 'node:path';
@@ -23,25 +23,27 @@ import { freshInput } from './stateless-kafka.ts';
 import { runSpark, sparkEnvironment } from './spark-process.ts';
 
 const WINDOW_MS = 10_000;
-const EPOCH = Date.UTC(2024, 0, 1);
 const CHECK_RECORDS = 60_000;
 const viewsSpec: TableSpec = { name: 'views_per_pin', columns: { pin: 'text', window_start: 'bigint', window_end: 'bigint', views: 'bigint' }, key: ['pin', 'window_start'] };
 
 interface Input {
   records: number;
+  /** Event time of the first pin: a window start shortly before now. Kafka's retention (7 days by default) deletes older records. */
+  epoch: number;
 }
 
 /** Windows every side must have closed: all but the last two (the watermark never passes them). */
 const closedWindows = (records: number) => Math.max(0, Math.floor(records / WINDOW_MS) - 2);
-const isClosed = (records: number) => (windowStart: number) => windowStart < EPOCH + closedWindows(records) * WINDOW_MS;
+const isClosed = (input: Input) => (windowStart: number) => windowStart < input.epoch + closedWindows(input.records) * WINDOW_MS;
 const rowKey = (r: Row) => `${String(r.pin)}\u0000${Number(r.window_start)}\u0000${Number(r.views)}`;
 
 async function prepare(args: CaseArgs): Promise<Input> {
+  const epoch = Math.floor((Date.now() - args.records - 3_600_000) / WINDOW_MS) * WINDOW_MS;
   await withKafkaLog(async (log) => {
     await freshInput(log);
-    await producePins(log, INPUT, args.records, (i) => EPOCH + i);
+    await producePins(log, INPUT, args.records, (i) => epoch + i);
   });
-  return { records: args.records };
+  return { records: args.records, epoch };
 }
 
 async function tributaryRun(input: Input): Promise<{ measure: RunMeasure; rows: Row[] }> {
@@ -74,7 +76,7 @@ async function tributaryRun(input: Input): Promise<{ measure: RunMeasure; rows: 
       }
       const rssMb = rss.stop();
       if (!measured) throw new Error('windowed-kafka: Tributary stopped before it read every pin');
-      const closed = rows.filter((r) => isClosed(input.records)(Number(r.window_start))).length;
+      const closed = rows.filter((r) => isClosed(input)(Number(r.window_start))).length;
       if (closed !== pins.length * closedWindows(input.records)) throw new Error(`windowed-kafka: Tributary wrote ${closed} closed window results, expected ${pins.length * closedWindows(input.records)}`);
       progress(`  Tributary: ${input.records.toLocaleString('en-US')} pins in ${measured.seconds.toFixed(2)} s on ${measured.cores.toFixed(2)} cores, ${rows.length} window results`);
       return { rows, measure: { recordsPerSec: Math.round(input.records / measured.seconds), seconds: round(measured.seconds, 3), rssMb, cores: round(measured.cores, 2) } };
@@ -98,7 +100,7 @@ async function sparkRun(input: Input): Promise<{ measure: RunMeasure; rows: Row[
       connection.closeSync();
       instance.closeSync();
     }
-    const closed = rows.filter((r) => isClosed(input.records)(Number(r.window_start))).length;
+    const closed = rows.filter((r) => isClosed(input)(Number(r.window_start))).length;
     if (closed !== pins.length * closedWindows(input.records)) throw new Error(`windowed-kafka: Spark wrote ${closed} closed window results, expected ${pins.length * closedWindows(input.records)}`);
     return { rows, measure: { recordsPerSec: Math.round(input.records / result.seconds), seconds: result.seconds, rssMb, cores: result.cores, jvmStartSec: result.jvmStartSec } };
   });
@@ -112,7 +114,7 @@ export const windowedKafka: VsCase<Input> = {
   prepare,
   async check() {
     const input = await prepare({ records: CHECK_RECORDS, repeat: 1, rate: 0 });
-    const closed = isClosed(input.records);
+    const closed = isClosed(input);
     const ours = (await tributaryRun(input)).rows.filter((r) => closed(Number(r.window_start))).map(rowKey);
     const theirs = (await sparkRun(input)).rows.filter((r) => closed(Number(r.window_start))).map(rowKey);
     const { onlyA: onlyTributary, onlyB: onlySpark } = exceptAll(ours, theirs);
