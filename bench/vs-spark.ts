@@ -8,7 +8,7 @@
  * output; `--check` runs only the checks. See docs/performance.md.
  */
 import { cpus, loadavg } from 'node:os';
-import { medians, parseArgs, ratio, type CaseArgs, type CheckResult, type RunMeasure, type VsCase } from './vs-spark/harness.ts';
+import { cpuRatio, medians, parseArgs, ratio, type CaseArgs, type CheckResult, type RunMeasure, type VsCase } from './vs-spark/harness.ts';
 import { sparkEnvironment } from './vs-spark/spark-process.ts';
 import { progress } from './workload.ts';
 
@@ -33,6 +33,8 @@ interface CaseReport {
   spark?: RunMeasure;
   ceilings?: Record<string, RunMeasure>;
   ratio?: number;
+  /** Throughput cases: Spark's CPU time per record over Tributary's. */
+  cpuRatio?: number;
   runs?: { tributary: RunMeasure[]; spark: RunMeasure[] };
 }
 
@@ -69,6 +71,7 @@ async function runCase(c: VsCase<never>, args: CaseArgs, checkOnly: boolean): Pr
     spark: medians(spark),
     ...(Object.keys(ceilings).length ? { ceilings: Object.fromEntries(Object.entries(ceilings).map(([k, v]) => [k, medians(v)])) } : {}),
     ratio: ratio(c.kind, tributary, spark),
+    ...(c.kind === 'throughput' ? { cpuRatio: cpuRatio(tributary, spark) } : {}),
     runs: { tributary, spark },
   };
 }

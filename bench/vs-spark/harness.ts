@@ -104,6 +104,21 @@ export function ratio(kind: VsCase['kind'], tributary: readonly RunMeasure[], sp
   return round(median(per.filter(Number.isFinite)), 2);
 }
 
+/**
+ * How many times less CPU Tributary spends per input record: per round, Spark's CPU time (cores ×
+ * seconds) over Tributary's on the same input, then the median. On a machine shared with other work
+ * this is steadier than the throughput ratio, since a side with more threads gets more of the CPU.
+ */
+export function cpuRatio(tributary: readonly RunMeasure[], spark: readonly RunMeasure[]): number {
+  const per: number[] = [];
+  for (let i = 0; i < Math.min(tributary.length, spark.length); i++) {
+    const t = tributary[i]!;
+    const s = spark[i]!;
+    per.push((s.cores * s.seconds) / (t.cores * t.seconds));
+  }
+  return round(median(per.filter(Number.isFinite)), 2);
+}
+
 export interface ParsedArgs {
   cases: string[];
   repeat: number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median, medians, parseArgs, ratio, type RunMeasure } from '../../bench/vs-spark/harness.ts';
+import { cpuRatio, median, medians, parseArgs, ratio, type RunMeasure } from '../../bench/vs-spark/harness.ts';
 import { compareRecords } from '../../bench/vs-spark/kafka-common.ts';
 import type { LogRecord } from '../../src/log/log.ts';
 
@@ -22,6 +22,10 @@ describe('the vs-spark harness', () => {
   it('should compare throughput round by round, and latency as Spark p99 over ours', () => {
     expect(ratio('throughput', [measure(100), measure(300), measure(200)], [measure(50), measure(100), measure(20)])).toBe(3);
     expect(ratio('latency', [measure(1, { p99Ms: 10 })], [measure(1, { p99Ms: 1500 })])).toBe(150);
+  });
+
+  it('should compare CPU per record: Spark at 2 cores for 10 s against us at 0.5 for 2 s on the same input is 20 times', () => {
+    expect(cpuRatio([measure(500, { cores: 0.5, seconds: 2 })], [measure(100, { cores: 2, seconds: 10 })])).toBe(20);
   });
 
   it('should parse the cases, counts and flags, and name a bad one', () => {
