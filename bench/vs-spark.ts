@@ -86,7 +86,7 @@ export async function run(values: Record<string, string | boolean | undefined>):
     const missing = c.missing?.() ?? [];
     if (missing.length) {
       const why = `${missing.join(', ')} not set`;
-      if (explicit) throw new Error(`vs-spark: case ${c.name} needs ${why} (start the services and eval "$(scripts/services env kafka postgres)")`);
+      if (explicit) throw new Error(`vs-spark: case ${c.name}: ${why} (start the services and eval "$(scripts/services env kafka postgres)")`);
       progress(`${c.name}: skipped, ${why}`);
       reports.push({ case: c.name, kind: c.kind, skipped: why });
       continue;
