@@ -12,11 +12,22 @@ const benches: Record<string, () => Promise<{ run(args: Record<string, string | 
   ingest: () => import('./ingest.ts'),
   orchestrator: () => import('./orchestrator.ts'),
   ui: () => import('./ui.ts'),
+  'vs-spark': () => import('./vs-spark.ts'),
 };
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { records: { type: 'string' }, rows: { type: 'string' }, repeat: { type: 'string' }, case: { type: 'string' }, log: { type: 'string' }, phases: { type: 'string' }, profile: { type: 'string' } },
+  options: {
+    records: { type: 'string' },
+    rows: { type: 'string' },
+    repeat: { type: 'string' },
+    case: { type: 'string' },
+    log: { type: 'string' },
+    phases: { type: 'string' },
+    profile: { type: 'string' },
+    rate: { type: 'string' },
+    check: { type: 'boolean' },
+  },
 });
 const name = positionals[0];
 const load = name ? benches[name] : undefined;
