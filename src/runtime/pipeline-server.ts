@@ -12,6 +12,10 @@ import { dashboardRoutes } from '../serve/api/dashboard-routes.ts';
 import { openDashboardStore } from '../metadata/open-dashboards.ts';
 import { deadLetterReplayer } from '../serve/api/dead-letters.ts';
 import { directLogView } from '../serve/api/log-view.ts';
+import { lakeBrowser } from '../serve/api/lake-browser.ts';
+import { lakeRoutes } from '../serve/api/lake-routes.ts';
+import { startMetricsHistory } from '../serve/api/metrics-history.ts';
+import { metricsRoutes } from '../serve/api/metrics-routes.ts';
 import { startUiHistory } from '../serve/api/ui-history.ts';
 import { sqlExplorer } from '../serve/api/sql-explorer.ts';
 import { uiOpenApiPaths } from '../serve/api/ui-openapi.ts';
@@ -107,10 +111,14 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
   });
   const query = createQueryService(await pipelineViews(runtime, pipelines));
   const graph = pipelineGraph(pipelines);
+  const tables = tablesSettings(config, runtime.cwd);
+  const lake = lakeBrowser(tables);
   const history = startUiHistory({
+    lakeSnapshot: () => lake.currentSnapshot(),
     parts: () => options.parts,
     lag: async () => Object.fromEntries(await Promise.all(pipelineGroups(pipelines).map(async (g) => [g.group, (await logView.groupLag(g.group)).reduce((n, p) => n + p.lag, 0)] as const))),
   });
+  const metricsHistory = startMetricsHistory({ registry: runtime.metrics.registry });
   const status = () => ({ pid: process.pid, startedAt, log: runtime.log.backend, pipelines: pipelines.map(describePipeline), parts: options.parts, ...options.statusExtra?.() });
   const app = createServer({
     server: config.server,
@@ -131,7 +139,9 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
       serverPlugin(queryRoutes, { service: query }),
       serverPlugin(apiRoutes, { logView, status, groups: () => pipelineGroups(pipelines) }),
       ...(options.orchestrator ? [serverPlugin(runRoutes, { orchestrator: options.orchestrator })] : []),
-      serverPlugin(uiRoutes, { graph: () => graph, history, logView, replayer: deadLetterReplayer(runtime.log), sql: sqlExplorer(tablesSettings(config, runtime.cwd)) }),
+      serverPlugin(uiRoutes, { graph: () => graph, history, logView, replayer: deadLetterReplayer(runtime.log), sql: sqlExplorer(tables) }),
+      serverPlugin(lakeRoutes, { lake }),
+      serverPlugin(metricsRoutes, { history: metricsHistory, prometheusUrl: config.metrics.prometheusUrl }),
       serverPlugin(dashboardRoutes, { declared: () => pipelines.flatMap((p) => p.dashboards.map((d) => ({ pipeline: p.name, ...d }))), open: () => openDashboardStore(config, { cwd: runtime.cwd }) }),
       serverPlugin(uiStatic, {}),
       (instance) => {
@@ -141,6 +151,7 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
   });
   const closeViews = async () => {
     history.stop();
+    metricsHistory.stop();
     await query.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the views failed'));
     await logView.close().catch(() => undefined);
     await metrics.close().catch(() => undefined);

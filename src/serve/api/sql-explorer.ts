@@ -83,7 +83,7 @@ function failed(error: unknown): TributaryError {
   return new TributaryError('SQL_FAILED', firstLine(error), { cause: error });
 }
 
-function toCell(value: unknown): SqlCell {
+export function toCell(value: unknown): SqlCell {
   if (value === null || value === undefined) return null;
   if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
@@ -96,37 +96,45 @@ function toCell(value: unknown): SqlCell {
   return null;
 }
 
-export function sqlExplorer(settings: TablesSettings, limits: SqlLimits = DEFAULT_SQL_LIMITS): SqlExplorer {
-  const withLocked = async <T>(use: (connection: DuckDBConnection) => Promise<T>): Promise<T> => {
-    const { DuckDBInstance } = await import('@duckdb/node-api');
-    const duck = await duckSettings(settings);
-    let instance: DuckDBInstance;
+/**
+ * Runs `use` on a fresh in-memory DuckDB that has the lake's catalog attached READ_ONLY, external
+ * access off (only the lake's data directory allowed), no extension autoload, one thread, the
+ * memory limit, and its configuration locked; closed afterwards, so the catalog is held only while
+ * `use` runs. LAKE_UNAVAILABLE (retryable) when the catalog cannot be attached.
+ */
+export async function withReadOnlyLake<T>(settings: TablesSettings, memoryLimit: string, use: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const duck = await duckSettings(settings);
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(':memory:', { ...duck, threads: '1', memory_limit: memoryLimit });
+  } catch (error) {
+    throw new TributaryError('LAKE_UNAVAILABLE', `cannot start DuckDB to read the lake: ${firstLine(error)}`, { cause: error, retryable: true });
+  }
+  const connection = await instance.connect();
+  try {
     try {
-      instance = await DuckDBInstance.create(':memory:', { ...duck, threads: '1', memory_limit: limits.memoryLimit });
+      const [attach, ...before] = attachStatements(settings).reverse();
+      for (const statement of before.reverse()) await connection.run(statement);
+      await connection.run(attach!.replace(/\)$/, ', READ_ONLY)'));
     } catch (error) {
-      throw new TributaryError('LAKE_UNAVAILABLE', `cannot start DuckDB for the SQL explorer: ${firstLine(error)}`, { cause: error, retryable: true });
+      throw new TributaryError('LAKE_UNAVAILABLE', `cannot attach the lake's tables read-only: ${firstLine(error)}`, { cause: error, retryable: true });
     }
-    const connection = await instance.connect();
-    try {
-      try {
-        const [attach, ...before] = attachStatements(settings).reverse();
-        for (const statement of before.reverse()) await connection.run(statement);
-        await connection.run(attach!.replace(/\)$/, ', READ_ONLY)'));
-      } catch (error) {
-        throw new TributaryError('LAKE_UNAVAILABLE', `cannot attach the lake's tables read-only: ${firstLine(error)}`, { cause: error, retryable: true });
-      }
-      const data = dataPathOf(settings);
-      await connection.run(`SET allowed_directories = [${literal(data)}]`);
-      await connection.run(`SET enable_external_access = false`);
-      await connection.run(`SET autoinstall_known_extensions = false`);
-      await connection.run(`SET autoload_known_extensions = false`);
-      await connection.run(`SET lock_configuration = true`);
-      return await use(connection);
-    } finally {
-      connection.closeSync();
-      instance.closeSync();
-    }
-  };
+    const data = dataPathOf(settings);
+    await connection.run(`SET allowed_directories = [${literal(data)}]`);
+    await connection.run(`SET enable_external_access = false`);
+    await connection.run(`SET autoinstall_known_extensions = false`);
+    await connection.run(`SET autoload_known_extensions = false`);
+    await connection.run(`SET lock_configuration = true`);
+    return await use(connection);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+export function sqlExplorer(settings: TablesSettings, limits: SqlLimits = DEFAULT_SQL_LIMITS): SqlExplorer {
+  const withLocked = <T>(use: (connection: DuckDBConnection) => Promise<T>): Promise<T> => withReadOnlyLake(settings, limits.memoryLimit, use);
 
   return {
     run: (sql) =>

@@ -22,6 +22,7 @@ import { body } from '../server.ts';
 import type { LogView, RenderedRecord } from './log-view.ts';
 import { fail } from './api-routes.ts';
 import type { DeadLetterReplayer } from './dead-letters.ts';
+import { eventStreams } from './event-stream.ts';
 import type { SqlExplorer } from './sql-explorer.ts';
 import type { UiHistory } from './ui-history.ts';
 
@@ -47,30 +48,15 @@ export function valueAt(value: unknown, jsonPath: string): unknown {
 }
 
 export const uiRoutes: FastifyPluginAsync<UiRoutesOptions> = (app, options) => {
-  const streams = new Set<NodeJS.WritableStream & { end(): void }>();
+  const streams = eventStreams();
   app.addHook('preClose', (done) => {
-    for (const s of streams) s.end();
-    streams.clear();
+    streams.closeAll();
     done();
   });
 
   app.get('/api/ui/graph', () => options.graph());
   app.get('/api/ui/history', () => ({ samples: options.history.samples() }));
-
-  app.get('/api/ui/events', (request, reply) => {
-    reply.hijack();
-    const raw = reply.raw;
-    raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    raw.write(': tributary\n\n');
-    const unsubscribe = options.history.subscribe((sample) => raw.write(`event: sample\ndata: ${JSON.stringify(sample)}\n\n`));
-    const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), 15_000);
-    streams.add(raw);
-    request.raw.on('close', () => {
-      clearInterval(keepAlive);
-      unsubscribe();
-      streams.delete(raw);
-    });
-  });
+  app.get('/api/ui/events', (request, reply) => streams.open(request, reply, (send) => options.history.subscribe((sample) => send('sample', sample))));
 
   app.get<{ Params: { topic: string }; Querystring: Record<string, string | undefined> }>('/api/ui/topics/:topic/messages', async (request, reply) => {
     const q = request.query;
