@@ -15,6 +15,7 @@ const RunsPage = lazy(() => import('./pages/runs.tsx'));
 const RunPage = lazy(() => import('./pages/run.tsx'));
 const DashboardsPage = lazy(() => import('./pages/dashboards.tsx'));
 const LakePage = lazy(() => import('./pages/lake.tsx'));
+const MetricsPage = lazy(() => import('./pages/metrics.tsx'));
 
 const PAGES = [
   { path: '', title: 'Overview' },
@@ -24,6 +25,7 @@ const PAGES = [
   { path: 'lake', title: 'Lake' },
   { path: 'sql', title: 'SQL explorer' },
   { path: 'dashboards', title: 'Dashboards' },
+  { path: 'metrics', title: 'Metrics' },
 ] as const;
 
 function KeyPrompt({ wrong }: { wrong: boolean }) {
@@ -100,6 +102,7 @@ export function App() {
               {page === 'runs' && (route[1] ? <RunPage runId={route[1]} /> : <RunsPage />)}
               {page === 'lake' && <LakePage route={route.slice(1)} />}
               {page === 'sql' && <SqlPage />}
+              {page === 'metrics' && <MetricsPage />}
               {page === 'dashboards' && <DashboardsPage route={route.slice(1)} />}
               {!PAGES.some((p) => p.path === page) && <div className="card">No page “{page}”.</div>}
             </Suspense>

@@ -38,8 +38,8 @@ export interface LakeBrowser {
   rows(zone: string, name: string, options?: { snapshot?: number; limit?: number }): Promise<LakeRows>;
   /**
    * The newest snapshot id, read again only when the catalog may have changed (an embedded catalog
-   * file's size or time moved; a PostgreSQL catalog at most every 10 s); undefined while there is no
-   * catalog or it cannot be read now. For the UI's live samples: never throws.
+   * file's size or time moved, and then stayed so until the next call; a PostgreSQL catalog at most
+   * every 10 s); undefined while there is no catalog. For the UI's live samples: never throws.
    */
   currentSnapshot(): Promise<number | undefined>;
 }
@@ -101,6 +101,7 @@ export function lakeBrowser(settings: TablesSettings): LakeBrowser {
   };
 
   let seen: { fingerprint: string; id: number | undefined } | undefined;
+  let settling: string | undefined;
   const fingerprint = async (): Promise<string> => {
     if (settings.catalog.kind === 'postgres') return String(Math.floor(Date.now() / 10_000));
     const parts = await Promise.all([settings.catalog.file, `${settings.catalog.file}.wal`].map((f) => stat(f).then((s) => `${s.size}@${s.mtimeMs}`, () => '-')));
@@ -228,6 +229,12 @@ export function lakeBrowser(settings: TablesSettings): LakeBrowser {
       try {
         const print = await fingerprint();
         if (seen?.fingerprint === print) return seen.id;
+        // The catalog changed: read it once it has stayed unchanged for a round, so that a writer
+        // committing several times in a row does not find the file held by this read in between.
+        if (seen !== undefined && print !== settling) {
+          settling = print;
+          return seen.id;
+        }
         const id = (await catalogMissing()) ? undefined : await open(current);
         seen = { fingerprint: print, id };
         return id;

@@ -47,6 +47,8 @@ export interface MetricsView {
   droppedSeries: number;
   /** Bytes the rings take now. */
   memoryBytes: number;
+  /** `metrics.prometheusUrl`, when configured (added by the route). */
+  prometheusUrl?: string;
 }
 
 export interface MetricsPoint {
@@ -164,7 +166,7 @@ export function startMetricsHistory(options: MetricsHistoryOptions): MetricsHist
   };
 
   const at = (key: string | undefined, n: number): number => (key === undefined ? Number.NaN : (raws.get(key)?.ring[slot(n)] ?? Number.NaN));
-  const clean = (x: number): number | null => (Number.isFinite(x) ? Number(x.toPrecision(6)) : null);
+  const clean = (x: number): number | null => (Number.isFinite(x) ? Number(x.toPrecision(10)) : null);
 
   /** The derived points of the interval that ends with sample `n`, one per (group, set, stat). */
   const derive = (n: number, emit: (group: Group, labels: Record<string, string>, stat: Stat, value: number | null) => void) => {

@@ -115,27 +115,7 @@ function TableDetail({ zone, name }: { zone: string; name: string }) {
             {pinned !== undefined && <span className="badge info">as of snapshot #{d.snapshot}</span>}
           </div>
           <div className="columns">
-            <section className="card" aria-label="schema">
-              <h2>Schema</h2>
-              <table className="grid">
-                <thead><tr><th>column</th><th>type</th><th>partition</th></tr></thead>
-                <tbody>{d.columns.map((c) => <tr key={c.name}><td className="mono">{c.name}</td><td className="muted">{c.type.toLowerCase()}</td><td>{d.partitionBy.find((p) => p.column === c.name)?.transform ?? ''}</td></tr>)}</tbody>
-              </table>
-            </section>
-            <section className="card" aria-label="partitions">
-              <h2>Partitions <span className="muted small">{d.partitionBy.length === 0 ? 'not partitioned' : `by ${d.partitionBy.map((p) => p.column).join(', ')}`}</span></h2>
-              <table className="grid">
-                <thead><tr><th>partition</th><th className="num">files</th><th className="num">rows</th><th className="num">size</th></tr></thead>
-                <tbody>
-                  {d.partitions.map((p) => <tr key={partitionText(p.values)}><td className="mono">{partitionText(p.values)}</td><td className="num">{int(p.files)}</td><td className="num">{int(p.rows)}</td><td className="num">{bytes(p.bytes)}</td></tr>)}
-                  {d.partitions.length === 0 && <tr><td colSpan={4} className="muted">No data files at this snapshot (small inserts stay in the catalog until maintenance writes them out).</td></tr>}
-                </tbody>
-              </table>
-            </section>
-          </div>
-          <Preview zone={zone} name={name} snapshot={pinned} />
-          <div className="columns">
-            <section className="card" aria-label="snapshots">
+            <section className="card scroll-card" aria-label="snapshots">
               <h2>Snapshots</h2>
               <table className="grid">
                 <thead><tr><th className="num">id</th><th>time</th><th>changes</th></tr></thead>
@@ -150,7 +130,27 @@ function TableDetail({ zone, name }: { zone: string; name: string }) {
                 </tbody>
               </table>
             </section>
-            <section className="card" aria-label="files">
+            <section className="card scroll-card" aria-label="partitions">
+              <h2>Partitions <span className="muted small">{d.partitionBy.length === 0 ? 'not partitioned' : `by ${d.partitionBy.map((p) => p.column).join(', ')}`}</span></h2>
+              <table className="grid">
+                <thead><tr><th>partition</th><th className="num">files</th><th className="num">rows</th><th className="num">size</th></tr></thead>
+                <tbody>
+                  {d.partitions.map((p) => <tr key={partitionText(p.values)}><td className="mono">{partitionText(p.values)}</td><td className="num">{int(p.files)}</td><td className="num">{int(p.rows)}</td><td className="num">{bytes(p.bytes)}</td></tr>)}
+                  {d.partitions.length === 0 && <tr><td colSpan={4} className="muted">No data files at this snapshot (small inserts stay in the catalog until maintenance writes them out).</td></tr>}
+                </tbody>
+              </table>
+            </section>
+          </div>
+          <Preview zone={zone} name={name} snapshot={pinned} />
+          <div className="columns">
+            <section className="card scroll-card" aria-label="schema">
+              <h2>Schema</h2>
+              <table className="grid">
+                <thead><tr><th>column</th><th>type</th><th>partition</th></tr></thead>
+                <tbody>{d.columns.map((c) => <tr key={c.name}><td className="mono">{c.name}</td><td className="muted">{c.type.toLowerCase()}</td><td>{d.partitionBy.find((p) => p.column === c.name)?.transform ?? ''}</td></tr>)}</tbody>
+              </table>
+            </section>
+            <section className="card scroll-card" aria-label="files">
               <h2>Data files <span className="muted small">{d.filesTotal > d.files.length ? `the first ${d.files.length} of ${int(d.filesTotal)}` : ''}</span></h2>
               <table className="grid">
                 <thead><tr><th>file</th><th className="num">rows</th><th className="num">size</th></tr></thead>

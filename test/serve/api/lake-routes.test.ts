@@ -129,6 +129,8 @@ describe('lake routes', () => {
     const before = await lake.currentSnapshot();
     expect(before).toBeGreaterThanOrEqual(second);
     const made = await write(`INSERT INTO lake.curated."odd ""name""" VALUES (2)`);
+    // Read once the catalog has stayed as it is for one call.
+    expect(await lake.currentSnapshot()).toBe(before);
     expect(await lake.currentSnapshot()).toBe(made);
     const empty = lakeBrowser({ ...settings, catalog: { kind: 'duckdb', file: path.join(dir, 'none.ducklake') } });
     expect(await empty.currentSnapshot()).toBeUndefined();
