@@ -117,6 +117,19 @@ export function uiOpenApiPaths(): Record<string, Json> {
         },
       },
     },
+    '/api/ui/topics/{topic}/offset': {
+      get: {
+        operationId: 'uiOffsetForTime',
+        tags: ['ui'],
+        summary: 'The offset of the first record of a partition at or after a time (the end offset when none is), for browsing messages from a time',
+        parameters: [
+          { name: 'topic', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'partition', in: 'query', schema: { ...int, default: 0 } },
+          { name: 'time', in: 'query', required: true, schema: { type: 'string' }, description: 'ISO 8601 (2026-12-03T10:00:00Z) or milliseconds since 1970.' },
+        ],
+        responses: { '200': json('{ topic, partition, time, offset }'), '400': failure('A partition or time that does not parse.'), '404': failure('No such topic or partition.') },
+      },
+    },
     '/api/ui/sql': {
       post: {
         operationId: 'uiSql',
