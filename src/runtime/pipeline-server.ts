@@ -94,6 +94,22 @@ export function describePipeline(p: DefinedPipeline) {
   };
 }
 
+/**
+ * Each windowed job's event-time watermark, from the stream metrics' `tributary_stream_watermark_lag_seconds`
+ * (processing time minus the watermark, computed as it is read). Empty when no job has one yet.
+ */
+async function jobWatermarks(registry: Runtime['metrics']['registry']): Promise<Record<string, number>> {
+  const gauge = registry.getSingleMetric('tributary_stream_watermark_lag_seconds');
+  if (!gauge) return {};
+  try {
+    const now = Date.now();
+    const { values } = await gauge.get();
+    return Object.fromEntries(values.filter((v) => Number.isFinite(v.value)).map((v) => [String(v.labels.job), Math.round(now - v.value * 1000)]));
+  } catch {
+    return {};
+  }
+}
+
 /** Needs the runtime's log, lake and metrics open. */
 export async function startPipelineServer(runtime: Runtime, pipelines: readonly DefinedPipeline[], options: PipelineServerOptions): Promise<PipelineServer> {
   const { config, logger } = runtime;
@@ -115,6 +131,7 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
   const lake = lakeBrowser(tables);
   const history = startUiHistory({
     lakeSnapshot: () => lake.currentSnapshot(),
+    watermarks: () => jobWatermarks(runtime.metrics.registry),
     parts: () => options.parts,
     lag: async () => Object.fromEntries(await Promise.all(pipelineGroups(pipelines).map(async (g) => [g.group, (await logView.groupLag(g.group)).reduce((n, p) => n + p.lag, 0)] as const))),
   });

@@ -42,6 +42,7 @@ export interface Sample {
   parts: Record<string, Pick<Part, 'state' | 'restarts' | 'counts' | 'lastError'>>;
   lag: Record<string, number>;
   lakeSnapshot?: number;
+  watermarks?: Record<string, number>;
 }
 
 export type NodeKind = 'ingest' | 'source' | 'topic' | 'dead-letter' | 'stream-job' | 'table' | 'archiver' | 'raw' | 'batch-job' | 'lake-table' | 'service' | 'view';

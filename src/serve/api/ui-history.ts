@@ -1,6 +1,6 @@
 /**
  * The UI's recent history: every `everyMs` a sample of each part's counts and state and of each
- * consumer group's lag (and the lake's newest snapshot, when `lakeSnapshot` is given), kept in memory (the last `keep` samples) so that a page opened now draws its
+ * consumer group's lag (and, when given, the lake's newest snapshot and the windowed jobs' watermarks), kept in memory (the last `keep` samples) so that a page opened now draws its
  * sparklines from the last minutes at once, and subscribers (the UI's event stream) get each new
  * sample as it is taken.
  *
@@ -18,6 +18,8 @@ export interface UiSample {
   lag: Record<string, number>;
   /** The lake's newest snapshot id, when there is a catalog to read. */
   lakeSnapshot?: number;
+  /** Per windowed stream job, its event-time watermark (ms since 1970), once it has one. */
+  watermarks?: Record<string, number>;
 }
 
 export interface UiHistoryOptions {
@@ -25,6 +27,8 @@ export interface UiHistoryOptions {
   lag: () => Promise<Record<string, number>>;
   /** The lake's newest snapshot; must not throw (lake-browser.ts `currentSnapshot`). */
   lakeSnapshot?: () => Promise<number | undefined>;
+  /** The windowed jobs' watermarks; must not throw. */
+  watermarks?: () => Promise<Record<string, number>>;
   everyMs?: number;
   keep?: number;
 }
@@ -42,9 +46,9 @@ export function startUiHistory(options: UiHistoryOptions): UiHistory {
   const sampler = startSampler(everyMs, async () => {
     const parts: UiSample['parts'] = {};
     for (const p of options.parts()) parts[p.name] = { state: p.state, restarts: p.restarts, counts: { ...p.counts }, ...(p.lastError ? { lastError: { ...p.lastError } } : {}) };
-    const [lag, lakeSnapshot] = await Promise.all([options.lag().catch(() => ({})), options.lakeSnapshot?.()]);
+    const [lag, lakeSnapshot, watermarks] = await Promise.all([options.lag().catch(() => ({})), options.lakeSnapshot?.(), options.watermarks?.()]);
     if (sampler.stopped) return undefined;
-    const sample: UiSample = { at: Date.now(), parts, lag, ...(lakeSnapshot === undefined ? {} : { lakeSnapshot }) };
+    const sample: UiSample = { at: Date.now(), parts, lag, ...(lakeSnapshot === undefined ? {} : { lakeSnapshot }), ...(watermarks && Object.keys(watermarks).length > 0 ? { watermarks } : {}) };
     samples.push(sample);
     if (samples.length > keep) samples.splice(0, samples.length - keep);
     return sample;

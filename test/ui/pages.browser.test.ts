@@ -1,10 +1,11 @@
 /**
- * The Lake and Metrics pages in a real browser (Debian's chromium through playwright-core) against
- * `tributary dev` running the Pinterest example: a lake table of the example's real pins shows its
+ * The Lake and Metrics pages and the graph's watermarks in a real browser (Debian's chromium through
+ * playwright-core) against `tributary dev` running the Pinterest example (the watermarks: the
+ * Pinterest analytics example, whose join is windowed): a lake table of the example's real pins shows its
  * snapshots, rows, partitions and files, gets a new snapshot that the page shows without a reload,
  * and travels back to the earlier one; the Metrics page charts the process's own metrics with a
- * value that moves as the example posts, and links to the configured Prometheus. Screenshots go to
- * test/ui/screenshots/.
+ * value that moves as the example posts, and links to the configured Prometheus; the window join's
+ * node shows its event-time watermark, moving as pins arrive. Screenshots go to test/ui/screenshots/.
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -148,5 +149,32 @@ describe('the Metrics page', () => {
     await until('one metric shown', async () => (await page.locator('[data-metric]').count()) === 1);
     expect(errors).toEqual([]);
     await page.close();
+  });
+});
+
+describe('the pipeline graph with a windowed job', () => {
+  it('should show the join\'s event-time watermark on its node and in its detail, moving as pins arrive', { timeout: 240_000 }, async () => {
+    const analytics = await startDev([path.resolve(EXAMPLES.pinterest, '../pinterest-analytics')], { PINTEREST_ANALYTICS_RATE: '20' });
+    try {
+      const { page, errors } = await openPage(browser, `${analytics.url}/#/graph`);
+      const node = page.locator('[data-node="job:pinterest-analytics-join"]');
+      await node.waitFor({ timeout: 60_000 });
+      const mark = node.locator('[data-watermark]');
+      const first = Number(await until('a watermark on the join', async () => ((await mark.count()) > 0 ? mark.getAttribute('data-watermark') : undefined), 120_000));
+      // An event time the emulator gave a pin: in the past, and not long ago.
+      expect(first).toBeLessThanOrEqual(Date.now());
+      expect(first).toBeGreaterThan(Date.now() - 3_600_000);
+      expect(await mark.textContent()).toContain(`watermark ${new Date(first).toISOString().slice(11, 19)}`);
+      // It moves by whole seconds of event time as more pins are joined.
+      await until('the watermark to move', async () => Number(await mark.getAttribute('data-watermark')) >= first + 1000, 120_000);
+      await node.click();
+      await page.getByLabel('node detail').locator('[data-detail-watermark]').waitFor();
+      expect(await page.getByLabel('node detail').locator('[data-detail-watermark]').textContent()).toMatch(/^event-time watermark \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z, \d+ s behind$/);
+      await page.screenshot({ path: shot('graph-watermark') });
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      await analytics.stop();
+    }
   });
 });
