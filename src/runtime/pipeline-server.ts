@@ -17,7 +17,8 @@ import { lakeRoutes } from '../serve/api/lake-routes.ts';
 import { startMetricsHistory } from '../serve/api/metrics-history.ts';
 import { metricsRoutes } from '../serve/api/metrics-routes.ts';
 import { startUiHistory } from '../serve/api/ui-history.ts';
-import { sqlExplorer } from '../serve/api/sql-explorer.ts';
+import { DEFAULT_SQL_LIMITS, sqlExplorer } from '../serve/api/sql-explorer.ts';
+import { viewsSource } from '../serve/api/realtime-tables.ts';
 import { uiOpenApiPaths } from '../serve/api/ui-openapi.ts';
 import { uiRoutes } from '../serve/api/ui-routes.ts';
 import { uiStatic } from '../serve/api/ui-static.ts';
@@ -125,7 +126,8 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
     ...(runtime.has('metadata') ? { metadata: runtime.metadata } : {}),
     batchJobs: pipelines.flatMap((p) => p.batchJobs.map((b) => b.job.name)),
   });
-  const query = createQueryService(await pipelineViews(runtime, pipelines));
+  const views = await pipelineViews(runtime, pipelines);
+  const query = createQueryService(views);
   const graph = pipelineGraph(pipelines);
   const tables = tablesSettings(config, runtime.cwd);
   const lake = lakeBrowser(tables);
@@ -156,7 +158,7 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
       serverPlugin(queryRoutes, { service: query }),
       serverPlugin(apiRoutes, { logView, status, groups: () => pipelineGroups(pipelines) }),
       ...(options.orchestrator ? [serverPlugin(runRoutes, { orchestrator: options.orchestrator })] : []),
-      serverPlugin(uiRoutes, { graph: () => graph, history, logView, replayer: deadLetterReplayer(runtime.log), sql: sqlExplorer(tables) }),
+      serverPlugin(uiRoutes, { graph: () => graph, history, logView, replayer: deadLetterReplayer(runtime.log), sql: sqlExplorer(tables, DEFAULT_SQL_LIMITS, viewsSource(() => views)) }),
       serverPlugin(lakeRoutes, { lake }),
       serverPlugin(metricsRoutes, { history: metricsHistory, prometheusUrl: config.metrics.prometheusUrl }),
       serverPlugin(dashboardRoutes, { declared: () => pipelines.flatMap((p) => p.dashboards.map((d) => ({ pipeline: p.name, ...d }))), open: () => openDashboardStore(config, { cwd: runtime.cwd }) }),
