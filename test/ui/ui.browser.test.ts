@@ -251,7 +251,8 @@ describe('the web UI', () => {
     await page.getByRole('link', { name: '← Runs' }).click();
     const cell = page.locator(`[data-graph="${graphId}"] a[href="#/runs/${encodeURIComponent(runId)}"]`);
     await cell.waitFor();
-    expect(await cell.getAttribute('data-status')).toBe('succeeded');
+    // The grid reads its page every 5 s: a page it read while the run ran shows it running until then.
+    await until('the cell of the finished run', async () => (await cell.getAttribute('data-status')) === 'succeeded', 30_000);
     await page.screenshot({ path: shot('runs') });
     // The server pages: the second page of one run starts after the first.
     const [first, second] = await Promise.all([0, 1].map(async (offset) => ((await (await fetch(`${dev.url}/api/runs?limit=1&offset=${offset}`)).json()) as { runs: Array<{ runId: string }> }).runs));

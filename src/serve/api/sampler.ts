@@ -1,7 +1,7 @@
 /**
  * What the UI's histories share: take a sample now and then every `everyMs` (never two at once, and
  * none after `stop()`), and hand each one that `take` returns to the subscribers. `take` answers
- * undefined to skip a round; it must not throw.
+ * undefined to skip a round; a round that throws is skipped too, and its error given to `onError`.
  */
 export interface Sampler<T> {
   subscribe(listener: (sample: T) => void): () => void;
@@ -9,7 +9,7 @@ export interface Sampler<T> {
   readonly stopped: boolean;
 }
 
-export function startSampler<T>(everyMs: number, take: () => Promise<T | undefined>): Sampler<T> {
+export function startSampler<T>(everyMs: number, take: () => Promise<T | undefined>, onError?: (error: unknown) => void): Sampler<T> {
   const listeners = new Set<(sample: T) => void>();
   let stopped = false;
   let busy = false;
@@ -19,6 +19,9 @@ export function startSampler<T>(everyMs: number, take: () => Promise<T | undefin
     try {
       const sample = await take();
       if (sample !== undefined && !stopped) for (const listener of listeners) listener(sample);
+    } catch (error) {
+      // A round that fails is left out; the next one tries again (a timer's rejection would end the process).
+      onError?.(error);
     } finally {
       busy = false;
     }
