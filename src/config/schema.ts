@@ -142,6 +142,11 @@ export const configSchema = z
         keyPrefix: z.string().default('tributary:').describe('Prefix for every key Tributary writes.'),
       })
       .prefault({}),
+    metrics: z
+      .strictObject({
+        prometheusUrl: url(['http:', 'https:']).optional().describe("The Prometheus that scrapes this process's /metrics, e.g. http://127.0.0.1:9090; the UI's Metrics page links each metric to it."),
+      })
+      .prefault({}),
     server: z
       .strictObject({
         host: z.string().min(1).default('127.0.0.1').describe('Address the HTTP server (ingest API, query API, UI, metrics) binds to.'),

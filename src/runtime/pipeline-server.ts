@@ -12,8 +12,13 @@ import { dashboardRoutes } from '../serve/api/dashboard-routes.ts';
 import { openDashboardStore } from '../metadata/open-dashboards.ts';
 import { deadLetterReplayer } from '../serve/api/dead-letters.ts';
 import { directLogView } from '../serve/api/log-view.ts';
+import { lakeBrowser } from '../serve/api/lake-browser.ts';
+import { lakeRoutes } from '../serve/api/lake-routes.ts';
+import { startMetricsHistory } from '../serve/api/metrics-history.ts';
+import { metricsRoutes } from '../serve/api/metrics-routes.ts';
 import { startUiHistory } from '../serve/api/ui-history.ts';
-import { sqlExplorer } from '../serve/api/sql-explorer.ts';
+import { DEFAULT_SQL_LIMITS, sqlExplorer } from '../serve/api/sql-explorer.ts';
+import { viewsSource } from '../serve/api/realtime-tables.ts';
 import { uiOpenApiPaths } from '../serve/api/ui-openapi.ts';
 import { uiRoutes } from '../serve/api/ui-routes.ts';
 import { uiStatic } from '../serve/api/ui-static.ts';
@@ -90,6 +95,22 @@ export function describePipeline(p: DefinedPipeline) {
   };
 }
 
+/**
+ * Each windowed job's event-time watermark, from the stream metrics' `tributary_stream_watermark_lag_seconds`
+ * (processing time minus the watermark, computed as it is read). Empty when no job has one yet.
+ */
+async function jobWatermarks(registry: Runtime['metrics']['registry']): Promise<Record<string, number>> {
+  const gauge = registry.getSingleMetric('tributary_stream_watermark_lag_seconds');
+  if (!gauge) return {};
+  try {
+    const now = Date.now();
+    const { values } = await gauge.get();
+    return Object.fromEntries(values.filter((v) => Number.isFinite(v.value)).map((v) => [String(v.labels.job), Math.round(now - v.value * 1000)]));
+  } catch {
+    return {};
+  }
+}
+
 /** Needs the runtime's log, lake and metrics open. */
 export async function startPipelineServer(runtime: Runtime, pipelines: readonly DefinedPipeline[], options: PipelineServerOptions): Promise<PipelineServer> {
   const { config, logger } = runtime;
@@ -105,12 +126,18 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
     ...(runtime.has('metadata') ? { metadata: runtime.metadata } : {}),
     batchJobs: pipelines.flatMap((p) => p.batchJobs.map((b) => b.job.name)),
   });
-  const query = createQueryService(await pipelineViews(runtime, pipelines));
+  const views = await pipelineViews(runtime, pipelines);
+  const query = createQueryService(views);
   const graph = pipelineGraph(pipelines);
+  const tables = tablesSettings(config, runtime.cwd);
+  const lake = lakeBrowser(tables);
   const history = startUiHistory({
+    lakeSnapshot: () => lake.currentSnapshot(),
+    watermarks: () => jobWatermarks(runtime.metrics.registry),
     parts: () => options.parts,
     lag: async () => Object.fromEntries(await Promise.all(pipelineGroups(pipelines).map(async (g) => [g.group, (await logView.groupLag(g.group)).reduce((n, p) => n + p.lag, 0)] as const))),
   });
+  const metricsHistory = startMetricsHistory({ registry: runtime.metrics.registry });
   const status = () => ({ pid: process.pid, startedAt, log: runtime.log.backend, pipelines: pipelines.map(describePipeline), parts: options.parts, ...options.statusExtra?.() });
   const app = createServer({
     server: config.server,
@@ -131,7 +158,9 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
       serverPlugin(queryRoutes, { service: query }),
       serverPlugin(apiRoutes, { logView, status, groups: () => pipelineGroups(pipelines) }),
       ...(options.orchestrator ? [serverPlugin(runRoutes, { orchestrator: options.orchestrator })] : []),
-      serverPlugin(uiRoutes, { graph: () => graph, history, logView, replayer: deadLetterReplayer(runtime.log), sql: sqlExplorer(tablesSettings(config, runtime.cwd)) }),
+      serverPlugin(uiRoutes, { graph: () => graph, history, logView, replayer: deadLetterReplayer(runtime.log), sql: sqlExplorer(tables, DEFAULT_SQL_LIMITS, viewsSource(() => views)) }),
+      serverPlugin(lakeRoutes, { lake }),
+      serverPlugin(metricsRoutes, { history: metricsHistory, prometheusUrl: config.metrics.prometheusUrl }),
       serverPlugin(dashboardRoutes, { declared: () => pipelines.flatMap((p) => p.dashboards.map((d) => ({ pipeline: p.name, ...d }))), open: () => openDashboardStore(config, { cwd: runtime.cwd }) }),
       serverPlugin(uiStatic, {}),
       (instance) => {
@@ -141,6 +170,7 @@ export async function startPipelineServer(runtime: Runtime, pipelines: readonly 
   });
   const closeViews = async () => {
     history.stop();
+    metricsHistory.stop();
     await query.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the views failed'));
     await logView.close().catch(() => undefined);
     await metrics.close().catch(() => undefined);

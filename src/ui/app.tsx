@@ -14,14 +14,18 @@ const SqlPage = lazy(() => import('./pages/sql.tsx'));
 const RunsPage = lazy(() => import('./pages/runs.tsx'));
 const RunPage = lazy(() => import('./pages/run.tsx'));
 const DashboardsPage = lazy(() => import('./pages/dashboards.tsx'));
+const LakePage = lazy(() => import('./pages/lake.tsx'));
+const MetricsPage = lazy(() => import('./pages/metrics.tsx'));
 
 const PAGES = [
   { path: '', title: 'Overview' },
   { path: 'graph', title: 'Pipeline graph' },
   { path: 'topics', title: 'Topics' },
   { path: 'runs', title: 'Runs' },
+  { path: 'lake', title: 'Lake' },
   { path: 'sql', title: 'SQL explorer' },
   { path: 'dashboards', title: 'Dashboards' },
+  { path: 'metrics', title: 'Metrics' },
 ] as const;
 
 function KeyPrompt({ wrong }: { wrong: boolean }) {
@@ -96,7 +100,9 @@ export function App() {
               {page === 'graph' && <GraphPage />}
               {page === 'topics' && <TopicsPage topic={route[1]} />}
               {page === 'runs' && (route[1] ? <RunPage runId={route[1]} /> : <RunsPage />)}
+              {page === 'lake' && <LakePage route={route.slice(1)} />}
               {page === 'sql' && <SqlPage />}
+              {page === 'metrics' && <MetricsPage />}
               {page === 'dashboards' && <DashboardsPage route={route.slice(1)} />}
               {!PAGES.some((p) => p.path === page) && <div className="card">No page “{page}”.</div>}
             </Suspense>

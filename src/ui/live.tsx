@@ -6,7 +6,7 @@
  */
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
 import { api } from './api.ts';
-import { readEvents } from './sse.ts';
+import { followEvents } from './sse.ts';
 import type { Sample } from './types.ts';
 
 const KEEP = 300;
@@ -30,27 +30,13 @@ export function LiveProvider({ children, enabled }: { children: ReactNode; enabl
     const stop = new AbortController();
     const add = (s: Sample) => setSamples((prev) => (prev.length > 0 && prev[prev.length - 1]!.at >= s.at ? prev : [...prev.slice(-(KEEP - 1)), s]));
     void (async () => {
-      let pause = 500;
       try {
         const { samples: history } = await api<{ samples: Sample[] }>('/api/ui/history', { signal: stop.signal });
         setSamples(history.slice(-KEEP));
       } catch {
         // The stream below fills in.
       }
-      while (!stop.signal.aborted) {
-        try {
-          await readEvents<Sample>('/api/ui/events', stop.signal, add, () => {
-            setConnected(true);
-            pause = 500;
-          });
-        } catch {
-          // Reconnect below.
-        }
-        setConnected(false);
-        if (stop.signal.aborted) return;
-        await new Promise((resolve) => setTimeout(resolve, pause));
-        pause = Math.min(10_000, pause * 2);
-      }
+      await followEvents<Sample>('/api/ui/events', stop.signal, add, setConnected);
     })();
     return () => stop.abort();
   }, [enabled]);

@@ -24,3 +24,25 @@ export async function readEvents<T>(path: string, signal: AbortSignal, onData: (
     }
   }
 }
+
+/**
+ * Follows an event stream until `signal` aborts: opened again after a drop, after a pause that grows
+ * from 0.5 s to 10 s; `onConnected` says whether it is open now.
+ */
+export async function followEvents<T>(path: string, signal: AbortSignal, onData: (data: T) => void, onConnected: (connected: boolean) => void): Promise<void> {
+  let pause = 500;
+  while (!signal.aborted) {
+    try {
+      await readEvents<T>(path, signal, onData, () => {
+        onConnected(true);
+        pause = 500;
+      });
+    } catch {
+      // Open it again below.
+    }
+    onConnected(false);
+    if (signal.aborted) return;
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    pause = Math.min(10_000, pause * 2);
+  }
+}

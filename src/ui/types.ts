@@ -41,6 +41,8 @@ export interface Sample {
   at: number;
   parts: Record<string, Pick<Part, 'state' | 'restarts' | 'counts' | 'lastError'>>;
   lag: Record<string, number>;
+  lakeSnapshot?: number;
+  watermarks?: Record<string, number>;
 }
 
 export type NodeKind = 'ingest' | 'source' | 'topic' | 'dead-letter' | 'stream-job' | 'table' | 'archiver' | 'raw' | 'batch-job' | 'lake-table' | 'service' | 'view';
@@ -204,3 +206,7 @@ export interface Dashboards {
   declared: Array<Dashboard & { pipeline: string }>;
   saved: Dashboard[];
 }
+
+// The Lake and Metrics pages read the server's own types (type-only: nothing of the server is bundled).
+export type { LakeOverview, LakeRows, LakeSnapshot, LakeTableDetail, LakeTableSummary } from '../serve/api/lake-shapes.ts';
+export type { DerivedSeries, MetricsPoint, MetricsView, MetricView } from '../serve/api/metrics-history.ts';

@@ -34,7 +34,12 @@ export async function startDev(pipelines: string[], env: Record<string, string> 
   let out = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
   child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  let stopping = false;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // A dev that ends on its own fails the tests after it: say why, with what it printed.
+  child.once('exit', (code, signal) => {
+    if (!stopping) process.stderr.write(`tributary dev (${cwd}) exited on its own (code ${code}, signal ${signal}):\n${out.slice(-4000)}\n`);
+  });
   const deadline = Date.now() + 90_000;
   let url: string | undefined;
   while (url === undefined) {
@@ -48,6 +53,7 @@ export async function startDev(pipelines: string[], env: Record<string, string> 
     cwd,
     output: () => out,
     async stop(stopOptions = {}) {
+      stopping = true;
       if (child.exitCode === null) {
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);

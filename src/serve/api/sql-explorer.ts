@@ -12,6 +12,9 @@
  *    statement that is not a `SELECT` (DuckDB's own parse, not a regular expression);
  * 4. interrupts the query at `timeoutMs`, and reads at most `maxRows` rows of its result.
  *
+ * With a `RealtimeSource`, the serving layer's real-time views are readable too, as
+ * `realtime.<view>` (copies made for the query, realtime-tables.ts), and listed for completion.
+ *
  * Errors: SQL_REFUSED (refused before running), SQL_FAILED (DuckDB's error, first line),
  * SQL_TIMEOUT; LAKE_UNAVAILABLE when the catalog cannot be attached (retryable: a batch run may hold it).
  */
@@ -20,6 +23,7 @@ import { TributaryError } from '../../errors.ts';
 import { attachStatements, dataPathOf, duckSettings, TABLES_ALIAS } from '../../lake/tables/open-tables.ts';
 import { firstLine, literal } from '../../lake/tables/sql.ts';
 import type { TablesSettings } from '../../lake/tables/tables.ts';
+import { loadRealtime, REALTIME_SCHEMA, type RealtimeSource } from './realtime-tables.ts';
 
 export interface SqlLimits {
   maxSqlChars: number;
@@ -83,7 +87,7 @@ function failed(error: unknown): TributaryError {
   return new TributaryError('SQL_FAILED', firstLine(error), { cause: error });
 }
 
-function toCell(value: unknown): SqlCell {
+export function toCell(value: unknown): SqlCell {
   if (value === null || value === undefined) return null;
   if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
@@ -96,37 +100,52 @@ function toCell(value: unknown): SqlCell {
   return null;
 }
 
-export function sqlExplorer(settings: TablesSettings, limits: SqlLimits = DEFAULT_SQL_LIMITS): SqlExplorer {
-  const withLocked = async <T>(use: (connection: DuckDBConnection) => Promise<T>): Promise<T> => {
-    const { DuckDBInstance } = await import('@duckdb/node-api');
-    const duck = await duckSettings(settings);
-    let instance: DuckDBInstance;
+/**
+ * Runs `use` on a fresh in-memory DuckDB that has the lake's catalog attached READ_ONLY, external
+ * access off (only the lake's data directory allowed), no extension autoload, one thread, the
+ * memory limit, and its configuration locked; closed afterwards, so the catalog is held only while
+ * `use` runs. `prepare` runs before the lock, on the attached lake (to add tables of the instance's
+ * own). LAKE_UNAVAILABLE (retryable) when the catalog cannot be attached.
+ */
+export async function withReadOnlyLake<T>(settings: TablesSettings, memoryLimit: string, use: (connection: DuckDBConnection) => Promise<T>, prepare?: (connection: DuckDBConnection) => Promise<void>): Promise<T> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const duck = await duckSettings(settings);
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(':memory:', { ...duck, threads: '1', memory_limit: memoryLimit });
+  } catch (error) {
+    throw new TributaryError('LAKE_UNAVAILABLE', `cannot start DuckDB to read the lake: ${firstLine(error)}`, { cause: error, retryable: true });
+  }
+  const connection = await instance.connect();
+  try {
     try {
-      instance = await DuckDBInstance.create(':memory:', { ...duck, threads: '1', memory_limit: limits.memoryLimit });
+      const [attach, ...before] = attachStatements(settings).reverse();
+      for (const statement of before.reverse()) await connection.run(statement);
+      await connection.run(attach!.replace(/\)$/, ', READ_ONLY)'));
     } catch (error) {
-      throw new TributaryError('LAKE_UNAVAILABLE', `cannot start DuckDB for the SQL explorer: ${firstLine(error)}`, { cause: error, retryable: true });
+      throw new TributaryError('LAKE_UNAVAILABLE', `cannot attach the lake's tables read-only: ${firstLine(error)}`, { cause: error, retryable: true });
     }
-    const connection = await instance.connect();
-    try {
-      try {
-        const [attach, ...before] = attachStatements(settings).reverse();
-        for (const statement of before.reverse()) await connection.run(statement);
-        await connection.run(attach!.replace(/\)$/, ', READ_ONLY)'));
-      } catch (error) {
-        throw new TributaryError('LAKE_UNAVAILABLE', `cannot attach the lake's tables read-only: ${firstLine(error)}`, { cause: error, retryable: true });
-      }
-      const data = dataPathOf(settings);
-      await connection.run(`SET allowed_directories = [${literal(data)}]`);
-      await connection.run(`SET enable_external_access = false`);
-      await connection.run(`SET autoinstall_known_extensions = false`);
-      await connection.run(`SET autoload_known_extensions = false`);
-      await connection.run(`SET lock_configuration = true`);
-      return await use(connection);
-    } finally {
-      connection.closeSync();
-      instance.closeSync();
-    }
+    await prepare?.(connection);
+    const data = dataPathOf(settings);
+    await connection.run(`SET allowed_directories = [${literal(data)}]`);
+    await connection.run(`SET enable_external_access = false`);
+    await connection.run(`SET autoinstall_known_extensions = false`);
+    await connection.run(`SET autoload_known_extensions = false`);
+    await connection.run(`SET lock_configuration = true`);
+    return await use(connection);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+export function sqlExplorer(settings: TablesSettings, limits: SqlLimits = DEFAULT_SQL_LIMITS, realtime?: RealtimeSource): SqlExplorer {
+  const withRealtime = async (connection: DuckDBConnection) => {
+    if (realtime) await loadRealtime(connection, await realtime());
   };
+  // The real-time views are copied in only for a query that names them.
+  const withLocked = <T>(use: (connection: DuckDBConnection) => Promise<T>, sql?: string): Promise<T> =>
+    withReadOnlyLake(settings, limits.memoryLimit, use, sql === undefined || new RegExp(`\\b${REALTIME_SCHEMA}\\s*\\.`, 'i').test(sql) ? withRealtime : undefined);
 
   return {
     run: (sql) =>
@@ -151,16 +170,18 @@ export function sqlExplorer(settings: TablesSettings, limits: SqlLimits = DEFAUL
         } finally {
           clearTimeout(timer);
         }
-      }),
+      }, sql),
     tables: () =>
       withLocked(async (connection) => {
         const reader = await connection.runAndReadAll(
-          `SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() WHERE database_name = ${literal(TABLES_ALIAS)} ORDER BY schema_name, table_name, column_index`,
+          `SELECT database_name, schema_name, table_name, column_name, data_type FROM duckdb_columns()
+           WHERE database_name = ${literal(TABLES_ALIAS)} OR (NOT internal AND schema_name = ${literal(REALTIME_SCHEMA)}) ORDER BY database_name = ${literal(TABLES_ALIAS)} DESC, schema_name, table_name, column_index`,
         );
         const tables = new Map<string, SqlTable>();
-        for (const [schema, name, column, type] of reader.getRows() as string[][]) {
-          const key = `${schema}.${name}`;
-          if (!tables.has(key)) tables.set(key, { schema: `${TABLES_ALIAS}.${schema}`, name: name!, columns: [] });
+        for (const [database, schema, name, column, type] of reader.getRows() as string[][]) {
+          const qualified = database === TABLES_ALIAS ? `${TABLES_ALIAS}.${schema}` : schema!;
+          const key = `${qualified}.${name}`;
+          if (!tables.has(key)) tables.set(key, { schema: qualified, name: name!, columns: [] });
           tables.get(key)!.columns.push({ name: column!, type: type! });
         }
         return [...tables.values()];

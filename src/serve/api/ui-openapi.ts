@@ -14,8 +14,64 @@ const chart = {
   properties: { title: { type: 'string' }, sql: { type: 'string', maxLength: 20000 }, kind: { enum: ['bar', 'line', 'area', 'pie', 'scatter', 'table', 'number'] }, x: { type: 'string' }, y: { type: 'string' } },
 };
 
+const lakeTable = [
+  { name: 'zone', in: 'path', required: true, schema: { enum: ['processed', 'curated'] } },
+  { name: 'table', in: 'path', required: true, schema: { type: 'string' } },
+  { name: 'snapshot', in: 'query', schema: int, description: 'A snapshot id (time travel); default the newest.' },
+];
+
 export function uiOpenApiPaths(): Record<string, Json> {
   return {
+    '/api/ui/metrics': {
+      get: {
+        operationId: 'uiMetrics',
+        tags: ['ui'],
+        summary: "The last hour of the process's own metrics, sampled from its registry every 5 s and kept in memory: counters as rates per second, gauges as values, histograms as observations per second and p50/p95/p99",
+        responses: { '200': json('{ everyMs, keepMs, times: [ms], metrics: [{ name, help, type, series: [{ id, labels, stat, values: [n | null] }] }], droppedSeries, memoryBytes, prometheusUrl? }') },
+      },
+    },
+    '/api/ui/metrics/events': {
+      get: {
+        operationId: 'uiMetricsEvents',
+        tags: ['ui'],
+        summary: 'Each new point of every derived series as it is taken, as server-sent events (event: metrics, data: { at, values: { <series id>: n | null } })',
+        responses: { '200': { description: 'An event stream that lasts until the client or the server closes it.', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
+      },
+    },
+    '/api/ui/lake': {
+      get: {
+        operationId: 'uiLake',
+        tags: ['ui'],
+        summary: 'The lake\'s zones and their DuckLake tables, with rows, data files, bytes and how many snapshots touched each; current is the newest snapshot',
+        responses: { '200': json('{ current, zones: [{ zone, tables: [{ zone, name, rows, files, bytes, snapshots, lastChanged }] }] }'), '503': failure('LAKE_UNAVAILABLE: the catalog could not be attached; retry.') },
+      },
+    },
+    '/api/ui/lake/{zone}/{table}': {
+      get: {
+        operationId: 'uiLakeTable',
+        tags: ['ui'],
+        summary: 'One table at a snapshot: schema, partitioning and partitions, data files with their sizes (at most 200 listed), and the snapshots that touched it, newest first',
+        parameters: lakeTable,
+        responses: {
+          '200': json('{ zone, name, snapshot, current, rows, columns, partitionBy, partitions, files, filesTotal, bytesTotal, snapshots }'),
+          '400': failure('CLI_USAGE: a zone other than processed or curated, or a snapshot that is not a whole number.'),
+          '404': failure('LAKE_NOT_FOUND: no such table, not at that snapshot, or no such snapshot.'),
+        },
+      },
+    },
+    '/api/ui/lake/{zone}/{table}/rows': {
+      get: {
+        operationId: 'uiLakeRows',
+        tags: ['ui'],
+        summary: 'At most 100 rows of a table at a snapshot (time travel), read-only',
+        parameters: [...lakeTable, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 100 } }],
+        responses: {
+          '200': json('{ snapshot, columns: [{ name, type }], rows: [[…]], truncated }'),
+          '400': failure('CLI_USAGE: a bad zone, snapshot or limit.'),
+          '404': failure('LAKE_NOT_FOUND: no such table, not at that snapshot, or no such snapshot.'),
+        },
+      },
+    },
     '/api/ui/graph': {
       get: {
         operationId: 'uiGraph',
@@ -59,6 +115,19 @@ export function uiOpenApiPaths(): Record<string, Json> {
           '400': failure('A parameter that does not fit.'),
           '404': failure('No such topic or partition.'),
         },
+      },
+    },
+    '/api/ui/topics/{topic}/offset': {
+      get: {
+        operationId: 'uiOffsetForTime',
+        tags: ['ui'],
+        summary: 'The offset of the first record of a partition at or after a time (the end offset when none is), for browsing messages from a time',
+        parameters: [
+          { name: 'topic', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'partition', in: 'query', schema: { ...int, default: 0 } },
+          { name: 'time', in: 'query', required: true, schema: { type: 'string' }, description: 'ISO 8601 (2026-12-03T10:00:00Z) or milliseconds since 1970.' },
+        ],
+        responses: { '200': json('{ topic, partition, time, offset }'), '400': failure('A partition or time that does not parse.'), '404': failure('No such topic or partition.') },
       },
     },
     '/api/ui/sql': {

@@ -7,6 +7,8 @@
  * - `GET /api/ui/topics/:topic/messages?partition=P&offset=O&limit=N&key=K&path=$.a.b&equals=V`: one
  *   page of a partition from an offset, filtered on the server by key and by the value at a JSON
  *   path; `next` is where the following page starts, `scanned` how many records were read for it;
+ * - `GET /api/ui/topics/:topic/offset?partition=P&time=T`: `{ offset }`, the first record of the
+ *   partition at or after T (ISO 8601 or ms), or its end offset when none is: where "from a time" starts;
  * - `POST /api/ui/dead-letters/:topic/replay` `{ positions: [{ partition, offset }] }`: send those dead
  *   letters back to their topic (dead-letters.ts); answers `requested = replayed + missing.length`;
  * - `GET /api/ui/dead-letters`: `{ replayed: { <dead-letter topic>: n } }`, the totals of this process;
@@ -22,6 +24,8 @@ import { body } from '../server.ts';
 import type { LogView, RenderedRecord } from './log-view.ts';
 import { fail } from './api-routes.ts';
 import type { DeadLetterReplayer } from './dead-letters.ts';
+import { eventStreams } from './event-stream.ts';
+import { offsetForTime } from './offset-for-time.ts';
 import type { SqlExplorer } from './sql-explorer.ts';
 import type { UiHistory } from './ui-history.ts';
 
@@ -47,30 +51,15 @@ export function valueAt(value: unknown, jsonPath: string): unknown {
 }
 
 export const uiRoutes: FastifyPluginAsync<UiRoutesOptions> = (app, options) => {
-  const streams = new Set<NodeJS.WritableStream & { end(): void }>();
+  const streams = eventStreams();
   app.addHook('preClose', (done) => {
-    for (const s of streams) s.end();
-    streams.clear();
+    streams.closeAll();
     done();
   });
 
   app.get('/api/ui/graph', () => options.graph());
   app.get('/api/ui/history', () => ({ samples: options.history.samples() }));
-
-  app.get('/api/ui/events', (request, reply) => {
-    reply.hijack();
-    const raw = reply.raw;
-    raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    raw.write(': tributary\n\n');
-    const unsubscribe = options.history.subscribe((sample) => raw.write(`event: sample\ndata: ${JSON.stringify(sample)}\n\n`));
-    const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), 15_000);
-    streams.add(raw);
-    request.raw.on('close', () => {
-      clearInterval(keepAlive);
-      unsubscribe();
-      streams.delete(raw);
-    });
-  });
+  app.get('/api/ui/events', (request, reply) => streams.open(request, reply, (send) => options.history.subscribe((sample) => send('sample', sample))));
 
   app.get<{ Params: { topic: string }; Querystring: Record<string, string | undefined> }>('/api/ui/topics/:topic/messages', async (request, reply) => {
     const q = request.query;
@@ -106,6 +95,23 @@ export const uiRoutes: FastifyPluginAsync<UiRoutesOptions> = (app, options) => {
         }
       }
       return { topic: topic.name, partition, startOffset: bounds.startOffset, endOffset: bounds.endOffset, records, next: offset, scanned, atEnd: offset >= bounds.endOffset };
+    } catch (error) {
+      return fail(reply, error);
+    }
+  });
+
+  app.get<{ Params: { topic: string }; Querystring: { partition?: string; time?: string } }>('/api/ui/topics/:topic/offset', async (request, reply) => {
+    const { partition = '0', time = '' } = request.query;
+    if (!/^\d+$/.test(partition)) return reply.code(400).send(body(400, 'CLI_USAGE', `partition: expected a whole number, got "${partition}"`));
+    const timestamp = /^\d+$/.test(time) ? Number(time) : /^\d{4}-\d{2}-\d{2}/.test(time) ? Date.parse(time) : Number.NaN;
+    if (Number.isNaN(timestamp)) return reply.code(400).send(body(400, 'CLI_USAGE', `time: expected an ISO 8601 time (2026-12-03T10:00:00Z) or milliseconds since 1970, got "${time}"`));
+    const log = options.logView.log;
+    if (!log) return reply.code(400).send(body(400, 'CLI_USAGE', 'finding an offset by time needs the log open in this process'));
+    try {
+      const topic = await options.logView.describeTopic(request.params.topic);
+      const bounds = topic.partitions.find((p) => p.partition === Number(partition));
+      if (!bounds) return reply.code(404).send(body(404, 'PARTITION_NOT_FOUND', `topic ${topic.name} has no partition ${partition} (it has ${topic.partitions.length})`));
+      return { topic: topic.name, partition: bounds.partition, time: new Date(timestamp).toISOString(), offset: await offsetForTime(log, topic.name, bounds, timestamp) };
     } catch (error) {
       return fail(reply, error);
     }

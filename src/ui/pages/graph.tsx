@@ -1,7 +1,8 @@
 /**
  * The pipeline graph: every part of the loaded pipelines laid out left to right, with live counts on
  * the edges (records in, out, dead-lettered, and the lag of the reading group) and on the nodes; a
- * click opens the node's detail (config, schema, live counts, last error).
+ * click opens the node's detail (config, schema, live counts, last error). A windowed job shows its
+ * event-time watermark (UTC) as the live samples carry it.
  */
 import { useQuery } from '@tanstack/react-query';
 import { Background, Controls, Handle, Position, ReactFlow, type Edge, type Node, type NodeProps } from '@xyflow/react';
@@ -35,17 +36,26 @@ type FlowNode = Node<{ node: GraphNode; sample: Sample | undefined }>;
 function PartNode({ data }: NodeProps<FlowNode>) {
   const { node, sample } = data;
   const part = node.part ? sample?.parts[node.part] : undefined;
-  const counts = part ? Object.entries(part.counts).slice(0, 3) : [];
+  const watermark = node.kind === 'stream-job' ? sample?.watermarks?.[node.name] : undefined;
+  const counts = part ? Object.entries(part.counts).slice(0, watermark === undefined ? 3 : 1) : [];
   return (
     <div className={`gnode k-${node.kind}${part && (part.state === 'failed' || part.state === 'restarting') ? ' failing' : ''}`} style={{ width: NODE_WIDTH, height: NODE_HEIGHT }} data-node={node.id}>
       <Handle type="target" position={Position.Left} />
       <div className="gkind">{KIND_LABEL[node.kind]}</div>
       <div className="gname" title={node.name}>{node.name}</div>
-      {counts.length > 0 && <div className="gcounts">{counts.map(([k, v]) => `${k} ${short(v)}`).join(' · ')}</div>}
+      {(counts.length > 0 || watermark !== undefined) && (
+        <div className="gcounts">
+          {counts.map(([k, v]) => `${k} ${short(v)}`).join(' · ')}
+          {watermark !== undefined && <span data-watermark={watermark}>{counts.length > 0 ? ' · ' : ''}watermark {clock(watermark)}</span>}
+        </div>
+      )}
       <Handle type="source" position={Position.Right} />
     </div>
   );
 }
+
+/** A watermark as the nodes show it: the UTC time of day. */
+const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
 
 const nodeTypes = { part: PartNode };
 
@@ -61,6 +71,7 @@ function edgeLabel(edge: Graph['edges'][number], sample: Sample | undefined): st
 
 function Detail({ node, sample, onClose }: { node: GraphNode; sample: Sample | undefined; onClose: () => void }) {
   const part = node.part ? sample?.parts[node.part] : undefined;
+  const watermark = node.kind === 'stream-job' ? sample?.watermarks?.[node.name] : undefined;
   const isTopic = node.kind === 'topic' || node.kind === 'dead-letter';
   return (
     <aside className="detail card" aria-label="node detail">
@@ -74,6 +85,11 @@ function Detail({ node, sample, onClose }: { node: GraphNode; sample: Sample | u
           <h3>Live</h3>
           <p><StateBadge state={part.state} /> {part.restarts > 0 && <span className="muted">{part.restarts} restarts</span>}</p>
           <table className="kv"><tbody>{Object.entries(part.counts).map(([k, v]) => <tr key={k}><th>{k}</th><td>{int(v)}</td></tr>)}</tbody></table>
+          {watermark !== undefined && sample && (
+            <p className="small" data-detail-watermark={watermark}>
+              event-time watermark <b className="mono">{new Date(watermark).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</b>, {Math.max(0, Math.round((sample.at - watermark) / 1000))} s behind
+            </p>
+          )}
           {part.lastError && <div className="error-line"><code>{part.lastError.code}</code> {part.lastError.message}</div>}
         </>
       )}

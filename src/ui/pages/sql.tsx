@@ -1,5 +1,6 @@
 /**
- * The SQL explorer: one SELECT over the lake's tables (read-only; the server refuses anything else),
+ * The SQL explorer: one SELECT over the lake's tables and the serving layer's real-time views
+ * (`realtime.<view>`; read-only, the server refuses anything else),
  * results in a virtualised table of up to 10,000 rows, CSV export, and a chart of the result in one
  * click (first column as x, first numeric column as y).
  */
@@ -13,6 +14,9 @@ import { SaveToDashboard } from '../parts/save-to-dashboard.tsx';
 import { SqlEditor } from '../parts/sql-editor.tsx';
 import { toCsv } from '../parts/virtual-table.tsx';
 import type { SqlResult, SqlTable } from '../types.ts';
+
+/** A table's name as SQL: quoted when it is not a plain identifier (`realtime."posts-per-category"`). */
+const sqlName = (t: SqlTable) => `${t.schema}.${/^[A-Za-z_][A-Za-z0-9_]*$/.test(t.name) ? t.name : `"${t.name.replaceAll('"', '""')}"`}`;
 
 const KINDS: ChartKind[] = ['table', 'bar', 'line', 'area', 'pie', 'scatter', 'number'];
 
@@ -51,13 +55,13 @@ export default function SqlPage() {
   const list = useMemo(() => tables.data?.tables ?? [], [tables.data]);
   const first = list[0];
   const [text, setText] = useState<string | undefined>();
-  const sql = text ?? (first ? `SELECT *\nFROM ${first.schema}.${first.name}\nLIMIT 100` : 'SELECT 42 AS answer');
+  const sql = text ?? (first ? `SELECT *\nFROM ${sqlName(first)}\nLIMIT 100` : 'SELECT 42 AS answer');
   const run = useMutation({ mutationFn: async (q: string) => ({ sql: q, result: await api<SqlResult>('/api/ui/sql', { method: 'POST', body: JSON.stringify({ sql: q }) }) }) });
   return (
     <div className="page">
       <header className="page-head">
         <h1>SQL explorer</h1>
-        <span className="muted">one SELECT over the lake's tables, read-only · Ctrl+Enter runs</span>
+        <span className="muted">one SELECT over the lake's tables and the real-time views (<code>realtime.*</code>), read-only · Ctrl+Enter runs</span>
       </header>
       <div className="sql-layout">
         <aside className="card tables" aria-label="tables">
@@ -66,7 +70,7 @@ export default function SqlPage() {
           {list.length === 0 && tables.isSuccess && <p className="muted small">No lake tables yet: they appear once a batch job has written one.</p>}
           {list.map((t) => (
             <details key={`${t.schema}.${t.name}`} open>
-              <summary><button className="link" onClick={() => setText(`SELECT *\nFROM ${t.schema}.${t.name}\nLIMIT 100`)}>{t.schema.replace(/^lake\./, '')}.{t.name}</button></summary>
+              <summary><button className="link" onClick={() => setText(`SELECT *\nFROM ${sqlName(t)}\nLIMIT 100`)}>{t.schema.replace(/^lake\./, '')}.{t.name}</button></summary>
               <ul>{t.columns.map((c) => <li key={c.name}><span>{c.name}</span> <span className="muted">{c.type.toLowerCase()}</span></li>)}</ul>
             </details>
           ))}

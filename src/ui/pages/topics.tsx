@@ -1,7 +1,7 @@
 /**
  * Topics: every topic with its partitions, offsets and the groups that read it with their lag; a
  * topic's page adds its schema and a message browser that pages through one partition on the server
- * (from an offset, filtered by key or by the value at a JSON path).
+ * (from an offset or from a time, filtered by key or by the value at a JSON path).
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
@@ -74,6 +74,14 @@ function Browser({ topic }: { topic: TopicDescription }) {
     else next.add(id);
     return next;
   });
+  const [time, setTime] = useState('');
+  const seekTime = useMutation({
+    mutationFn: (at: number) => api<{ offset: number }>(`/api/ui/topics/${encodeURIComponent(topic.name)}/offset?${new URLSearchParams({ partition: String(partition), time: String(at) }).toString()}`),
+    onSuccess: (found) => {
+      setOffset(found.offset);
+      setHistory([]);
+    },
+  });
   const apply = (event: FormEvent) => {
     event.preventDefault();
     setFilter(draft);
@@ -85,6 +93,8 @@ function Browser({ topic }: { topic: TopicDescription }) {
       <form className="toolbar" onSubmit={apply}>
         <label>partition <select value={partition} onChange={(e) => { const p = Number(e.target.value); setPartition(p); const b = topic.partitions.find((x) => x.partition === p); setOffset(Math.max(b?.startOffset ?? 0, (b?.endOffset ?? 0) - 20)); setHistory([]); }}>{topic.partitions.map((p) => <option key={p.partition} value={p.partition}>{p.partition}</option>)}</select></label>
         <label>from offset <input type="number" min={0} value={offset} onChange={(e) => { setOffset(Number(e.target.value)); setHistory([]); }} className="narrow" /></label>
+        <label>from time <input type="datetime-local" step={1} value={time} onChange={(e) => setTime(e.target.value)} aria-label="from time" /></label>
+        <button type="button" className="secondary" disabled={time === '' || seekTime.isPending} onClick={() => seekTime.mutate(new Date(time).getTime())}>Go to time</button>
         <label>key <input value={draft.key} onChange={(e) => setDraft({ ...draft, key: e.target.value })} placeholder="any" /></label>
         <label>JSON path <input value={draft.path} onChange={(e) => setDraft({ ...draft, path: e.target.value })} placeholder="$.category" /></label>
         <label>equals <input value={draft.equals} onChange={(e) => setDraft({ ...draft, equals: e.target.value })} /></label>
@@ -101,6 +111,7 @@ function Browser({ topic }: { topic: TopicDescription }) {
           {replay.isError && <span className="error">{replay.error.message}</span>}
         </div>
       )}
+      {seekTime.isError && <div className="error">{seekTime.error.message}</div>}
       {page.isError && <div className="error">{page.error.message}</div>}
       {page.data && (
         <>

@@ -103,3 +103,45 @@ describe('the SQL explorer', () => {
     expect((await explorer.run(`SELECT count(*) AS n, count(DISTINCT category) AS c FROM lake.processed.pins`)).rows).toEqual([[25, 2]]);
   });
 });
+
+describe('the SQL explorer with the real-time views', () => {
+  const views = [
+    { name: 'pins_now', columns: ['unique_id', 'category', 'follower_count', 'score', 'active'], rows: [
+      { unique_id: 'a', category: 'diy', follower_count: 10, score: 0.5, active: true },
+      { unique_id: 'b', category: 'travel', follower_count: null, score: 2, active: false },
+      { unique_id: 'c', category: 'diy', follower_count: 7, score: 1.25, active: null },
+    ] },
+  ];
+  let reads = 0;
+  const withViews = () => sqlExplorer(settings, { ...DEFAULT_SQL_LIMITS, timeoutMs: 3_000 }, () => {
+    reads += 1;
+    return Promise.resolve(views);
+  });
+
+  it('should read realtime.<view> with typed columns, and join it with a lake table', async () => {
+    const explorer = withViews();
+    const typed = await explorer.run(`SELECT * FROM realtime.pins_now ORDER BY unique_id`);
+    expect(typed.columns).toEqual([{ name: 'unique_id', type: 'VARCHAR' }, { name: 'category', type: 'VARCHAR' }, { name: 'follower_count', type: 'BIGINT' }, { name: 'score', type: 'DOUBLE' }, { name: 'active', type: 'BOOLEAN' }]);
+    expect(typed.rows).toEqual([['a', 'diy', 10, 0.5, true], ['b', 'travel', null, 2, false], ['c', 'diy', 7, 1.25, null]]);
+    const joined = await explorer.run(`SELECT r.category, count(DISTINCT r.unique_id) AS live, count(p.id) AS lake FROM realtime.pins_now r JOIN lake.processed.pins p USING (category) GROUP BY r.category ORDER BY r.category`);
+    expect(joined.rows).toEqual([['diy', 2, 26], ['travel', 1, 12]]);
+  });
+
+  it('should list the views for completion, and copy them only for a query that names them', async () => {
+    const explorer = withViews();
+    expect((await explorer.tables()).map((t) => `${t.schema}.${t.name}`)).toEqual(['lake.processed.pins', 'realtime.pins_now']);
+    const before = reads;
+    await explorer.run(`SELECT count(*) FROM lake.processed.pins`);
+    expect(reads).toBe(before);
+    await explorer.run(`SELECT count(*) FROM REALTIME . pins_now`);
+    expect(reads).toBe(before + 1);
+  });
+
+  it('should keep the views read-only and the configuration locked', async () => {
+    const explorer = withViews();
+    for (const sql of [`DELETE FROM realtime.pins_now`, `INSERT INTO realtime.pins_now VALUES ('x', 'y', 1, 1, true)`, `SET enable_external_access = true; SELECT * FROM realtime.pins_now`]) {
+      await expect(explorer.run(sql)).rejects.toMatchObject({ code: 'SQL_REFUSED' });
+    }
+    await expect(explorer.run(`SELECT * FROM realtime.pins_now, read_csv('/etc/passwd')`)).rejects.toMatchObject({ code: 'SQL_FAILED' });
+  });
+});

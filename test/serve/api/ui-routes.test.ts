@@ -103,6 +103,29 @@ describe('the UI API', () => {
     expect(valueAt({ a: { b: 2 } }, '$.a.b')).toBe(2);
   });
 
+  it('offset should find the first record of a partition at or after a time, the end past the last one, and refuse bad input', async () => {
+    const { app, log } = await setup();
+    const producer = log.producer();
+    const base = Date.parse('2026-12-01T00:00:00Z');
+    // Ten records a minute apart in partition 0; partition 1 stays empty.
+    await producer.send(Array.from({ length: 10 }, (_, i) => ({ topic: 'clicks', partition: 0, key: null, value: Buffer.from(String(i)), timestamp: base + i * 60_000 })));
+    await producer.close();
+    const offset = async (query: string) => app.inject({ url: `/api/ui/topics/clicks/offset?${query}` });
+    expect((await offset(`partition=0&time=2026-12-01T00:03:00Z`)).json()).toEqual({ topic: 'clicks', partition: 0, time: '2026-12-01T00:03:00.000Z', offset: 3 });
+    // Between two records: the later one. In milliseconds too.
+    expect((await offset(`partition=0&time=${base + 3 * 60_000 + 1}`)).json()).toMatchObject({ offset: 4 });
+    expect((await offset(`partition=0&time=2020-01-01T00:00:00Z`)).json()).toMatchObject({ offset: 0 });
+    expect((await offset(`partition=0&time=2026-12-02T00:00:00Z`)).json()).toMatchObject({ offset: 10 });
+    expect((await offset(`partition=1&time=2026-12-01T00:00:00Z`)).json()).toMatchObject({ offset: 0 });
+    const bad = await offset('partition=0&time=yesterday');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ code: 'CLI_USAGE', message: 'time: expected an ISO 8601 time (2026-12-03T10:00:00Z) or milliseconds since 1970, got "yesterday"' });
+    const none = await offset('partition=5&time=0');
+    expect(none.statusCode).toBe(404);
+    expect(none.json()).toMatchObject({ code: 'PARTITION_NOT_FOUND' });
+    expect((await app.inject({ url: '/api/ui/topics/nope/offset?time=0' })).statusCode).toBe(404);
+  });
+
   it('replay should send dead letters back to their topic without the dead-letter headers, and count them', async () => {
     const { app, log } = await setup();
     const producer = log.producer();
@@ -156,6 +179,6 @@ describe('the UI API', () => {
   it('the OpenAPI document should list the UI routes', async () => {
     const { app } = await setup();
     const doc = (await app.inject({ url: '/openapi.json' })).json<{ paths: Record<string, unknown> }>();
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/ui/graph', '/api/ui/events', '/api/ui/topics/{topic}/messages', '/api/ui/dead-letters/{topic}/replay']));
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/ui/graph', '/api/ui/events', '/api/ui/topics/{topic}/messages', '/api/ui/topics/{topic}/offset', '/api/ui/dead-letters/{topic}/replay', '/api/ui/lake', '/api/ui/lake/{zone}/{table}', '/api/ui/lake/{zone}/{table}/rows', '/api/ui/metrics', '/api/ui/metrics/events']));
   });
 });
