@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Config } from '../../config/schema.ts';
 import { TributaryError, isTributaryError } from '../../errors.ts';
-import { leaseCatalog, openCatalogFile } from './catalog-lease.ts';
+import { leaseCatalog } from './catalog-lease.ts';
 import { ensureExtensions } from './extensions.ts';
 import { firstLine, ident, literal, query } from './sql.ts';
 import type { AsOf, Column, LakeTables, Snapshot, TableZone, TablesSettings } from './tables.ts';
@@ -133,13 +133,8 @@ export function conflictOrSelf(error: unknown, what: string): unknown {
 interface SharedCatalog {
   instance: Promise<DuckDBInstance>;
   handles: number;
-  /** Hands the file to this process's read-only readers once the instance is closed. */
-  closeFile?: (() => void) | undefined;
 }
 const sharedCatalogs = new Map<string, SharedCatalog>();
-
-/** The key an embedded catalog file is known by in this process (catalog-lease.ts openCatalogFile). */
-export const catalogFileKey = (file: string) => path.resolve(file);
 
 export async function openLakeTables(settings: TablesSettings, options: OpenTablesOptions = {}): Promise<LakeTables> {
   const duck = await duckSettings(settings);
@@ -149,23 +144,19 @@ export async function openLakeTables(settings: TablesSettings, options: OpenTabl
   const instanceSettings = { threads: '2', partitioned_write_max_open_files: '4096', ...options.settings };
   const alias = TABLES_ALIAS;
   if (settings.catalog.kind === 'duckdb' && !options.instance) {
-    const key = catalogFileKey(settings.catalog.file);
+    const key = path.resolve(settings.catalog.file);
     let shared = sharedCatalogs.get(key);
     if (!shared) {
       const created = { handles: 0 } as SharedCatalog;
       created.instance = (async () => {
-        // Read-only readers of the file in this process (the SQL explorer) finish first, and wait meanwhile.
-        const file = await openCatalogFile(key, 'write');
         let instance: DuckDBInstance | undefined;
         try {
           instance = await DuckDBInstance.create(':memory:', { ...instanceSettings, ...duck });
           await attach(instance, settings, alias);
         } catch (error) {
           instance?.closeSync();
-          file?.();
           throw error;
         }
-        created.closeFile = file;
         return instance;
       })();
       shared = created;
@@ -191,11 +182,7 @@ export async function openLakeTables(settings: TablesSettings, options: OpenTabl
     } catch (error) {
       if (--shared.handles === 0) {
         if (sharedCatalogs.get(key) === shared) sharedCatalogs.delete(key);
-        const failed = shared;
-        void failed.instance.then((i) => {
-          i.closeSync();
-          failed.closeFile?.();
-        }, () => undefined);
+        void shared.instance.then((failed) => failed.closeSync(), () => undefined);
       }
       throw unavailable(error, settings);
     }
@@ -204,7 +191,6 @@ export async function openLakeTables(settings: TablesSettings, options: OpenTabl
       if (--entry.handles > 0) return;
       if (sharedCatalogs.get(key) === entry) sharedCatalogs.delete(key);
       instance.closeSync();
-      entry.closeFile?.();
     });
   }
   const own = !options.instance;

@@ -20,8 +20,7 @@
  */
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { TributaryError } from '../../errors.ts';
-import { openCatalogFile } from '../../lake/tables/catalog-lease.ts';
-import { attachStatements, catalogFileKey, dataPathOf, duckSettings, TABLES_ALIAS } from '../../lake/tables/open-tables.ts';
+import { attachStatements, dataPathOf, duckSettings, TABLES_ALIAS } from '../../lake/tables/open-tables.ts';
 import { firstLine, literal } from '../../lake/tables/sql.ts';
 import type { TablesSettings } from '../../lake/tables/tables.ts';
 import { loadRealtime, REALTIME_SCHEMA, type RealtimeSource } from './realtime-tables.ts';
@@ -108,22 +107,7 @@ export function toCell(value: unknown): SqlCell {
  * `use` runs. `prepare` runs before the lock, on the attached lake (to add tables of the instance's
  * own). LAKE_UNAVAILABLE (retryable) when the catalog cannot be attached.
  */
-/** How long a read waits for a batch run of this process to let go of an embedded catalog. */
-const CATALOG_WAIT_MS = 15_000;
-
 export async function withReadOnlyLake<T>(settings: TablesSettings, memoryLimit: string, use: (connection: DuckDBConnection) => Promise<T>, prepare?: (connection: DuckDBConnection) => Promise<void>): Promise<T> {
-  if (settings.catalog.kind !== 'duckdb') return readOnlyLake(settings, memoryLimit, use, prepare);
-  // The embedded catalog is one file that this process's writers (batch runs) and readers take in turn.
-  const release = await openCatalogFile(catalogFileKey(settings.catalog.file), 'read', CATALOG_WAIT_MS);
-  if (!release) throw new TributaryError('LAKE_UNAVAILABLE', `the lake's tables are being written by a batch run of this process (catalog ${settings.catalog.file}) and stayed busy for ${CATALOG_WAIT_MS / 1000} s; try again`, { retryable: true });
-  try {
-    return await readOnlyLake(settings, memoryLimit, use, prepare);
-  } finally {
-    release();
-  }
-}
-
-async function readOnlyLake<T>(settings: TablesSettings, memoryLimit: string, use: (connection: DuckDBConnection) => Promise<T>, prepare?: (connection: DuckDBConnection) => Promise<void>): Promise<T> {
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const duck = await duckSettings(settings);
   let instance: DuckDBInstance;
