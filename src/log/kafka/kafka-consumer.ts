@@ -195,7 +195,9 @@ export class KafkaConsumer implements LogConsumer {
 
   /** Looks for missing topics, (re)joins the group when needed, and waits (until `deadline`) for both and for assignment work. */
   async #maintain(deadline: number): Promise<void> {
-    if (this.#missing.size > 0 && Date.now() - this.#lastMissingCheck >= MISSING_TOPIC_CHECK_MS) await this.#checkMissingTopics();
+    // Not while a join is in flight: the driver's sync computes assignments for the topics tracked
+    // then, and a topic tracked between its join and its sync has no metadata there (it throws).
+    if (this.#missing.size > 0 && !this.#joining && Date.now() - this.#lastMissingCheck >= MISSING_TOPIC_CHECK_MS) await this.#checkMissingTopics();
     if (this.#joinNeeded && !this.#joining && !this.#closed && this.#client.topics.current.length > 0) this.#join();
     if (this.#reconcileAgain && !this.#closed) {
       this.#reconcileAgain = false;
@@ -209,7 +211,7 @@ export class KafkaConsumer implements LogConsumer {
     this.#lastMissingCheck = Date.now();
     for (const topic of [...this.#missing]) {
       const metadata = await lookupTopic(this.#client, topic, true).catch(() => undefined);
-      if (!metadata || this.#closed) continue;
+      if (!metadata || this.#closed || this.#joining) continue;
       this.#missing.delete(topic);
       this.#client.topics.track(topic);
       this.#joinNeeded = true;
