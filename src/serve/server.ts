@@ -114,7 +114,13 @@ export function createServer(options: CreateServerOptions): FastifyInstance {
   app.setErrorHandler((error: FastifyError | TributaryError, request, reply) => reply.code(statusOf(error)).send(errorBody(error, request)));
 
   app.get('/health', { config: { public: true, rateLimit: false } }, () => ({ status: 'ok' }));
-  for (const plugin of options.plugins ?? []) plugin(app);
+  // Each in a plugin of its own, loaded after the key's onRoute hook is in place, so that no route escapes it.
+  for (const plugin of options.plugins ?? []) {
+    void app.register((child, _options, done) => {
+      plugin(child);
+      done();
+    });
+  }
   return app;
 }
 

@@ -46,6 +46,39 @@ describe('tributary worker', () => {
     await p0.close();
   });
 
+  it('should serve the UI, the local API and /metrics with --port, behind the API key when one is set', async () => {
+    const dir = await tempDir();
+    const key = 'k'.repeat(24);
+    const log = await openEmbeddedLog({ dir: `${dir}/log` });
+    await log.admin().createTopic('clicks', { partitions: 2 });
+    await log.producer().send(clicks().map((c) => ({ topic: 'clicks', key: Buffer.from(c.product), value: Buffer.from(JSON.stringify(c)) })));
+    await log.close();
+    const worker = startWorker(pipeline, ['--data-dir', dir, '--port', '0'], { TRIBUTARY_SERVER_API_KEY: key });
+    await worker.seen(/UI, API and metrics at (\S+)/);
+    const url = /UI, API and metrics at (\S+)/.exec(worker.output().stdout)![1]!;
+    // The page itself is public (it asks for the key); it is the build, or a 503 naming `npm run build`.
+    const page = await fetch(`${url}/`);
+    expect([200, 503]).toContain(page.status);
+    if (page.status === 200) expect(await page.text()).toContain('<div id="root">');
+    else expect(await page.text()).toContain('npm run build');
+    expect((await fetch(`${url}/api/status`)).status).toBe(401);
+    const auth = { authorization: `Bearer ${key}` };
+    const status = (await (await fetch(`${url}/api/status`, { headers: auth })).json()) as { pid: number; pipelines: { name: string }[]; parts: { name: string; kind: string }[] };
+    expect(status.pid).toBe(worker.pid);
+    expect(status.parts).toContainEqual(expect.objectContaining({ kind: 'stream-job', name: 'views, p0-clicks' }));
+    expect(status.pipelines.map((p) => p.name)).toEqual(['views-pipeline']);
+    expect((await fetch(`${url}/metrics`)).status).toBe(401);
+    expect(await (await fetch(`${url}/metrics`, { headers: auth })).text()).toContain('tributary_stream_records_total');
+    worker.kill('SIGINT');
+    expect(await worker.exited).toBe(0);
+  });
+
+  it('should refuse --port together with --metrics-port', async () => {
+    const result = await cli(['worker', pipeline, '--port', '0', '--metrics-port', '0', '--data-dir', await tempDir()]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--port serves /metrics too');
+  });
+
   it('should say which jobs a module defines when asked for one it lacks', async () => {
     const dir = await tempDir();
     const result = await cli(['worker', pipeline, '--job', 'nope', '--data-dir', dir]);

@@ -34,7 +34,9 @@ async function setup(server: Partial<ServerSettings> = {}, beforeReady?: (app: F
   const settings = { ...configSchema.parse({}).server, ...server };
   const logger = await createLogger({ level: 'silent' });
   const plugin = serverPlugin(ingestRoutes, { log, topics, apiKeyRequired: settings.apiKey !== undefined, maxRecordsPerRequest: settings.maxRecordsPerRequest });
-  const app = createServer({ server: settings, logger, plugins: [plugin] });
+  // A route added straight to the instance it is given (as `/metrics` is in the pipeline server) must be behind the key too.
+  const bare = (instance: FastifyInstance) => void instance.get('/bare', () => ({ bare: true }));
+  const app = createServer({ server: settings, logger, plugins: [plugin, bare] });
   open.push({ app, log });
   beforeReady?.(app);
   await app.ready();
@@ -245,6 +247,12 @@ describe('API key', () => {
       expect(known.statusCode, url).toBe(404);
       expect(known.json<{ code: string }>().code).toBe('NOT_FOUND');
     }
+  });
+
+  it('should demand the key on a route that a plugin adds straight to its instance', async () => {
+    const { app } = await setup({ apiKey: 's3cret-key' });
+    expect((await app.inject({ url: '/bare' })).statusCode).toBe(401);
+    expect((await app.inject({ url: '/bare', headers: { 'x-api-key': 's3cret-key' } })).json()).toEqual({ bare: true });
   });
 });
 

@@ -8,21 +8,27 @@
  * It runs the pipelines' graphs too (the sources, the scheduled batch jobs, the declared graphs):
  * with PostgreSQL metadata every worker takes task attempts from the graphile-worker queue and one
  * of them schedules (an advisory lock; another takes over when it dies). `--no-graphs` leaves them out.
+ *
+ * `--port` serves what `dev` serves on server.host (the UI at `/`, the local API, ingest, query and
+ * `/metrics`, behind server.apiKey when exposed); `--metrics-port` serves `/metrics` alone.
  */
 import { Command } from 'commander';
 import { TributaryError } from '../../errors.ts';
 import { loadPipelines } from '../../runtime/load-pipelines.ts';
 import type { Orchestration } from '../../runtime/orchestration.ts';
-import type { Area } from '../../runtime/runtime.ts';
+import type { DefinedPipeline } from '../../runtime/pipeline.ts';
+import type { Area, Runtime } from '../../runtime/runtime.ts';
 import type { PartStatus } from '../../runtime/supervise.ts';
 import { runJobs, type JobProgress, type JobsProgress } from '../../stream/run-jobs.ts';
 import type { CliContext, GlobalOptions } from '../context.ts';
+import { port } from './dev.ts';
 import { positiveInt } from './topics.ts';
 
 interface WorkerOptions extends GlobalOptions {
   job?: string[];
   graphs: boolean;
   metricsPort?: number;
+  port?: number;
   progressMs: number;
   threads: number;
 }
@@ -33,6 +39,7 @@ export function workerCommand(ctx: CliContext): Command {
     .description('run the stream jobs of pipelines until Ctrl-C; start more workers to share the partitions')
     .option('-j, --job <name>', 'run only this job (repeatable; default: every stream job of the pipelines)', (v: string, acc: string[] = []) => [...acc, v])
     .option('--metrics-port <port>', 'serve Prometheus metrics on server.host at this port (0: any free port)', (v: string) => (v === '0' ? 0 : positiveInt(v)))
+    .option('-p, --port <port>', 'serve the UI, the local API and /metrics on server.host at this port (0: any free port)', port)
     .option('--progress-ms <ms>', 'print counts this often', positiveInt, 5000)
     .option('--no-graphs', "do not run the pipelines' graphs (sources, scheduled batch jobs, declared graphs) here")
     .option('--threads <n>', 'pipeline threads per stateless job, so that one job uses several cores (0: none)', (v: string) => (v === '0' ? 0 : positiveInt(v)), 0)
@@ -48,12 +55,15 @@ export function workerCommand(ctx: CliContext): Command {
       const withGraphs = options.graphs && pipelines.some((l) => l.pipeline.sources.length > 0 || l.pipeline.graphs.length > 0 || l.pipeline.batchJobs.some((b) => b.schedule));
       if (chosen.length === 0 && !withGraphs) throw new TributaryError('PIPELINE_INVALID', `${pipelines.map((l) => l.module).join(', ')} define${pipelines.length === 1 ? 's' : ''} no stream jobs${options.graphs ? ', sources, scheduled batch jobs or graphs' : ''}`);
       const modulesOf = new Set(chosen.map((c) => c.module));
+      if (options.port !== undefined && options.metricsPort !== undefined) throw new TributaryError('CLI_USAGE', '--port serves /metrics too: give --port or --metrics-port, not both');
       if (options.threads > 0 && modulesOf.size > 1) throw new TributaryError('CLI_USAGE', '--threads runs the jobs of one pipeline module; name one pipeline, or run a worker per pipeline');
 
       const { openRuntime } = await import('../../runtime/runtime.ts');
       // The log only when something here reads or writes it: graphs alone leave the embedded log to another process.
-      const needsLog = chosen.length > 0 || (withGraphs && pipelines.some((l) => l.pipeline.sources.length > 0));
-      const areas: Area[] = [...(needsLog ? (['log'] as const) : []), 'metrics', 'state', ...(withGraphs ? (['lake', 'metadata'] as const) : [])];
+      // The UI reads the log and the lake.
+      const ui = options.port !== undefined;
+      const needsLog = ui || chosen.length > 0 || (withGraphs && pipelines.some((l) => l.pipeline.sources.length > 0));
+      const areas: Area[] = [...(needsLog ? (['log'] as const) : []), 'metrics', 'state', ...(withGraphs ? (['lake', 'metadata'] as const) : ui ? (['lake'] as const) : [])];
       const runtime = await openRuntime(loaded.config, { cwd: ctx.io.cwd, logger, areas });
       let orchestration: Orchestration | undefined;
       try {
@@ -61,14 +71,14 @@ export function workerCommand(ctx: CliContext): Command {
           const { startOrchestration } = await import('../../runtime/orchestration.ts');
           orchestration = await startOrchestration(runtime, pipelines.map((l) => l.pipeline), (name) => runtime.context(name));
         }
-        const { serveMetrics } = await import('../../metrics/serve-metrics.ts');
-        const server = options.metricsPort === undefined ? undefined : await serveMetrics(runtime.metrics.registry, { host: loaded.config.server.host, port: options.metricsPort, apiKey: loaded.config.server.apiKey });
+        const status: PartStatus = { name: chosen.map((c) => c.job.name).join(', '), kind: 'stream-job', state: 'starting', restarts: 0, counts: {}, info: {} };
+        const server = await startServer(runtime, pipelines.map((l) => l.pipeline), options, chosen.length > 0 ? [status] : [], orchestration);
         const signal = ctx.io.signal ?? new AbortController().signal;
         const progress: JobsProgress = new Map();
         const out = ctx.io.stdout;
         const graphs = orchestration?.describe();
         const jobs = chosen.length > 0 ? `running ${chosen.map((c) => c.job.name).join(', ')} on the ${runtime.log.backend} log` : 'no stream jobs';
-        out.write(`worker ${process.pid}: ${jobs}${graphs ? `; ${graphs.graphs} graphs on the ${graphs.backend} orchestrator (worker ${graphs.worker})` : ''}${server ? `; metrics at ${server.url}` : ''}\n`);
+        out.write(`worker ${process.pid}: ${jobs}${graphs ? `; ${graphs.graphs} graphs on the ${graphs.backend} orchestrator (worker ${graphs.worker})` : ''}${server ? `; ${server.ui ? 'UI, API and metrics' : 'metrics'} at ${server.url}` : ''}\n`);
         const last = new Map<string, { at: number; in: number }>();
         const report = () => {
           for (const p of progress.values()) out.write(`${progressLine(p, last)}\n`);
@@ -77,7 +87,6 @@ export function workerCommand(ctx: CliContext): Command {
         // Supervised as in `dev`: a failure (the brokers or the store gone for longer than the
         // retries inside the job last) restarts the jobs with backoff from what they committed.
         const { supervise } = await import('../../runtime/supervise.ts');
-        const status: PartStatus = { name: chosen.map((c) => c.job.name).join(', '), kind: 'stream-job', state: 'starting', restarts: 0, counts: {}, info: {} };
         let fatal: unknown;
         try {
           if (chosen.length === 0) await aborted(signal);
@@ -120,6 +129,24 @@ export function workerCommand(ctx: CliContext): Command {
         await runtime.close();
       }
     });
+}
+
+/** The server `--port` or `--metrics-port` asks for, if any. */
+async function startServer(runtime: Runtime, pipelines: DefinedPipeline[], options: WorkerOptions, parts: PartStatus[], orchestration: Orchestration | undefined): Promise<{ url: string; ui: boolean; close(): Promise<void> } | undefined> {
+  const { server } = runtime.config;
+  if (options.port !== undefined) {
+    const { startPipelineServer } = await import('../../runtime/pipeline-server.ts');
+    const started = await startPipelineServer(runtime, pipelines, {
+      parts: [...parts, ...(orchestration?.parts ?? [])],
+      port: options.port,
+      ...(orchestration ? { orchestrator: orchestration.orchestrator, statusExtra: () => ({ orchestrator: orchestration.describe() }) } : {}),
+    });
+    return { url: started.url, ui: true, close: () => started.close() };
+  }
+  if (options.metricsPort === undefined) return undefined;
+  const { serveMetrics } = await import('../../metrics/serve-metrics.ts');
+  const metrics = await serveMetrics(runtime.metrics.registry, { host: server.host, port: options.metricsPort, apiKey: server.apiKey });
+  return { url: metrics.url, ui: false, close: () => metrics.close() };
 }
 
 function aborted(signal: AbortSignal): Promise<void> {
