@@ -65,10 +65,16 @@ export function emulatedUser(seed: string, page: number, index: number): Record<
 export interface RandomUserEmulator {
   readonly url: string;
   readonly apiUrl: string;
+  /** The highest page answered with users so far (0: none). */
+  highestPage(): number;
+  /** From now on, pages past `page` answer no users, as an API does once it has given everything. */
+  endAt(page: number): void;
   close(): Promise<void>;
 }
 
 export async function startRandomUserEmulator(port = 0): Promise<RandomUserEmulator> {
+  let highest = 0;
+  let last = Number.POSITIVE_INFINITY;
   const server: Server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const send = (status: number, body: unknown) => {
@@ -82,7 +88,8 @@ export async function startRandomUserEmulator(port = 0): Promise<RandomUserEmula
       return send(400, { error: `results must be 1..${MAX_RESULTS} and page at least 1` });
     }
     const seed = url.searchParams.get('seed') ?? 'random-users';
-    const users = Array.from({ length: results }, (_, i) => emulatedUser(seed, page, i));
+    const users = page > last ? [] : Array.from({ length: results }, (_, i) => emulatedUser(seed, page, i));
+    if (users.length > 0) highest = Math.max(highest, page);
     send(200, { results: users, info: { seed, results, page, version: '1.4' } });
   });
   await new Promise<void>((resolve, reject) => {
@@ -93,6 +100,8 @@ export async function startRandomUserEmulator(port = 0): Promise<RandomUserEmula
   return {
     url,
     apiUrl: `${url}/api/`,
+    highestPage: () => highest,
+    endAt: (page) => (last = page),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
