@@ -32,6 +32,14 @@ describe('the tributary executable', () => {
     expect(result).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
   });
 
+  it('should exit once its command is done, even when something left a timer running', async () => {
+    const leaky = new URL('./fixtures/leaky-pipeline.ts', import.meta.url).pathname;
+    const cwd = await tempDir();
+    const result = await tributary(['dev', leaky, '--port', '0', '--duration', '1', '--status-ms', '0'], {}, cwd);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('tributary dev stopped after');
+  }, 60_000);
+
   it('should check the config', async () => {
     const result = await tributary(['config', 'check', '--format', 'json']);
     expect(result.code).toBe(0);
