@@ -13,6 +13,7 @@
  * that names an unknown topic) and looked up again every MISSING_TOPIC_CHECK_MS while polling; when
  * one appears the member rejoins with it.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConnectionPool, Consumer, GroupAssignment } from '@platformatic/kafka';
 import { TributaryError } from '../../errors.ts';
 import type { ConsumerOptions, LogConsumer, LogRecord, RecordPosition, SeekPosition, TopicPartition } from '../log.ts';
@@ -20,6 +21,9 @@ import { committedOffsets, endOffsets, insideLog, partitionBounds, seekOffset } 
 import { Fetcher, partitionKey, type PartitionState } from './consumer-fetcher.ts';
 import { isUnknownTopic, toLogError } from './kafka-errors.ts';
 import { lookupTopic } from './kafka-topics.ts';
+
+/** How long closing waits for a join in flight before it leaves the group anyway. */
+const JOIN_WAIT_ON_CLOSE_MS = 5000;
 
 export const DEFAULT_POLL_TIMEOUT_MS = 1_000;
 export const DEFAULT_MAX_RECORDS = 10_000;
@@ -163,6 +167,10 @@ export class KafkaConsumer implements LogConsumer {
     // The fetch connections first: a fetch cut off while the client is open schedules a retry that
     // closing the client then cancels; the other way round the retry timer would outlive us.
     await this.#settings.fetchPool.close().catch(() => undefined);
+    // A join in flight is let finish first (for a bounded time): the driver's leave does nothing
+    // before the join has given it a member id, and a join that completes after the leave starts
+    // heartbeats that nothing stops.
+    if (this.#joining) await Promise.race([this.#joining, sleep(JOIN_WAIT_ON_CLOSE_MS, undefined, { ref: false })]);
     try {
       // Leaves the group, so the other members take over its partitions without waiting for the session timeout.
       await this.#client.close();
