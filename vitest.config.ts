@@ -8,9 +8,10 @@ const engines = ['kafka', 's3', 'postgres', 'cassandra', 'redis', 'mariadb', 'pr
 const faults = ['test/faults/**/*.faults.test.ts', 'test/orchestrator/exactly-once.postgres.test.ts'];
 const integration = engines.flatMap((engine) => [`test/**/*.${engine}.test.ts`, `examples/**/*.${engine}.test.ts`]);
 /**
- * Quarantined: a real-engine example test that failed in a CI run under load and is not yet fixed
- * (a 300 s timeout). It runs with `TRIBUTARY_QUARANTINED=1 npx vitest run --project integration <file>`,
- * not in `npm test`.
+ * Quarantined: a real-engine example test that fails now and then under heavy load (5 of 6 runs
+ * passed beside the loaded suite: once the records of the killed worker's partitions were not all
+ * cleaned within 120 s). It runs with `TRIBUTARY_QUARANTINED=1 npx vitest run --project integration
+ * <file>`, not in `npm test`.
  */
 const quarantined = process.env.TRIBUTARY_QUARANTINED === '1' ? [] : ['examples/pinterest-analytics/test/pipeline.kafka.test.ts'];
 

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { freePort } from '../../../test/support/free-port.ts';
 import path from 'node:path';
 import { onTestFinished, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -20,14 +20,6 @@ import { EXAMPLE, until } from './support.ts';
 interface ScrapeConfig {
   job_name: string;
   static_configs: { targets: string[]; labels?: Record<string, string> }[];
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** deploy/prometheus.yml with the dev job scraping `target` every second, and the worker job left out (no workers run here). */

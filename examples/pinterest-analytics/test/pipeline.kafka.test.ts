@@ -1,7 +1,7 @@
 /**
  * The example on the real engines by configuration alone: the log on Kafka, the join's checkpoints
  * in Redis, the joined table and the run history in PostgreSQL, the lake on MinIO. `tributary dev` serves the ingest
- * API and runs the poster (and its own share of the stream jobs); two `tributary worker` processes
+ * API (the test posts to it) and runs its own share of the stream jobs; two `tributary worker` processes
  * join the same consumer groups, and one is SIGKILLed midway. The survivors take its partitions
  * with their window state, and the joined table ends up exact: every pin the watermark passed, once,
  * equal to a brute-force join over the log.
@@ -15,10 +15,15 @@ import { testBucket } from '../../../test/support/s3.ts';
 import { startCliProcess, startWorker } from '../../../test/support/worker-process.ts';
 import type { Cleaned } from '../shapes.ts';
 import { JOIN_GAP_MS, JOIN_OUT_OF_ORDERNESS_MS } from '../stream.ts';
+import { runPostingEmulator } from 'tributary';
+import { geoFor, loadPins, pinFor, userFor } from '../emulator.ts';
+import type { RawGeo, RawPin, RawUser } from '../shapes.ts';
 import { joinAll } from './reference.ts';
 import { EXAMPLE, lakeTable, readTopic, statusCounts, topicRecords, until } from './support.ts';
 
-const EVENTS = 600;
+/** Events (a pin, its geolocation and its user) a second, posted in batches of BATCH. */
+const RATE = 40;
+const BATCH = 100;
 const lake = await testBucket('pa');
 
 describe('pinterest-analytics on Kafka, Redis, PostgreSQL and MinIO with two workers', () => {
@@ -63,19 +68,46 @@ describe('pinterest-analytics on Kafka, Redis, PostgreSQL and MinIO with two wor
       await redis.quit();
     });
 
-    const dev = startCliProcess(['dev', EXAMPLE, '--port', '0', '--status-ms', '1000', '--drain', '60'], { ...env, PINTEREST_ANALYTICS_RATE: '40', PINTEREST_ANALYTICS_EVENTS: String(EVENTS) }, cwd);
+    // The test posts, in batches, so that records are flowing at each step however slowly the
+    // machine starts the workers: until each worker works, then one batch with windows open, the
+    // SIGKILL, and two batches more for the survivors.
+    const dev = startCliProcess(['dev', EXAMPLE, '--port', '0', '--status-ms', '1000', '--drain', '60'], { ...env, PINTEREST_ANALYTICS_RATE: '0' }, cwd);
     await dev.seen(/tributary dev: pinterest-analytics on the kafka log/, 90_000);
+    const url = /server (http:\/\/\S+) \(ingest/.exec(dev.output().stdout)![1]!;
+    const pins = loadPins();
+    let posted = 0;
+    const postBatch = async () => {
+      const at = Date.now();
+      const time = (i: number) => new Date(at + Math.floor((i * 1000) / RATE)).toISOString();
+      const from = posted;
+      const common = { url, rate: RATE, records: BATCH };
+      const totals = await Promise.all([
+        runPostingEmulator<RawPin>({ ...common, topic: topics.pins, record: (i) => pinFor(from + i, pins, time(i)) }),
+        runPostingEmulator<RawGeo>({ ...common, topic: topics.geo, record: (i) => geoFor(from + i, time(i)) }),
+        runPostingEmulator<RawUser>({ ...common, topic: topics.users, record: (i) => userFor(from + i, time(i)) }),
+      ]);
+      expect(totals.map((t) => t.accepted)).toEqual([BATCH, BATCH, BATCH]);
+      posted += BATCH;
+    };
+    const postUntil = async (what: string, done: () => boolean) => {
+      for (let batches = 0; !done(); batches++) {
+        if (batches === 40) throw new Error(`${what}: not after ${posted} events`);
+        await postBatch();
+      }
+    };
     // One at a time, as the worker test does: each joins the groups once the one before works.
     const working = new RegExp(`^${ns}-clean-\\w+: in [1-9]`, 'm');
     const a = startWorker(EXAMPLE, ['--data-dir', await tempDir()], env);
-    await a.seen(working, 90_000);
+    await postUntil('the first worker to clean records', () => working.test(a.output().stdout));
     const b = startWorker(EXAMPLE, ['--data-dir', await tempDir()], env);
-    await b.seen(working, 90_000);
-    // Midway through the posting, with windows open: kill one worker without warning.
-    await dev.seen(/server ingest: accepted ([6-9]\d\d|\d{4,})\b/, 90_000);
+    await postUntil('the second worker to clean records', () => working.test(b.output().stdout));
+    // Midway, with windows open: kill one worker without warning, and go on posting.
+    await postBatch();
     a.kill('SIGKILL');
     await a.exited;
-    await dev.seen(new RegExp(`service pinterest-analytics/aicore-poster \\[stopped\\]`), 90_000);
+    await postBatch();
+    await postBatch();
+    const EVENTS = posted;
 
     // The join must hold, once the stream is quiet, every pin whose session the watermark passed.
     // Every posted record cleaned at least once (the killed worker's partitions are taken over, and
@@ -90,7 +122,9 @@ describe('pinterest-analytics on Kafka, Redis, PostgreSQL and MinIO with two wor
         return distinct.size === 3 * EVENTS ? true : undefined;
       },
       120_000,
-    );
+    ).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message}: ${distinct.size} of ${3 * EVENTS}; the surviving worker's last lines:\n${b.output().stdout.split('\n').slice(-8).join('\n')}\n${b.output().stderr.slice(-2000)}\ndev's:\n${dev.output().stdout.split('\n').slice(-12).join('\n')}\n${dev.output().stderr.slice(-2000)}`);
+    });
     expect(cleaned.length).toBeGreaterThanOrEqual(3 * EVENTS);
     const newest = Math.max(...cleaned.map((r) => r.value.time));
     const lastOf = new Map<number, number>();
@@ -126,8 +160,8 @@ describe('pinterest-analytics on Kafka, Redis, PostgreSQL and MinIO with two wor
 
     dev.kill('SIGTERM');
     b.kill('SIGTERM');
-    expect(await dev.exited).toBe(0);
-    expect(await b.exited).toBe(0);
+    expect(await dev.exited, dev.output().stderr.slice(-3000)).toBe(0);
+    expect(await b.exited, b.output().stderr.slice(-3000)).toBe(0);
     // The log holds each posted record once; nothing came after the allowed lateness.
     const accepted = statusCounts(dev.output().stdout, 'ingest').accepted!;
     expect(accepted).toBe(3 * EVENTS);
@@ -139,7 +173,7 @@ describe('pinterest-analytics on Kafka, Redis, PostgreSQL and MinIO with two wor
     expect(statusCounts(dev.output().stdout, 'archiver').records).toBe(accepted);
     const batch = startCliProcess(['batch', 'run', 'pinterest-analytics-pins', '--pipeline', EXAMPLE], env, cwd);
     expect(await batch.exited, batch.output().stderr).toBe(0);
-    expect(batch.output().stdout).toContain(`rows: ${EVENTS} in, ${EVENTS} out, 0 quarantined, 0 filtered`);
+    expect(batch.output().stdout).toContain(`rows: ${EVENTS.toLocaleString('en-US')} in, ${EVENTS.toLocaleString('en-US')} out, 0 quarantined, 0 filtered`);
     const processed = await lakeTable(cwd, 'processed.pinterest_analytics_pins', env);
     expect(processed.map((r) => String(r.unique_id)).sort()).toEqual([...reference.values()].map((j) => j.pin.unique_id).sort());
   }, 300_000);
