@@ -86,7 +86,7 @@ export { ecommerceEmulator } from './sources/emulators/ecommerce.ts';
 export type { SourceComponent, Source, SourceContext, PollResult } from './sources/source.ts';
 export { runPostingEmulator, type PostingEmulatorOptions, type EmulatorTotals } from './sources/emulators/posting-emulator.ts';
 export { startCkanEmulator, type CkanEmulator, type CkanEmulatorOptions } from './sources/emulators/ckan-server.ts';
-export { startKijijiServer, type KijijiServer, type KijijiServerOptions } from './sources/emulators/kijiji-server.ts';
+export { KIJIJI_SEARCH_PATH, startKijijiServer, type KijijiServer, type KijijiServerOptions } from './sources/emulators/kijiji-server.ts';
 
 // The serving layer.
 export type { MergedView, QueryResult, QueryCoverage, Cell, ViewRunOptions } from './serve/query/view.ts';

@@ -12,7 +12,7 @@
  *
  * Run it: `npx tributary dev examples/toronto-kijiji`. Settings: settings.ts.
  */
-import { ckanSource, definePipeline, scraperSource, source, type Schedule, type SourceDeclaration } from 'tributary';
+import { ckanSource, definePipeline, KIJIJI_SEARCH_PATH, scraperSource, source, type Schedule, type SourceDeclaration } from 'tributary';
 import { emulatorEndpoint, viaEmulator } from './emulated/emulator-endpoint.ts';
 import { CKAN_PACKAGE, ckanEmulatorService, kijijiEmulatorService } from './emulated/services.ts';
 import { currentListingsJob, LISTINGS_TOPIC, listingsTopic, priceHistoryJob } from './listings.ts';
@@ -22,8 +22,9 @@ import { batchSchedule, readSettings } from './settings.ts';
 import { torontoApartmentsJob } from './toronto-job.ts';
 
 const settings = readSettings();
-const ckan = emulatorEndpoint('toronto-ckan');
-const kijiji = emulatorEndpoint('kijiji');
+const onPort = (port: number | undefined, path = '') => (port === undefined ? undefined : `http://127.0.0.1:${port}${path}`);
+const ckan = emulatorEndpoint('toronto-ckan', onPort(settings.TORONTO_CKAN_EMULATOR_PORT));
+const kijiji = emulatorEndpoint('kijiji', onPort(settings.KIJIJI_EMULATOR_PORT, KIJIJI_SEARCH_PATH));
 
 const DAILY = 24 * 3_600_000;
 const ckanConfig = (baseUrl: string) => ({ name: 'toronto-abe', baseUrl, package: CKAN_PACKAGE, formats: ['CSV'] });
@@ -60,8 +61,8 @@ export default definePipeline({
   ],
   views: [rentalsPerArea],
   services: [
-    ...(settings.TORONTO_CKAN_URL === undefined ? [ckanEmulatorService(ckan)] : []),
-    ...(settings.KIJIJI_START_URL === undefined ? [kijijiEmulatorService(kijiji, { pages: settings.KIJIJI_PAGES, repriceEveryMs: settings.KIJIJI_REPRICE_EVERY_MS, repriceAds: 4 })] : []),
+    ...(settings.TORONTO_CKAN_URL === undefined ? [ckanEmulatorService(ckan, settings.TORONTO_CKAN_EMULATOR_PORT)] : []),
+    ...(settings.KIJIJI_START_URL === undefined ? [kijijiEmulatorService(kijiji, { pages: settings.KIJIJI_PAGES, repriceEveryMs: settings.KIJIJI_REPRICE_EVERY_MS, repriceAds: 4, ...(settings.KIJIJI_EMULATOR_PORT === undefined ? {} : { port: settings.KIJIJI_EMULATOR_PORT }) })] : []),
   ],
   dashboards: [
     {

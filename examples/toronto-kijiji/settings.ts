@@ -11,6 +11,7 @@
  * | `KIJIJI_REPRICE_EVERY_MS` | 20000 | how often the emulator changes prices |
  * | `TORONTO_KIJIJI_BATCH_EVERY_MS` | the daily and 10-minute schedules | run every batch job on this interval |
  * | `KIJIJI_TOPIC` | `kijiji.listings` | the topic of the scraped ads (a shared Kafka may need another name) |
+ * | `TORONTO_CKAN_EMULATOR_PORT`, `KIJIJI_EMULATOR_PORT` | a free port | where the emulators listen on 127.0.0.1; set them (the same in every process) when `tributary worker`s on the same machine run the sources too, so that their polls reach the emulators `dev` runs |
  */
 import { TributaryError, z, type Schedule } from 'tributary';
 
@@ -25,6 +26,8 @@ const schema = z.object({
   KIJIJI_PAGES: z.coerce.number().int().min(1).max(20).default(3),
   KIJIJI_REPRICE_EVERY_MS: interval.default(20_000),
   TORONTO_KIJIJI_BATCH_EVERY_MS: interval.optional(),
+  TORONTO_CKAN_EMULATOR_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
+  KIJIJI_EMULATOR_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
   KIJIJI_TOPIC: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" or "-"').default('kijiji.listings'),
 });
 

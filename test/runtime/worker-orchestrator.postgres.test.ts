@@ -56,8 +56,9 @@ describe('tributary worker with the orchestrator on PostgreSQL', () => {
         if (Date.now() > at) throw new Error(`timed out waiting for ${what}; outputs:\n${workers.map((w) => JSON.stringify(w.output())).join('\n')}`);
       };
     };
-    const check1 = deadline(90_000, 'three succeeded runs');
-    while ((await count(`SELECT count(*)::int AS n FROM ${s}.tributary_orch_runs WHERE status = 'succeeded'`)) < 3) {
+    const check1 = deadline(90_000, 'three succeeded runs, with attempts succeeded on both workers');
+    const bothWorked = async () => (await count(`SELECT count(DISTINCT worker)::int AS n FROM ${s}.tributary_orch_attempts WHERE status = 'succeeded'`)) === 2;
+    while ((await count(`SELECT count(*)::int AS n FROM ${s}.tributary_orch_runs WHERE status = 'succeeded'`)) < 3 || !(await bothWorked())) {
       check1();
       await sleep(100);
     }

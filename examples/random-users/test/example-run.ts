@@ -2,7 +2,6 @@
  * Helpers for the examples' end-to-end tests: a free port, `tributary dev` run to its end, its last
  * status block read back, every record of a topic, a stream job's table and a lake table.
  */
-import { createServer } from 'node:net';
 import { expect } from 'vitest';
 import { loadConfig } from '../../../src/config/load.ts';
 import { openLakeTables, tablesSettings } from '../../../src/lake/tables/open-tables.ts';
@@ -10,14 +9,6 @@ import { query as sql } from '../../../src/lake/tables/sql.ts';
 import type { TableZone } from '../../../src/lake/tables/tables.ts';
 import type { QueryResult } from '../../../src/serve/query/view.ts';
 import { cli } from '../../../test/support/cli.ts';
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** The counts of each part in the last status block `dev` printed (`name: a 1, b 2`). */
 export function lastCounts(stdout: string): Map<string, Record<string, number>> {

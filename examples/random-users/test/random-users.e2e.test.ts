@@ -9,7 +9,8 @@ import { tempDir } from '../../../test/support/cli.ts';
 import { startCliProcess } from '../../../test/support/worker-process.ts';
 import { emulatedUser } from '../emulator.ts';
 import { apiUserSchema, formatUser, USERS_TOPIC, type User } from '../users.ts';
-import { allRecords, countsOf, freePort, lakeRows, lastCounts, ok, tableRows } from './example-run.ts';
+import { freePort } from '../../../test/support/free-port.ts';
+import { allRecords, countsOf, lakeRows, lastCounts, ok, tableRows } from './example-run.ts';
 
 const EXAMPLE = path.resolve(import.meta.dirname, '..');
 const PER_POLL = 10;

@@ -4,6 +4,9 @@
  * listens. An endpoint carries that URL from the service to the source, and `viaEmulator` wraps a
  * source component so that each poll resolves the current URL first (a restarted emulator may have
  * another port) and builds the wrapped source for it.
+ *
+ * An emulator given a fixed port has a URL known beforehand (`fixedUrl`): every process's sources use
+ * it, so that a source polled by a `tributary worker` reaches the emulator that `dev` runs.
  */
 import { TributaryError, z, type PollResult, type Source, type SourceComponent } from 'tributary';
 
@@ -15,12 +18,13 @@ export interface EmulatorEndpoint {
   url(signal: AbortSignal, timeoutMs?: number): Promise<string>;
 }
 
-export function emulatorEndpoint(name: string): EmulatorEndpoint {
-  let current: string | undefined;
+export function emulatorEndpoint(name: string, fixedUrl?: string): EmulatorEndpoint {
+  let current: string | undefined = fixedUrl;
   const waiters = new Set<(url: string) => void>();
   return {
     name,
     set(url) {
+      if (fixedUrl !== undefined) return;
       current = url;
       if (url !== undefined) for (const wake of waiters) wake(url);
       if (url !== undefined) waiters.clear();

@@ -1,7 +1,7 @@
 /**
  * The example's emulators as pipeline services: a CKAN portal publishing the generated evaluations
  * (ckan-server.ts) and a Kijiji search (kijiji-server.ts) over the generated page, whose prices change
- * over time. Each listens on a free port on 127.0.0.1 and tells its endpoint where.
+ * over time. Each listens on 127.0.0.1, on a free port unless given one, and tells its endpoint where.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,7 @@ export const CKAN_PACKAGE = 'apartment-building-evaluation';
 /** Until aborted: the promise of the signal's end. */
 const aborted = (signal: AbortSignal) => new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
 
-export function ckanEmulatorService(endpoint: EmulatorEndpoint): ServiceDeclaration {
+export function ckanEmulatorService(endpoint: EmulatorEndpoint, port?: number): ServiceDeclaration {
   return {
     name: 'toronto-ckan-emulator',
     description: `a CKAN portal on 127.0.0.1 publishing ${CKAN_PACKAGE} (generated evaluations)`,
@@ -26,7 +26,7 @@ export function ckanEmulatorService(endpoint: EmulatorEndpoint): ServiceDeclarat
       const dir = await mkdtemp(path.join(tmpdir(), 'toronto-ckan-'));
       const file = path.join(dir, 'apartment-building-evaluations-2017-2022.csv');
       await writeFile(file, generateEvaluations().csv);
-      const ckan = await startCkanEmulator({ packageName: CKAN_PACKAGE, resources: [{ id: 'f0a1b2c3-d4e5-4f60-8a7b-9c0d1e2f3a4b', name: 'Apartment Building Evaluations 2017 - 2022', file, format: 'CSV', hash: 'sha256' }] });
+      const ckan = await startCkanEmulator({ packageName: CKAN_PACKAGE, resources: [{ id: 'f0a1b2c3-d4e5-4f60-8a7b-9c0d1e2f3a4b', name: 'Apartment Building Evaluations 2017 - 2022', file, format: 'CSV', hash: 'sha256' }], ...(port === undefined ? {} : { port }) });
       endpoint.set(ckan.baseUrl);
       ctx.logger.info({ url: ckan.baseUrl }, `CKAN emulator listening at ${ckan.baseUrl}`);
       try {
@@ -46,6 +46,8 @@ export interface KijijiEmulatorOptions {
   repriceEveryMs: number;
   /** Ads re-priced each time. */
   repriceAds: number;
+  /** Default: a free port. */
+  port?: number;
 }
 
 export function kijijiEmulatorService(endpoint: EmulatorEndpoint, options: KijijiEmulatorOptions): ServiceDeclaration {
@@ -54,7 +56,7 @@ export function kijijiEmulatorService(endpoint: EmulatorEndpoint, options: Kijij
     description: `a Kijiji search of ${options.pages} pages on 127.0.0.1 (generated ads); ${options.repriceAds} prices change every ${options.repriceEveryMs / 1000} s`,
     async run(ctx, signal) {
       const page = generateListingsPage();
-      const server = await startKijijiServer({ html: page.html, pages: options.pages });
+      const server = await startKijijiServer({ html: page.html, pages: options.pages, ...(options.port === undefined ? {} : { port: options.port }) });
       endpoint.set(server.startUrl);
       ctx.logger.info({ url: server.startUrl }, `Kijiji emulator listening at ${server.startUrl}`);
       const random = seeded(37);
