@@ -56,7 +56,13 @@ export async function archiveUntil(options: Omit<ArchiverOptions, 'signal'>, unt
   const controller = new AbortController();
   const files: ArchivedFile[] = [];
   let rows = 0;
-  const timer = setTimeout(() => controller.abort(), 60_000);
+  // A hang guard, not a speed check: tiny ranges (one catalog commit each) on a loaded machine take
+  // minutes. It fails the test saying so, rather than returning short.
+  let hung = false;
+  const timer = setTimeout(() => {
+    hung = true;
+    controller.abort();
+  }, ARCHIVE_HANG_GUARD_MS);
   const totals = await runArchiver({
     rollMs: 200,
     ...options,
@@ -69,8 +75,11 @@ export async function archiveUntil(options: Omit<ArchiverOptions, 'signal'>, unt
     },
   });
   clearTimeout(timer);
+  if (hung) throw new Error(`archiveUntil: ${rows} of ${until} records archived when the ${ARCHIVE_HANG_GUARD_MS / 1000} s hang guard fired`);
   return { totals, files };
 }
+
+const ARCHIVE_HANG_GUARD_MS = 240_000;
 
 /** Every archived row of `topic`, read back with DuckDB from the files the manifest lists, in partition and offset order. */
 export async function readArchive(lake: Lake, topic: string): Promise<{ rows: Sent[]; files: string[]; hours: string[] }> {

@@ -251,7 +251,7 @@ describe('runArchiver on Kafka', () => {
     const last = Object.fromEntries([0, 1].map((p) => [p, archive.rows.filter((r) => r.partition === p).at(-1)!.offset + 1]));
     expect(Object.fromEntries(await archivedPositions(lake, topic))).toEqual(last);
     expect(await groupCommitted(log, group)).toEqual(last);
-  });
+  }, 600_000);
   it('should archive every record once while a second archiver joins the group and the first one leaves', async () => {
     const { log, lake, topic, group } = await setUp(4);
     const owners = { a: new Set<number>(), b: new Set<number>() };
