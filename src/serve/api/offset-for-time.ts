@@ -32,7 +32,9 @@ export async function offsetForTime(log: Log, topic: string, bounds: PartitionIn
         sought = true;
         continue;
       }
-      const hit = polled.find((r) => r.partition === partition);
+      // The answer is below the end offset (the last record there is at or after the moment). A record
+      // at or past it was fetched from 'latest' before the seek took effect (records keep arriving).
+      const hit = polled.find((r) => r.partition === partition && r.offset < bounds.endOffset);
       if (hit) return hit.offset;
     }
     throw new TributaryError('LOG_UNAVAILABLE', `finding the offset of ${topic}/${partition} at ${new Date(timestamp).toISOString()} took more than ${JOIN_TIMEOUT_MS} ms`);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Listing } from '../../../src/sources/scraper/listing.ts';
 import { fingerprintNamespace } from '../../../src/sources/scraper/scraper.ts';
 import { rejection } from '../../support/errors.ts';
@@ -106,11 +106,23 @@ describe('scraper source', () => {
   it('should obey Crawl-delay between pages', async () => {
     const site = await kijiji({ robotsTxt: 'User-agent: *\nCrawl-delay: 0.4\n', pages: 3 });
     const fixture = await sourceFixture();
-    await scraper(fixture.ctx, site.startUrl).poll(signal());
-    const pages = site.requests.filter((r) => r.url !== '/robots.txt');
-    expect(pages).toHaveLength(3);
-    expect(pages[1]!.at - pages[0]!.at).toBeGreaterThanOrEqual(390);
-    expect(pages[2]!.at - pages[1]!.at).toBeGreaterThanOrEqual(390);
+    // When the scraper sends each page request: the server's arrival times would also hold the
+    // sending's own delays on a busy machine, which can shorten a gap between two arrivals.
+    const sent: number[] = [];
+    const realFetch = globalThis.fetch;
+    const spy = vi.spyOn(globalThis, 'fetch').mockImplementation((input, init) => {
+      if (!String(input instanceof Request ? input.url : input).endsWith('/robots.txt')) sent.push(performance.now());
+      return realFetch(input, init);
+    });
+    try {
+      await scraper(fixture.ctx, site.startUrl).poll(signal());
+    } finally {
+      spy.mockRestore();
+    }
+    expect(site.requests.filter((r) => r.url !== '/robots.txt')).toHaveLength(3);
+    expect(sent).toHaveLength(3);
+    expect(sent[1]! - sent[0]!).toBeGreaterThanOrEqual(395);
+    expect(sent[2]! - sent[1]!).toBeGreaterThanOrEqual(395);
   });
 
   it('should keep what a truncated page holds, reject the cut card to the DLQ and warn naming the page', async () => {
