@@ -41,7 +41,8 @@ export type {
   JsonValue,
 } from './orchestrator/orchestrator.ts';
 export type { RetryOptions } from './retry/retry-policy.ts';
-export { lakeMaintenanceTask } from './runtime/part-tasks.ts';
+export { archiveCompactionTask, lakeMaintenanceTask } from './runtime/part-tasks.ts';
+export { compactArchive, type CompactOptions, type CompactionReport } from './batch/archiver-compact.ts';
 export { fieldCounts, type FieldCountsDeclaration, type FieldCountsParts } from './runtime/field-counts.ts';
 
 // Configuration and errors.

@@ -10,7 +10,7 @@
  *
  * Run it: `npx tributary dev examples/ecommerce`.
  */
-import { dbExtractSource, definePipeline, ecommerceEmulator, source, topic } from 'tributary';
+import { archiveCompactionTask, dbExtractSource, definePipeline, ecommerceEmulator, graph, source, topic, type TaskAreas } from 'tributary';
 import { orderChecksJob, productViewsJob } from './clicks.ts';
 import { shopDashboard } from './dashboards.ts';
 import { clickSchema, completedRowSchema, DB_DRIVER, DB_PASSWORD, DB_URL, EXTRACTED, named, ORDER_VIEWS, orderRowSchema, PRODUCT_VIEWS, productRowSchema, TABLES, userRowSchema } from './shop.ts';
@@ -71,5 +71,7 @@ export default definePipeline({
   streamJobs: [productViewsJob, orderChecksJob],
   // Every minute, 10 s apart, in dependency order: runs that attach the lake's tables at the same moment would contend for its catalog.
   batchJobs: warehouseJobs.map((job, i) => ({ job, schedule: { cron: `${i * 10} * * * * *` } })),
+  // The extracts and the clicks roll a small archive range every minute: once an hour, each hour's small files are merged.
+  graphs: [graph<TaskAreas>({ id: 'ecommerce.compact-raw', schedule: { cron: '20 * * * *' }, tasks: [archiveCompactionTask({ topics: [PRODUCT_VIEWS, ORDER_VIEWS, ...Object.values(EXTRACTED)] })] })],
   dashboards: [shopDashboard],
 });

@@ -19,8 +19,9 @@
  *    free (`putIfAbsent`: link(2) on fs, `If-None-Match: *` on S3). Of two writers that both read N,
  *    exactly one creates N+1; the other re-reads N+1 and applies its commit on top, as N+2. So two
  *    concurrent commits never lose each other's files: both land, in some order, and an overwrite
- *    applies to what the commits before it left. After `maxAttempts` lost races the commit fails
- *    with LAKE_UNAVAILABLE (retryable; retrying it is safe, see step 1).
+ *    applies to what the commits before it left; a `replace-files` commit (a compaction) keeps every
+ *    file it does not replace, and fails when one it replaces is gone. After `maxAttempts` lost races
+ *    the commit fails with LAKE_UNAVAILABLE (retryable; retrying it is safe, see step 1).
  * 3. List `_manifest/` again. Old snapshots are pruned (all but the newest `keepVersions`), and a
  *    writer that read long ago could re-create a pruned version number; it then sees a higher version
  *    that does not contain its run, deletes its snapshot (which nobody reads: it is not the highest),
@@ -61,6 +62,8 @@ export interface Commit {
   schema: Column[];
   files: CommitFile[];
   mode: CommitMode;
+  /** For mode `replace-files`, required: the visible files that `files` take the place of. */
+  replaces?: readonly string[];
   /** When the run started; default: the commit time. */
   started?: Date;
 }
@@ -160,6 +163,9 @@ async function stage(lake: Lake, zone: Zone, dataset: string, commit: Commit): P
     }
     names.add(column.name);
   }
+  if ((commit.mode === 'replace-files') !== (commit.replaces !== undefined && commit.replaces.length > 0)) {
+    throw new TributaryError('LAKE_INVALID_KEY', `Run "${commit.runId}": ${commit.mode === 'replace-files' ? "mode 'replace-files' needs the keys it replaces" : `only mode 'replace-files' replaces files, not '${commit.mode}'`}`);
+  }
   const seen = new Set<string>();
   const parsed = commit.files.map((file) => {
     const key = parseKey(file.key);
@@ -219,7 +225,7 @@ export async function commitFiles(lake: Lake, zone: Zone, dataset: string, commi
   const maxAttempts = options.maxAttempts ?? 20;
   const files = await stage(lake, zone, dataset, commit);
   const now = new Date();
-  const staged = { runId: commit.runId, job: commit.job, mode: commit.mode, schema: commit.schema, started: commit.started ?? now, files };
+  const staged = { runId: commit.runId, job: commit.job, mode: commit.mode, schema: commit.schema, started: commit.started ?? now, files, ...(commit.replaces ? { replaces: commit.replaces } : {}) };
 
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const base = await latest(lake, zone, dataset);

@@ -44,7 +44,13 @@ export interface Column {
   type: string;
 }
 
-export type CommitMode = 'append' | 'overwrite-partitions';
+/**
+ * - `append`: the files join their partitions;
+ * - `overwrite-partitions`: the files become the whole of each partition they are in;
+ * - `replace-files`: the files take the place of `replaces` (each still visible, in the same
+ *   partitions, holding as many rows together), and every other file stays: what a compaction commits.
+ */
+export type CommitMode = 'append' | 'overwrite-partitions' | 'replace-files';
 
 export interface ManifestFile {
   key: string;
@@ -97,7 +103,7 @@ export const manifestSchema = z.object({
     z.string(),
     z.object({
       job: z.string(),
-      mode: z.enum(['append', 'overwrite-partitions']),
+      mode: z.enum(['append', 'overwrite-partitions', 'replace-files']),
       version: z.number().int().min(1),
       started: z.string(),
       finished: z.string(),
@@ -122,6 +128,8 @@ export interface StagedCommit {
   schema: Column[];
   started: Date;
   files: StagedFile[];
+  /** For `replace-files`: the keys the files take the place of. */
+  replaces?: readonly string[];
 }
 
 export interface VisibleFile extends ManifestFile {
@@ -150,9 +158,45 @@ function summarise(files: ManifestFile[]): ManifestPartition {
 }
 
 /**
+ * A `replace-files` commit applied to `partitions` (in place): its files take the place of
+ * `commit.replaces`, partition by partition. Throws LAKE_TABLE_CONFLICT (not retryable) when a
+ * replaced file is no longer visible (another commit replaced it first), and LAKE_INVALID_KEY when the
+ * new files are not in the replaced files' partitions or do not hold the same number of rows.
+ */
+function replaceFiles(partitions: Record<string, ManifestPartition>, byPartition: Map<string, ManifestFile[]>, zone: Zone, dataset: string, commit: StagedCommit): string[] {
+  const replaces = new Set(commit.replaces ?? []);
+  const removedRows = new Map<string, number>();
+  const found = new Set<string>();
+  for (const [path, entry] of Object.entries(partitions)) {
+    for (const file of entry.files) {
+      if (!replaces.has(file.key)) continue;
+      found.add(file.key);
+      removedRows.set(path, (removedRows.get(path) ?? 0) + file.rows);
+    }
+  }
+  const missing = [...replaces].filter((key) => !found.has(key));
+  if (missing.length > 0) {
+    throw new TributaryError('LAKE_TABLE_CONFLICT', `Run "${commit.runId}" replaces ${missing.length} file(s) of ${zone}/${dataset} that are no longer part of it (another commit replaced them), the first "${missing[0]}"`, { retryable: false });
+  }
+  for (const path of new Set([...removedRows.keys(), ...byPartition.keys()])) {
+    const added = byPartition.get(path) ?? [];
+    const addedRows = added.reduce((n, f) => n + f.rows, 0);
+    if (addedRows !== (removedRows.get(path) ?? 0)) {
+      throw new TributaryError('LAKE_INVALID_KEY', `Run "${commit.runId}" replaces ${removedRows.get(path) ?? 0} rows of ${zone}/${dataset} partition "${path}" with ${addedRows}: a replacement must hold the same rows`);
+    }
+    const existing = partitions[path]?.files ?? [];
+    const present = new Set(existing.map((f) => f.key));
+    const duplicate = added.find((f) => present.has(f.key) && !replaces.has(f.key));
+    if (duplicate) throw new TributaryError('LAKE_INVALID_KEY', `Run "${commit.runId}" adds "${duplicate.key}", which is already part of ${zone}/${dataset}`);
+    partitions[path] = summarise([...existing.filter((f) => !replaces.has(f.key)), ...added]);
+  }
+  return [...replaces];
+}
+
+/**
  * The manifest that results from applying `commit` to `base` (undefined: the dataset's first commit).
- * Throws SCHEMA_VALIDATION when the schema differs from the dataset's, and LAKE_INVALID_KEY when an
- * append names a file the dataset already has.
+ * Throws SCHEMA_VALIDATION when the schema differs from the dataset's, LAKE_INVALID_KEY when an
+ * append names a file the dataset already has, and what `replaceFiles` throws.
  */
 export function applyCommit(base: Manifest | undefined, zone: Zone, dataset: string, commit: StagedCommit, now: Date): Manifest {
   const schema = commit.schema.map((c) => ({ name: c.name, type: c.type }));
@@ -172,7 +216,8 @@ export function applyCommit(base: Manifest | undefined, zone: Zone, dataset: str
   }
 
   const replaced: string[] = [];
-  for (const [path, added] of byPartition) {
+  if (commit.mode === 'replace-files') replaced.push(...replaceFiles(partitions, byPartition, zone, dataset, commit));
+  else for (const [path, added] of byPartition) {
     const existing = partitions[path]?.files ?? [];
     if (commit.mode === 'overwrite-partitions') {
       const kept = new Set(added.map((f) => f.key));

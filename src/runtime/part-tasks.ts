@@ -4,6 +4,8 @@
  *   per process and closed when the process stops;
  * - a batch job unit (`batchJobTask`): one incremental run of the job, with the lake's tables attached
  *   for the run only (so that commands beside dev can attach them too);
+ * - an archiver compaction (`archiveCompactionTask`): the small files of archived topics merged, per
+ *   log partition and hour (batch/archiver-compact.ts);
  * - lake maintenance (`lakeMaintenanceTask`): snapshot expiry, file clean-up and merging of small files.
  * Each returns its counts as the task's output, and adds them to the part's live status (`PartStatus`),
  * which `tributary dev` prints and `GET /api/status` serves.
@@ -11,6 +13,7 @@
 import { isTributaryError, TributaryError, type ErrorCode } from '../errors.ts';
 import { runBatchJob } from '../batch/run-batch-job.ts';
 import type { Config } from '../config/schema.ts';
+import type { CompactOptions } from '../batch/archiver-compact.ts';
 import type { MaintenanceOptions } from '../lake/tables/maintenance.ts';
 import type { LakeTables } from '../lake/tables/tables.ts';
 import type { JsonValue, Task, TaskContext } from '../orchestrator/orchestrator.ts';
@@ -119,6 +122,29 @@ export function batchJobTask(runtime: Runtime, declaration: BatchJobDeclaration,
         throw error;
       }
       return output satisfies JsonValue;
+    },
+  });
+}
+
+/**
+ * Compaction of archived topics as a task, for a pipeline's own graphs:
+ * `graph({ id, schedule: { cron: '20 * * * *' }, tasks: [archiveCompactionTask({ topics: ['clicks'] })] })`.
+ * Its output is the counts over all `topics` (files merged and replaced, rows, bytes before and after).
+ */
+export function archiveCompactionTask(options: Omit<CompactOptions, 'lake' | 'topic' | 'signal' | 'now'> & { topics: readonly string[]; id?: string }): Task<TaskAreas> {
+  const { id = 'compact', topics, ...settings } = options;
+  if (topics.length === 0) throw new TributaryError('CONFIG_INVALID', `archiveCompactionTask "${id}": name at least one archived topic in \`topics\``);
+  return task<TaskAreas>({
+    id,
+    async run(tc) {
+      const { compactArchive } = await import('../batch/archiver-compact.ts');
+      const total = { merged: 0, replaced: 0, rows: 0, bytesBefore: 0, bytesAfter: 0, lost: 0, deleted: 0 };
+      for (const topic of topics) {
+        const report = await compactArchive({ ...settings, lake: tc.areas.lake, topic, signal: tc.signal });
+        if (report.merged > 0 || report.deleted > 0) tc.logger.info(`raw/${report.dataset}: ${report.replaced} files merged into ${report.merged}, ${report.deleted} replaced files deleted`, { ...report });
+        for (const name of Object.keys(total) as (keyof typeof total)[]) total[name] += report[name];
+      }
+      return total;
     },
   });
 }

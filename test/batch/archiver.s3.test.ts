@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { compactArchive } from '../../src/batch/archiver-compact.ts';
+import { archivedPositions } from '../../src/batch/archiver-layout.ts';
+import { readManifest } from '../../src/lake/catalog.ts';
 import { openEmbeddedLog } from '../../src/log/embedded/embedded-log.ts';
 import { tempDir } from '../support/cli.ts';
-import { archiveUntil, expectContiguousRanges, readArchive, records, send, sortSent } from './archiver-support.ts';
+import { archiveUntil, expectContiguousRanges, readArchive, records, send, sortSent, T0 } from './archiver-support.ts';
 import { testBucket } from '../support/s3.ts';
 
 const { open } = await testBucket('archiver');
@@ -26,6 +29,28 @@ describe('runArchiver into MinIO', () => {
     expect(archive.rows).toEqual(sortSent([...first, ...second]));
     expect(archive.files.every((k) => k.startsWith('raw/clicks_v2/dt=2026-11-21/hr='))).toBe(true);
     expect(await expectContiguousRanges(lake, 'clicks.v2')).toBeGreaterThan(2);
+    await log.close();
+    await lake.close();
+  });
+
+  it('should compact the small files of each hour in the bucket with every record kept once', async () => {
+    const dir = await tempDir();
+    const log = await openEmbeddedLog({ dir: `${dir}/log`, fsync: { mode: 'never' } });
+    await log.admin().createTopic('views', { partitions: 2 });
+    const lake = await open();
+    const sent = await send(log, records('views', 1500));
+    await archiveUntil({ log, lake, topics: ['views'], rollBytes: 5_000 }, 1500);
+    const before = await readArchive(lake, 'views');
+    const positions = await archivedPositions(lake, 'views');
+    const report = await compactArchive({ lake, topic: 'views', minFiles: 2, now: () => new Date(T0 + 5 * 3_600_000) });
+    // Two partitions over three hours, each of them in several files.
+    expect(report).toMatchObject({ merged: 6, replaced: before.files.length, rows: 1500, lost: 0 });
+    expect(before.files.length).toBeGreaterThan(12);
+    const after = await readArchive(lake, 'views');
+    expect(after.files).toHaveLength(6);
+    expect(after.rows).toEqual(sortSent(sent));
+    expect(await archivedPositions(lake, 'views')).toEqual(positions);
+    expect((await readManifest(lake, 'raw', 'views')).runs).toSatisfy((runs: object) => Object.keys(runs).filter((r) => r.startsWith('compact.')).length === 6);
     await log.close();
     await lake.close();
   });

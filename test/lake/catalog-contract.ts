@@ -126,6 +126,44 @@ export function describeCatalogContract(name: string, openLake: () => Promise<La
       expect(await readManifest(lake, zone, dataset)).toEqual(manifest);
     });
 
+    it('replace-files should put its files in place of the replaced ones and keep every other file', async () => {
+      const { lake, dataset } = await setup();
+      const small = await Promise.all([0, 1, 2].map((i) => writePart(lake, dataset, '2026-11-21', '09', `r${i}-0`, 3)));
+      for (const [i, file] of small.entries()) await commitFiles(lake, zone, dataset, commit(`r${i}`, [file]));
+      const other = await writePart(lake, dataset, '2026-11-21', '10', 'r9-0', 4);
+      await commitFiles(lake, zone, dataset, commit('r9', [other]));
+      const merged = await writePart(lake, dataset, '2026-11-21', '09', 'c1-0', 6);
+      // Committed after the compaction read the manifest: a replace keeps it.
+      const late = await writePart(lake, dataset, '2026-11-21', '09', 'r3-0', 2);
+      await commitFiles(lake, zone, dataset, commit('r3', [late]));
+      const manifest = await commitFiles(lake, zone, dataset, { ...commit('c1', [merged], 'replace-files'), replaces: [small[0]!.key, small[1]!.key] });
+      expect(keysOf(manifest)).toEqual([merged.key, small[2]!.key, late.key, other.key].sort());
+      expect(manifest.partitions['dt=2026-11-21/hr=09']?.rows).toBe(6 + 3 + 2);
+      expect(manifest.runs.c1).toMatchObject({ mode: 'replace-files', files: [merged.key], replaced: [small[0]!.key, small[1]!.key] });
+      expect(manifest.runs.r0?.files).toEqual([small[0]!.key]);
+    });
+
+    it('replace-files should be refused when a replaced file is gone, when rows differ, or without keys to replace', async () => {
+      const { lake, dataset } = await setup();
+      const [a, b] = await Promise.all([0, 1].map((i) => writePart(lake, dataset, '2026-11-21', '09', `r${i}-0`, 3)));
+      await commitFiles(lake, zone, dataset, commit('r0', [a!, b!]));
+      const first = await writePart(lake, dataset, '2026-11-21', '09', 'c1-0', 6);
+      await commitFiles(lake, zone, dataset, { ...commit('c1', [first], 'replace-files'), replaces: [a!.key, b!.key] });
+      const second = await writePart(lake, dataset, '2026-11-21', '09', 'c2-0', 3);
+      const conflict = await rejection(commitFiles(lake, zone, dataset, { ...commit('c2', [second], 'replace-files'), replaces: [a!.key] }), 'LAKE_TABLE_CONFLICT');
+      expect(conflict.message).toContain(a!.key);
+      expect(conflict.retryable).toBe(false);
+      const short = await writePart(lake, dataset, '2026-11-21', '09', 'c3-0', 5);
+      const rows = await rejection(commitFiles(lake, zone, dataset, { ...commit('c3', [short], 'replace-files'), replaces: [first.key] }), 'LAKE_INVALID_KEY');
+      expect(rows.message).toContain('replaces 6 rows');
+      expect(rows.message).toContain('with 5');
+      const elsewhere = await writePart(lake, dataset, '2026-11-21', '10', 'c4-0', 6);
+      await rejection(commitFiles(lake, zone, dataset, { ...commit('c4', [elsewhere], 'replace-files'), replaces: [first.key] }), 'LAKE_INVALID_KEY');
+      await rejection(commitFiles(lake, zone, dataset, commit('c5', [second], 'replace-files')), 'LAKE_INVALID_KEY');
+      await rejection(commitFiles(lake, zone, dataset, { ...commit('c6', [second]), replaces: [first.key] }), 'LAKE_INVALID_KEY');
+      expect(keysOf(await readManifest(lake, zone, dataset))).toEqual([first.key]);
+    });
+
     it('a file the manifest does not list should not be part of the dataset', async () => {
       const { lake, dataset } = await setup();
       const committed = await writePart(lake, dataset, '2026-11-21', '09', 'r1-0');
