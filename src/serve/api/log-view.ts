@@ -25,6 +25,8 @@ export interface ReadRequest {
   /** Per partition, the first offset to read; partitions not named start at `from`. */
   offsets?: Readonly<Record<string, number>>;
   from: 'earliest' | 'latest' | number;
+  /** Only these partitions are read and answered; default all. */
+  partitions?: readonly number[];
   /** At most this many records in the answer. */
   max: number;
   /** How long to wait for records when there are none yet; default 0 (answer at once). */
@@ -116,7 +118,9 @@ export async function readRange(log: Log, request: ReadRequest): Promise<ReadRes
   }
   const ends = new Map(description.partitions.map((p) => [p.partition, p.endOffset]));
   const starts = new Map<number, number>();
+  const only = request.partitions ? new Set(request.partitions) : undefined;
   for (const p of description.partitions) {
+    if (only && !only.has(p.partition)) continue;
     const asked = request.offsets?.[String(p.partition)];
     const from = asked ?? (request.from === 'earliest' ? p.startOffset : request.from === 'latest' ? p.endOffset : request.from);
     starts.set(p.partition, Math.min(Math.max(from, p.startOffset), p.endOffset));
@@ -128,6 +132,7 @@ export async function readRange(log: Log, request: ReadRequest): Promise<ReadRes
 
   const consumer = log.consumer({ group: `tributary-read-${process.pid}-${randomBytes(4).toString('hex')}`, topics: [request.topic], from: 'earliest', maxRecords: Math.min(10_000, request.max) });
   const sought = new Set<number>();
+  const allSought = () => [...starts.keys()].every((p) => sought.has(p));
   // Joining the throwaway group may take a rebalance on Kafka: the wait for records starts once every partition is assigned.
   let deadline = Date.now() + JOIN_TIMEOUT_MS;
   try {
@@ -136,19 +141,21 @@ export async function readRange(log: Log, request: ReadRequest): Promise<ReadRes
       const fresh = consumer.assignment().filter((tp) => !sought.has(tp.partition));
       if (fresh.length > 0) {
         for (const tp of fresh) {
-          await consumer.seek(request.topic, tp.partition, { offset: starts.get(tp.partition) ?? 0 });
+          // A partition not asked for waits at its end: its new records would only take the answer's places.
+          const start = starts.get(tp.partition);
+          await consumer.seek(request.topic, tp.partition, start === undefined ? 'latest' : { offset: start });
           sought.add(tp.partition);
         }
-        if (sought.size === starts.size) deadline = Date.now() + Math.max(READ_TIMEOUT_MS, request.waitMs ?? 0);
+        if (allSought()) deadline = Date.now() + Math.max(READ_TIMEOUT_MS, request.waitMs ?? 0);
         continue;
       }
       for (const record of polled) {
         if (records.length >= request.max) break;
-        if (record.offset < (next[String(record.partition)] ?? 0)) continue;
+        if (!starts.has(record.partition) || record.offset < (next[String(record.partition)] ?? 0)) continue;
         records.push(renderRecord(record));
         next[String(record.partition)] = record.offset + 1;
       }
-      if (sought.size === starts.size && done() && (records.length > 0 || !request.waitMs)) break;
+      if (allSought() && done() && (records.length > 0 || !request.waitMs)) break;
     }
   } finally {
     await consumer.close();

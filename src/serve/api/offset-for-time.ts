@@ -16,7 +16,7 @@ export async function offsetForTime(log: Log, topic: string, bounds: PartitionIn
   const { partition } = bounds;
   if (bounds.endOffset <= bounds.startOffset) return bounds.endOffset;
   // The last record first: a moment past it needs no search.
-  const last = await readRange(log, { topic, from: 'latest', offsets: { [partition]: bounds.endOffset - 1 }, max: 1 });
+  const last = await readRange(log, { topic, from: 'latest', partitions: [partition], offsets: { [partition]: bounds.endOffset - 1 }, max: 1 });
   const lastRecord = last.records.find((r) => r.partition === partition);
   if (!lastRecord || Date.parse(lastRecord.timestamp) < timestamp) return bounds.endOffset;
 

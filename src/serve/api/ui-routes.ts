@@ -81,8 +81,7 @@ export const uiRoutes: FastifyPluginAsync<UiRoutesOptions> = (app, options) => {
       let offset = Math.max(bounds.startOffset, Number(numbers.offset));
       let scanned = 0;
       while (records.length < limit && offset < bounds.endOffset && scanned < MAX_SCAN) {
-        // Only this partition: the others start at their end.
-        const page = await options.logView.read({ topic: topic.name, from: 'latest', offsets: { [partition]: offset }, max: Math.min(1000, MAX_SCAN - scanned) });
+        const page = await options.logView.read({ topic: topic.name, from: 'latest', partitions: [partition], offsets: { [partition]: offset }, max: Math.min(1000, MAX_SCAN - scanned) });
         const mine = page.records.filter((r) => r.partition === partition);
         if (mine.length === 0) break;
         for (const r of mine) {
