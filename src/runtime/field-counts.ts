@@ -10,11 +10,18 @@
  * ```
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { recomputeFieldCounts } from '../serve/query/field-counts-batch.ts';
+import { TributaryError } from '../errors.ts';
+import { recomputeFieldCounts, type WithTables } from '../serve/query/field-counts-batch.ts';
 import { runFieldCounts } from '../serve/query/field-counts-stream.ts';
 import { fieldCountsView } from '../serve/query/field-counts-view.ts';
 import { checkField, realtimeTable, type FieldCountsOptions } from '../serve/query/field-counts.ts';
-import type { ServiceDeclaration, ViewDeclaration } from './pipeline.ts';
+import type { PipelineContext, ServiceDeclaration, ViewDeclaration } from './pipeline.ts';
+
+function tablesOf(ctx: PipelineContext, view: string): WithTables {
+  const withTables = ctx.withTables?.bind(ctx);
+  if (!withTables) throw new TributaryError('INTERNAL', `Field count "${view}": this context has no lake tables (ctx.withTables), where its batch view lives`);
+  return withTables;
+}
 
 export interface FieldCountsDeclaration extends FieldCountsOptions {
   description?: string;
@@ -35,7 +42,7 @@ export function fieldCounts(declaration: FieldCountsDeclaration): FieldCountsPar
     view: {
       name: options.name,
       description: description ?? `records of ${options.topic} per ${options.field}`,
-      create: (ctx) => fieldCountsView(options, { lake: ctx.lake, sink: ctx.sinkFor(table, `${options.name}.view`), ...(description ? { description } : {}) }),
+      create: (ctx) => fieldCountsView(options, { lake: ctx.lake, withTables: tablesOf(ctx, options.name), sink: ctx.sinkFor(table, `${options.name}.view`), ...(description ? { description } : {}) }),
     },
     services: [
       {
@@ -57,7 +64,7 @@ export function fieldCounts(declaration: FieldCountsDeclaration): FieldCountsPar
           while (!signal.aborted) {
             await sleep(recomputeEveryMs, undefined, { signal }).catch(() => undefined);
             if (signal.aborted) return;
-            await recomputeFieldCounts(ctx.lake, options);
+            await recomputeFieldCounts(ctx.lake, tablesOf(ctx, options.name), options);
           }
         },
       },

@@ -30,7 +30,7 @@ import type { z } from 'zod';
 import type { BatchJob } from '../batch/batch-job.ts';
 import { TributaryError } from '../errors.ts';
 import type { Lake } from '../lake/lake.ts';
-import type { AsOf } from '../lake/tables/tables.ts';
+import type { AsOf, LakeTables } from '../lake/tables/tables.ts';
 import type { Log } from '../log/log.ts';
 import type { Logger } from '../logger.ts';
 import type { MergedView } from '../serve/query/view.ts';
@@ -99,6 +99,8 @@ export interface PipelineContext {
    * `asOf`: the rows at that snapshot of the lake (a view run with `--as-of` passes its own).
    */
   queryTable?(zone: 'processed' | 'curated', dataset: string, sql: string, options?: { asOf?: AsOf }): Promise<Record<string, unknown>[]>;
+  /** Runs `fn` with the lake's tables attached for the call only, as `queryTable` reads them; for views that write their batch half. */
+  withTables?<T>(fn: (tables: LakeTables) => Promise<T>): Promise<T>;
 }
 
 /**

@@ -1,18 +1,27 @@
 /**
- * A pipeline context's `queryTable`: one read of a lake table (processed or curated zone) by DuckDB
- * SQL over `t`, with the tables attached for that read only (as a scheduled batch run attaches them),
- * so that a view's batch half and the commands beside `tributary dev` can each attach them in turn.
+ * A pipeline context's `queryTable` and `withTables`: one read of a lake table (processed or curated
+ * zone) by DuckDB SQL over `t`, or one use of the lake's tables, with the tables attached for that
+ * call only (as a scheduled batch run attaches them), so that a view's batch half and the commands
+ * beside `tributary dev` can each attach them in turn.
  */
 import type { Config } from '../config/schema.ts';
 import { TributaryError } from '../errors.ts';
-import type { AsOf, TableZone } from '../lake/tables/tables.ts';
+import type { AsOf, LakeTables, TableZone } from '../lake/tables/tables.ts';
+
+export async function withLakeTables<T>(config: Readonly<Config>, cwd: string, fn: (tables: LakeTables) => Promise<T>): Promise<T> {
+  const { openLakeTables, tablesSettings } = await import('../lake/tables/open-tables.ts');
+  const tables = await openLakeTables(tablesSettings(config, cwd));
+  try {
+    return await fn(tables);
+  } finally {
+    await tables.close();
+  }
+}
 
 /** With `asOf`, `t` holds the table's rows at that snapshot; LAKE_NOT_FOUND when the table did not exist then. */
 export async function queryLakeTable(config: Readonly<Config>, cwd: string, zone: TableZone, dataset: string, sql: string, asOf?: AsOf): Promise<Record<string, unknown>[]> {
-  const { openLakeTables, tablesSettings } = await import('../lake/tables/open-tables.ts');
   const { query } = await import('../lake/tables/sql.ts');
-  const tables = await openLakeTables(tablesSettings(config, cwd));
-  try {
+  return withLakeTables(config, cwd, async (tables) => {
     if (!(await tables.exists(zone, dataset))) {
       if (asOf) throw new TributaryError('LAKE_NOT_FOUND', `No table ${zone}.${dataset} in the lake, so none as of that snapshot`);
       return [];
@@ -25,7 +34,5 @@ export async function queryLakeTable(config: Readonly<Config>, cwd: string, zone
     } finally {
       connection.closeSync();
     }
-  } finally {
-    await tables.close();
-  }
+  });
 }

@@ -27,7 +27,7 @@ import { createSink } from '../sinks/create-sink.ts';
 import type { Sink, TableSpec } from '../sinks/sink.ts';
 import type { StateStore } from '../state/state.ts';
 import type { PipelineContext } from './pipeline.ts';
-import { queryLakeTable } from './query-table.ts';
+import { queryLakeTable, withLakeTables } from './query-table.ts';
 
 export type Area = 'log' | 'lake' | 'state' | 'metadata' | 'metrics';
 
@@ -182,6 +182,7 @@ export async function openRuntime(config: Readonly<Config>, options: RuntimeOpti
         logger: logger.child({ pipeline }),
         sinkFor: (table, job) => runtime.sinkFor(table, job),
         queryTable: (zone, dataset, sql, options) => queryLakeTable(config, cwd, zone, dataset, sql, options?.asOf),
+        withTables: (fn) => withLakeTables(config, cwd, fn),
         ...(server === undefined ? {} : { serverUrl: server.url }),
         ...(server?.apiKey === undefined ? {} : { apiKey: server.apiKey }),
       };

@@ -7,6 +7,7 @@ import type { Lake } from '../../src/lake/lake.ts';
 import { openEmbeddedLog } from '../../src/log/embedded/embedded-log.ts';
 import { recomputeFieldCounts } from '../../src/serve/query/field-counts-batch.ts';
 import { tempDir } from '../support/cli.ts';
+import { embeddedTables } from '../support/lake-tables.ts';
 import { archiveUntil, expectContiguousRanges, readArchive, records, send, sortSent, T0 } from './archiver-support.ts';
 
 const HOUR = 3_600_000;
@@ -44,11 +45,11 @@ const compact = (lake: Lake, now: Date, options: Partial<CompactOptions> = {}) =
 
 describe('compactArchive', () => {
   it('should merge each hour of each partition into one file holding exactly the rows it replaced', async () => {
-    const { lake, sent, close } = await smallFiles(3000);
+    const { dir, lake, sent, close } = await smallFiles(3000);
     const before = await filesPerGroup(lake);
     expect(Math.min(...before.values())).toBeGreaterThanOrEqual(4);
     const positions = await archivedPositions(lake, 'pins');
-    const counted = await recomputeFieldCounts(lake, { name: 'categories-before', topic: 'pins', field: 'category', bucketOffsets: 1 });
+    const counted = await recomputeFieldCounts(lake, embeddedTables(dir), { name: 'categories-before', topic: 'pins', field: 'category', bucketOffsets: 1 });
 
     const report = await compact(lake, LATER);
     const filesBefore = [...before.values()].reduce((a, b) => a + b, 0);
@@ -63,7 +64,7 @@ describe('compactArchive', () => {
     expect(await archivedPositions(lake, 'pins')).toEqual(positions);
     await expectContiguousRanges(lake, 'pins');
     // A reader of the raw zone gets the same answer from the merged files.
-    const again = await recomputeFieldCounts(lake, { name: 'categories-after', topic: 'pins', field: 'category', bucketOffsets: 1 });
+    const again = await recomputeFieldCounts(lake, embeddedTables(dir), { name: 'categories-after', topic: 'pins', field: 'category', bucketOffsets: 1 });
     expect(again.counts).toEqual(counted.counts);
     expect(again.offsets).toEqual(counted.offsets);
 

@@ -65,31 +65,39 @@ describe('tributary query', () => {
     expect(after.asOf.batch.computed).not.toBeNull();
   });
 
-  it('should answer as of a past version of the batch view from it alone, and name the versions kept when asked for another', async () => {
+  it('should answer as of a past snapshot of the batch view from it alone, and fail with LAKE_NOT_FOUND for a snapshot without it', async () => {
     const dir = await tempDir();
     const expected = await pipeline(dir);
     const recomputed = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', POSTS, '--recompute', '--json']);
     expect(recomputed.code, recomputed.stderr).toBe(0);
-    const computedAt = (JSON.parse(recomputed.stdout) as QueryResult).asOf.batch.computed!;
+    const { computed: computedAt, snapshot } = (JSON.parse(recomputed.stdout) as QueryResult).asOf.batch;
+    expect(snapshot).toBeGreaterThan(0);
+    // A second recompute makes a newer snapshot; the first stays readable.
+    const again = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', POSTS, '--recompute', '--json']);
+    expect((JSON.parse(again.stdout) as QueryResult).asOf.batch.snapshot).toBeGreaterThan(snapshot!);
 
-    const past = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', POSTS, '--as-of', '1', '--json']);
+    const past = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', POSTS, '--as-of', String(snapshot), '--json']);
     expect(past.code, past.stderr).toBe(0);
     const result = JSON.parse(past.stdout) as QueryResult;
     // The batch view alone: the whole buckets below its high-watermark (1,000 offsets in each of the two partitions), no real-time rows.
-    expect(result.asOf.batch).toMatchObject({ asOf: '1', offsets: { 0: 1000, 1: 1000 }, computed: computedAt });
+    expect(result.asOf.batch).toMatchObject({ asOf: String(snapshot), snapshot, offsets: { 0: 1000, 1: 1000 }, computed: computedAt });
     expect(result.asOf.realtime).toEqual({});
     expect(result.rows.reduce((n, r) => n + Number(r.posts), 0)).toBe(2000);
     expect(Object.values(expected).reduce((n, c) => n + c, 0)).toBe(3000);
 
-    const byTime = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', POSTS, '--as-of', new Date(Date.parse(computedAt) + 60_000).toISOString()]);
+    const byTime = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', POSTS, '--as-of', new Date(Date.parse(computedAt!) + 60_000).toISOString()]);
     expect(byTime.code, byTime.stderr).toBe(0);
     expect(byTime.stdout).toMatch(/^as of snapshot \S+: the batch view alone, pinterest\.pins offsets per partition 0: < 1000; 1: < 1000; computed /m);
 
-    const missing = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', POSTS, '--as-of', '7']);
+    const missing = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', POSTS, '--as-of', '9999']);
     expect(missing.code).not.toBe(0);
-    expect(missing.stderr).toContain('No version 7 of curated/posts-per-category: it keeps versions 1 to 1');
+    expect(missing.stderr).toContain('LAKE_NOT_FOUND');
+    expect(missing.stderr).toContain('No table curated.posts-per-category in the lake at that snapshot');
+    // Before the first recompute's snapshot the view did not exist.
+    const older = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', POSTS, '--as-of', String(snapshot! - 1)]);
+    expect(older.stderr).toContain('No table curated.posts-per-category in the lake at that snapshot');
     const before = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', POSTS, '--as-of', '2020-01-01']);
-    expect(before.stderr).toContain('No version of curated/posts-per-category committed at or before 2020-01-01T00:00:00.000Z');
+    expect(before.stderr).toContain('LAKE_NOT_FOUND');
     const bad = await cli(['--data-dir', dir, 'query', 'posts-per-category', '--pipeline', POSTS, '--as-of', 'yesterday']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--as-of expects a snapshot id (a whole number) or a time');

@@ -2,7 +2,7 @@
 import { loadConfig } from '../../src/config/load.ts';
 import { openLakeTables, tablesSettings } from '../../src/lake/tables/open-tables.ts';
 import { query } from '../../src/lake/tables/sql.ts';
-import type { TableZone } from '../../src/lake/tables/tables.ts';
+import type { LakeTables, TableZone } from '../../src/lake/tables/tables.ts';
 import type { RunRecord } from '../../src/metadata/metadata.ts';
 import { openMetadataStore } from '../../src/metadata/open-metadata.ts';
 
@@ -40,4 +40,16 @@ export async function batchRuns(cwd: string, job: string, env: Record<string, st
   } finally {
     await metadata.close();
   }
+}
+
+/** The lake's tables of a test's own directory (embedded catalog, files under `<dir>/lake/tables`), attached for each call as the runtime's `ctx.withTables` does. */
+export function embeddedTables(dir: string): <T>(fn: (tables: LakeTables) => Promise<T>) => Promise<T> {
+  return async (fn) => {
+    const tables = await openLakeTables({ catalog: { kind: 'duckdb', file: `${dir}/lake-tables.ducklake` }, data: { kind: 'fs', dir: `${dir}/lake/tables` } });
+    try {
+      return await fn(tables);
+    } finally {
+      await tables.close();
+    }
+  };
 }

@@ -227,7 +227,8 @@ async function attach(instance: DuckDBInstance, settings: TablesSettings, alias:
   }
 }
 
-function asOfClause(asOf: AsOf | undefined): string {
+/** ` AT (VERSION => n)` or ` AT (TIMESTAMP => t)`, for any relation of the attached catalog; "" for the current rows. */
+export function asOfClause(asOf: AsOf | undefined): string {
   if (!asOf) return '';
   if ('version' in asOf) {
     if (!Number.isSafeInteger(asOf.version) || asOf.version < 0) throw new TributaryError('CLI_USAGE', `A snapshot is a whole number, got ${asOf.version}`);

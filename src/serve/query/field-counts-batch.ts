@@ -1,45 +1,58 @@
 /**
  * The batch layer of a field count: DuckDB counts the archived raw zone up to a high-watermark and
- * stores the result, with that watermark, as the curated dataset `curated/<view>`.
+ * stores the result as the lake table `curated.<view>` (columns value, count), with its watermark
+ * in `serving.<view>` (one row: the offsets per partition as JSON, the bucket size, when it was
+ * computed). A recompute replaces both in one transaction, so every snapshot of the lake holds a
+ * batch view and the watermark it was counted to, and `--as-of <snapshot>` reads both as they were.
  *
  * The high-watermark T_p of partition p is the archiver's committed position rounded down to a
  * bucket boundary (field-counts.ts), read from the same raw manifest version as the files the
  * count reads, so the view is exactly the records below T_p whatever the archiver does meanwhile.
- * The result is one Parquet file (columns value, count) whose key-value metadata holds T; a
- * recompute replaces it (overwrite), so a reader sees the old view or the new one, each with its T.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { archivedRanges, positionsOf, topicDataset } from '../../batch/archiver-layout.ts';
-import { isTributaryError } from '../../errors.ts';
-import { commitFiles, readManifest, readManifestAt, visibleFiles, type Manifest } from '../../lake/catalog.ts';
+import { isTributaryError, TributaryError } from '../../errors.ts';
+import { readManifest, visibleFiles, type Manifest } from '../../lake/catalog.ts';
 import type { Lake } from '../../lake/lake.ts';
-import type { AsOf } from '../../lake/tables/tables.ts';
+import { asOfClause } from '../../lake/tables/open-tables.ts';
+import { ident, literal, query } from '../../lake/tables/sql.ts';
+import type { AsOf, LakeTables } from '../../lake/tables/tables.ts';
+import { prepareTable, replacePartitions } from '../../lake/tables/write.ts';
 import { bucketSize, countedSql, fieldSql, type BatchCounts, type FieldCountsOptions } from './field-counts.ts';
 
-const WATERMARK = 'tributary.high_watermark';
+/** Runs `fn` with the lake's tables attached (for the call only, in the runtime: `ctx.withTables`). */
+export type WithTables = <T>(fn: (tables: LakeTables) => Promise<T>) => Promise<T>;
 
-async function withDuckDb<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
-  const { DuckDBInstance } = await import('@duckdb/node-api');
-  const db = await DuckDBInstance.create(':memory:');
-  const c = await db.connect();
-  try {
-    return await fn(c);
-  } finally {
-    c.closeSync();
-    db.closeSync();
-  }
+/** The schema of the batch views' watermarks, beside the zones' schemas. */
+export const WATERMARK_SCHEMA = 'serving';
+const WATERMARK_COLUMNS = [
+  { name: 'topic', type: 'VARCHAR' },
+  { name: 'bucket_offsets', type: 'BIGINT' },
+  { name: 'offsets', type: 'VARCHAR' },
+  { name: 'computed', type: 'VARCHAR' },
+] as const;
+const VIEW_COLUMNS = [
+  { name: 'value', type: 'VARCHAR' },
+  { name: 'count', type: 'BIGINT' },
+];
+
+export interface PublishedCounts extends BatchCounts {
+  /** The lake snapshot that holds this batch view. */
+  snapshot: number;
 }
 
-const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
+/** The id of the snapshot `asOf` names: itself, or for a time the newest snapshot at or before it. */
+async function snapshotId(tables: LakeTables, asOf: AsOf): Promise<number | undefined> {
+  if ('version' in asOf) return asOf.version;
+  const at = asOf.time.getTime();
+  return (await tables.snapshots()).filter((s) => s.time.getTime() <= at).at(-1)?.id;
+}
 
-async function latestOrNone(lake: Lake, zone: 'raw' | 'curated', dataset: string): Promise<Manifest | undefined> {
+const watermarkTable = (tables: LakeTables, view: string) => `${ident(tables.alias)}.${ident(WATERMARK_SCHEMA)}.${ident(view)}`;
+
+async function rawManifest(lake: Lake, topic: string): Promise<Manifest | undefined> {
   try {
-    return await readManifest(lake, zone, dataset);
+    return await readManifest(lake, 'raw', topicDataset(topic));
   } catch (error) {
     if (isTributaryError(error, 'LAKE_NOT_FOUND')) return undefined;
     throw error;
@@ -47,62 +60,77 @@ async function latestOrNone(lake: Lake, zone: 'raw' | 'curated', dataset: string
 }
 
 /** Recount the raw zone up to its bucket-aligned archived positions and publish the batch view. */
-export async function recomputeFieldCounts(lake: Lake, options: FieldCountsOptions): Promise<BatchCounts> {
+export async function recomputeFieldCounts(lake: Lake, withTables: WithTables, options: FieldCountsOptions): Promise<PublishedCounts> {
   const size = bucketSize(options);
-  const raw = await latestOrNone(lake, 'raw', topicDataset(options.topic));
+  const raw = await rawManifest(lake, options.topic);
   const archived = raw ? positionsOf(archivedRanges(raw, options.topic)) : new Map<number, number>();
   const offsets = new Map([...archived].map(([p, next]) => [p, Math.floor(next / size) * size]));
-  const started = new Date();
-  const runId = `batch.${started.getTime()}.${randomBytes(3).toString('hex')}`;
-  const staging = await mkdtemp(path.join(tmpdir(), 'tributary-view-'));
-  try {
-    const file = path.join(staging, 'view.parquet');
-    const counts = await withDuckDb(async (c) => {
-      const files = raw ? await Promise.all(visibleFiles(raw).map((f) => lake.localPath(f.key))) : [];
-      const bounds = [...offsets].filter(([, t]) => t > 0).map(([p, t]) => `("partition" = ${p} AND "offset" < ${t})`);
-      const source =
-        files.length === 0 || bounds.length === 0
-          ? `SELECT NULL::VARCHAR AS value, 0::BIGINT AS count WHERE false`
-          : `SELECT ${fieldSql(options.field)} AS value, count(*)::BIGINT AS count FROM read_parquet([${files.map(sqlString).join(', ')}]) WHERE ${countedSql} AND (${bounds.join(' OR ')}) GROUP BY ALL`;
-      await c.run(`CREATE TABLE view AS ${source}`);
-      const watermark = JSON.stringify({ topic: options.topic, bucketOffsets: size, offsets: Object.fromEntries(offsets), computed: started.toISOString() });
-      await c.run(`COPY (SELECT * FROM view ORDER BY value) TO ${sqlString(file)} (FORMAT parquet, KV_METADATA {${sqlString(WATERMARK)}: ${sqlString(watermark)}})`);
-      const rows = (await c.runAndReadAll(`SELECT value, count::DOUBLE FROM view`)).getRows();
-      return new Map(rows.map(([value, count]) => [String(value), Number(count)]));
-    });
-    const key = `curated/${options.name}/part-${runId.replaceAll('.', '-')}.parquet`;
-    const object = await lake.put(key, createReadStream(file), { contentType: 'application/vnd.apache.parquet' });
-    await commitFiles(lake, 'curated', options.name, {
-      runId,
-      job: `batch-view:${options.name}`,
-      mode: 'overwrite-partitions',
-      started,
-      schema: [{ name: 'value', type: 'VARCHAR' }, { name: 'count', type: 'BIGINT' }],
-      files: [{ key, rows: counts.size, bytes: object.size }],
-    });
-    return { offsets, counts, computed: started.toISOString() };
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
+  const computed = new Date().toISOString();
+  const files = raw ? visibleFiles(raw).map((f) => lake.engineUri(f.key)) : [];
+  const bounds = [...offsets].filter(([, t]) => t > 0).map(([p, t]) => `("partition" = ${p} AND "offset" < ${t})`);
+  const source =
+    files.length === 0 || bounds.length === 0
+      ? `SELECT NULL::VARCHAR AS value, 0::BIGINT AS count WHERE false`
+      : `SELECT ${fieldSql(options.field)} AS value, count(*)::BIGINT AS count FROM read_parquet([${files.map(literal).join(', ')}]) WHERE ${countedSql} AND (${bounds.join(' OR ')}) GROUP BY ALL`;
+  const watermark = { topic: options.topic, bucketOffsets: size, offsets: Object.fromEntries(offsets), computed };
+  return withTables(async (tables) => {
+    const c = await tables.instance.connect();
+    try {
+      // Counted before the transaction, so that it holds the catalog only for the swap.
+      await c.run(`CREATE OR REPLACE TEMP TABLE field_counts AS ${source}`);
+      const { snapshot } = await tables.transaction(
+        async (t) => {
+          const spec = { zone: 'curated' as const, dataset: options.name, columns: VIEW_COLUMNS, evolve: false };
+          await prepareTable(t, tables, spec);
+          await replacePartitions(t, tables, spec, 'all', `SELECT value, count FROM field_counts`);
+          await t.run(`CREATE SCHEMA IF NOT EXISTS ${ident(tables.alias)}.${ident(WATERMARK_SCHEMA)}`);
+          await t.run(`CREATE TABLE IF NOT EXISTS ${watermarkTable(tables, options.name)} (${WATERMARK_COLUMNS.map((col) => `${ident(col.name)} ${col.type}`).join(', ')})`);
+          await t.run(`DELETE FROM ${watermarkTable(tables, options.name)}`);
+          await t.run(`INSERT INTO ${watermarkTable(tables, options.name)} VALUES (${literal(options.topic)}, ${size}, ${literal(JSON.stringify(watermark.offsets))}, ${literal(computed)})`);
+        },
+        `batch-view:${options.name} ${computed}`,
+        c,
+      );
+      const counts = new Map((await query(c, `SELECT value, count::DOUBLE AS n FROM field_counts`)).map((r) => [String(r.value), Number(r.n)]));
+      return { offsets, counts, computed, snapshot };
+    } finally {
+      await c.run('DROP TABLE IF EXISTS field_counts').catch(() => undefined);
+      c.closeSync();
+    }
+  });
 }
 
 /**
  * The batch view as last published; empty (T = 0 everywhere) before the first recompute. With
- * `asOf`, as that version of `curated/<view>` held it (or the version current at that time).
+ * `asOf`, as the lake's snapshot `asOf` held it (LAKE_NOT_FOUND when the view did not exist then).
  */
-export async function readFieldCounts(lake: Lake, options: FieldCountsOptions, asOf?: AsOf): Promise<BatchCounts> {
-  const manifest = asOf ? await readManifestAt(lake, 'curated', options.name, asOf) : await latestOrNone(lake, 'curated', options.name);
-  const file = manifest ? visibleFiles(manifest)[0] : undefined;
-  if (!file) return { offsets: new Map(), counts: new Map(), computed: null };
-  const local = await lake.localPath(file.key);
-  return withDuckDb(async (c) => {
-    const rows = (await c.runAndReadAll(`SELECT value, count::DOUBLE FROM read_parquet(${sqlString(local)})`)).getRows();
-    const meta = (await c.runAndReadAll(`SELECT decode(value) FROM parquet_kv_metadata(${sqlString(local)}) WHERE decode(key) = ${sqlString(WATERMARK)}`)).getRows();
-    const watermark = JSON.parse(String(meta[0]?.[0] ?? '{}')) as { offsets?: Record<string, number>; computed?: string };
-    return {
-      offsets: new Map(Object.entries(watermark.offsets ?? {}).map(([p, t]) => [Number(p), t])),
-      counts: new Map(rows.map(([value, count]) => [String(value), Number(count)])),
-      computed: watermark.computed ?? null,
-    };
+export async function readFieldCounts(withTables: WithTables, options: FieldCountsOptions, asOf?: AsOf): Promise<BatchCounts> {
+  return withTables(async (tables) => {
+    if (!(await tables.exists('curated', options.name))) {
+      if (asOf) throw new TributaryError('LAKE_NOT_FOUND', `No batch view curated.${options.name} in the lake, so none as of that snapshot`);
+      return { offsets: new Map(), counts: new Map(), computed: null };
+    }
+    // Both tables at one snapshot: a recompute committing between the two reads cannot mix them.
+    const at = asOf ?? { version: await tables.currentSnapshot() };
+    await tables.columns('curated', options.name, at);
+    const c = await tables.instance.connect();
+    try {
+      const snapshot = await snapshotId(tables, at);
+      return { ...(await readAt(c, tables, options, at)), ...(snapshot === undefined ? {} : { snapshot }) };
+    } finally {
+      c.closeSync();
+    }
   });
+}
+
+async function readAt(c: DuckDBConnection, tables: LakeTables, options: FieldCountsOptions, at: AsOf): Promise<BatchCounts> {
+  const rows = await query(c, `SELECT value, count::DOUBLE AS n FROM ${tables.relation('curated', options.name, at)}`);
+  const marks = await query(c, `SELECT offsets, computed FROM ${watermarkTable(tables, options.name)}${asOfClause(at)}`);
+  const mark = marks[0] as { offsets: string; computed: string } | undefined;
+  const offsets = JSON.parse(mark?.offsets ?? '{}') as Record<string, number>;
+  return {
+    offsets: new Map(Object.entries(offsets).map(([p, t]) => [Number(p), t])),
+    counts: new Map(rows.map((r) => [String(r.value), Number(r.n)])),
+    computed: mark ? mark.computed : null,
+  };
 }

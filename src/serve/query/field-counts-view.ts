@@ -2,12 +2,14 @@
 import { z } from 'zod';
 import type { Lake } from '../../lake/lake.ts';
 import type { Sink } from '../../sinks/sink.ts';
-import { readFieldCounts, recomputeFieldCounts } from './field-counts-batch.ts';
+import { readFieldCounts, recomputeFieldCounts, type WithTables } from './field-counts-batch.ts';
 import { asRealtimeRow, bucketSize, mergeCounts, type FieldCountsOptions } from './field-counts.ts';
 import { describeAsOf, type MergedView, type QueryResult, type ViewRunOptions } from './view.ts';
 
 export interface FieldCountsViewDeps {
   lake: Lake;
+  /** The lake's tables, where the batch view is (`ctx.withTables`). */
+  withTables: WithTables;
   /** The real-time view's sink (`realtimeTable(options)`), not yet open; the view opens and closes it. */
   sink: Sink;
   description?: string;
@@ -30,7 +32,7 @@ export function fieldCountsView(options: FieldCountsOptions, deps: FieldCountsVi
       // covers more of them; the other order could miss records between the two reads. As of a
       // past version of the batch view, it alone answers.
       const realtime = asOf ? [] : (await deps.sink.scan()).map(asRealtimeRow);
-      const batch = await readFieldCounts(deps.lake, options, asOf);
+      const batch = await readFieldCounts(deps.withTables, options, asOf);
       const merged = mergeCounts(batch, realtime, bucketSize(options));
       const rows = [...merged.counts]
         .filter(([value]) => only === undefined || value === only)
@@ -43,13 +45,13 @@ export function fieldCountsView(options: FieldCountsOptions, deps: FieldCountsVi
         asOf: {
           topic: options.topic,
           covered: Object.fromEntries(merged.covered),
-          batch: { offsets: Object.fromEntries(batch.offsets), computed: batch.computed, ...(asOf ? { asOf: describeAsOf(asOf) } : {}) },
+          batch: { offsets: Object.fromEntries(batch.offsets), computed: batch.computed, ...(batch.snapshot === undefined ? {} : { snapshot: batch.snapshot }), ...(asOf ? { asOf: describeAsOf(asOf) } : {}) },
           realtime: Object.fromEntries(merged.realtime),
         },
       };
     },
     async recompute() {
-      await recomputeFieldCounts(deps.lake, options);
+      await recomputeFieldCounts(deps.lake, deps.withTables, options);
     },
     async close() {
       await deps.sink.close();

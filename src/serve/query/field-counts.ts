@@ -82,6 +82,8 @@ export interface BatchCounts {
   offsets: Map<number, number>;
   counts: Map<string, number>;
   computed: string | null;
+  /** The lake snapshot the batch view was read at (none before the first recompute). */
+  snapshot?: number;
 }
 
 export interface MergedCounts {

@@ -33,6 +33,8 @@ export interface QueryCoverage {
     offsets: Record<string, number>;
     /** When the batch view was computed; null before the first batch run. */
     computed: string | null;
+    /** The lake snapshot the batch view was read at: what `--as-of` takes to answer from it again. */
+    snapshot?: number;
     /** Set when the answer is as of a past snapshot (`--as-of`): the snapshot id or time asked for. */
     asOf?: string;
   };

@@ -15,6 +15,7 @@ import { queryRoutes } from '../../../src/serve/query/query-routes.ts';
 import type { QueryResult } from '../../../src/serve/query/view.ts';
 import { tempDir } from '../../support/cli.ts';
 import { rejection } from '../../support/errors.ts';
+import { embeddedTables } from '../../support/lake-tables.ts';
 
 const pins = readFileSync(new URL('../../../../shared/data/pinterest/pinterest_data.jsonl', import.meta.url), 'utf8').trim().split('\n');
 const options: FieldCountsOptions = { name: 'posts-per-category', topic: 'pins', field: 'category', countColumn: 'posts', bucketOffsets: 50 };
@@ -77,8 +78,9 @@ async function setUp() {
   await log.admin().createTopic('pins', { partitions: 3 });
   const lake = await openFsLake({ root: `${dir}/lake` });
   const sink = () => embeddedSink.create(realtimeTable(options), { job: options.name }, { dir: `${dir}/views` });
-  const service = createQueryService([fieldCountsView(options, { lake, sink: sink() })]);
-  return { dir, log, lake, sink, service };
+  const withTables = embeddedTables(dir);
+  const service = createQueryService([fieldCountsView(options, { lake, withTables, sink: sink() })]);
+  return { dir, log, lake, withTables, sink, service };
 }
 
 function endOffsets(produced: readonly Produced[]): Record<string, number> {
@@ -89,7 +91,7 @@ function endOffsets(produced: readonly Produced[]): Record<string, number> {
 
 describe('merged view: field counts (posts per category)', () => {
   it('should equal a count over the whole log at every moment, while events flow and batch runs complete', async () => {
-    const { log, lake, sink, service } = await setUp();
+    const { log, lake, withTables, sink, service } = await setUp();
     const stop = new AbortController();
     const stream = runFieldCounts(options, { log, sink: sink(), signal: stop.signal });
     const archiver = runArchiver({ log, lake, topics: ['pins'], rollMs: 150, rollBytes: 40_000, signal: stop.signal });
@@ -104,7 +106,7 @@ describe('merged view: field counts (posts per category)', () => {
     for (let round = 0; round < 4; round++) {
       // Flowing: production, the stream job, the archiver and (from round 1) a batch recompute all
       // run at once; whatever moment the query lands on, it is exact for the offsets it covers.
-      const recompute = round > 0 ? recomputeFieldCounts(lake, options) : Promise.resolve(undefined);
+      const recompute = round > 0 ? recomputeFieldCounts(lake, withTables, options) : Promise.resolve(undefined);
       for (let burst = 0; burst < 8; burst++) {
         await producePins(log, produced, 150);
         const result = await service.query('posts-per-category');
@@ -122,7 +124,7 @@ describe('merged view: field counts (posts per category)', () => {
       expect(asCounts(caughtUp)).toEqual(bruteForce(withoutDeadLetters(produced)));
       // Then a batch run completes over what the archiver has committed, and the answer stays the same.
       await until('the archiver to commit', async () => ((await lake.head('raw/pins/_manifest.json')) ? true : undefined));
-      const batch = await recomputeFieldCounts(lake, options);
+      const batch = await recomputeFieldCounts(lake, withTables, options);
       batchOffsets.push([...batch.offsets.values()].reduce((a, b) => a + b, 0));
       const after = await service.query('posts-per-category');
       expect(after.asOf.batch.computed).toBe(batch.computed);
