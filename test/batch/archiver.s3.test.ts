@@ -2,12 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { compactArchive } from '../../src/batch/archiver-compact.ts';
 import { archivedPositions } from '../../src/batch/archiver-layout.ts';
 import { readManifest } from '../../src/lake/catalog.ts';
+import { openLakeTables } from '../../src/lake/tables/open-tables.ts';
+import { readFieldCounts, recomputeFieldCounts, type WithTables } from '../../src/serve/query/field-counts-batch.ts';
 import { openEmbeddedLog } from '../../src/log/embedded/embedded-log.ts';
 import { tempDir } from '../support/cli.ts';
 import { archiveUntil, expectContiguousRanges, readArchive, records, send, sortSent, T0 } from './archiver-support.ts';
 import { testBucket } from '../support/s3.ts';
 
-const { open } = await testBucket('archiver');
+const store = await testBucket('archiver');
+const { open } = store;
 
 describe('runArchiver into MinIO', () => {
   it('should archive every record once across a restart, readable back from the bucket', async () => {
@@ -51,6 +54,24 @@ describe('runArchiver into MinIO', () => {
     expect(after.rows).toEqual(sortSent(sent));
     expect(await archivedPositions(lake, 'views')).toEqual(positions);
     expect((await readManifest(lake, 'raw', 'views')).runs).toSatisfy((runs: object) => Object.keys(runs).filter((r) => r.startsWith('compact.')).length === 6);
+    // A field count's batch half reads the compacted archive in place from the bucket into a lake table there.
+    const withTables: WithTables = async (fn) => {
+      const tables = await openLakeTables({ catalog: { kind: 'duckdb', file: `${dir}/catalog.ducklake` }, data: { kind: 's3', bucket: store.bucket, prefix: 'tables/', endpoint: store.connection.endpoint, region: store.connection.region, forcePathStyle: true, accessKeyId: store.connection.accessKeyId, secretAccessKey: store.connection.secretAccessKey } });
+      try {
+        return await fn(tables);
+      } finally {
+        await tables.close();
+      }
+    };
+    const counted = await recomputeFieldCounts(lake, withTables, { name: 'views-per-category', topic: 'views', field: 'category', bucketOffsets: 1 });
+    const expected = new Map<string, number>();
+    for (const r of sent) {
+      if (r.value === null) continue;
+      const { category } = JSON.parse(r.value) as { category: string };
+      expected.set(category, (expected.get(category) ?? 0) + 1);
+    }
+    expect(counted.counts).toEqual(expected);
+    expect((await readFieldCounts(withTables, { name: 'views-per-category', topic: 'views', field: 'category', bucketOffsets: 1 }, { version: counted.snapshot })).counts).toEqual(expected);
     await log.close();
     await lake.close();
   });

@@ -8,9 +8,11 @@
  * The high-watermark T_p of partition p is the archiver's committed position rounded down to a
  * bucket boundary (field-counts.ts), read from the same raw manifest version as the files the
  * count reads, so the view is exactly the records below T_p whatever the archiver does meanwhile.
+ * DuckDB reads the archive in place where it can (`uriOf`: local files, or the tables' own bucket).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { archivedRanges, positionsOf, topicDataset } from '../../batch/archiver-layout.ts';
+import { uriOf } from '../../batch/run-batch-job.ts';
 import { isTributaryError, TributaryError } from '../../errors.ts';
 import { readManifest, visibleFiles, type Manifest } from '../../lake/catalog.ts';
 import type { Lake } from '../../lake/lake.ts';
@@ -66,14 +68,14 @@ export async function recomputeFieldCounts(lake: Lake, withTables: WithTables, o
   const archived = raw ? positionsOf(archivedRanges(raw, options.topic)) : new Map<number, number>();
   const offsets = new Map([...archived].map(([p, next]) => [p, Math.floor(next / size) * size]));
   const computed = new Date().toISOString();
-  const files = raw ? visibleFiles(raw).map((f) => lake.engineUri(f.key)) : [];
   const bounds = [...offsets].filter(([, t]) => t > 0).map(([p, t]) => `("partition" = ${p} AND "offset" < ${t})`);
-  const source =
-    files.length === 0 || bounds.length === 0
-      ? `SELECT NULL::VARCHAR AS value, 0::BIGINT AS count WHERE false`
-      : `SELECT ${fieldSql(options.field)} AS value, count(*)::BIGINT AS count FROM read_parquet([${files.map(literal).join(', ')}]) WHERE ${countedSql} AND (${bounds.join(' OR ')}) GROUP BY ALL`;
   const watermark = { topic: options.topic, bucketOffsets: size, offsets: Object.fromEntries(offsets), computed };
   return withTables(async (tables) => {
+    const files = raw ? await Promise.all(visibleFiles(raw).map((f) => uriOf(lake, tables)(f.key))) : [];
+    const source =
+      files.length === 0 || bounds.length === 0
+        ? `SELECT NULL::VARCHAR AS value, 0::BIGINT AS count WHERE false`
+        : `SELECT ${fieldSql(options.field)} AS value, count(*)::BIGINT AS count FROM read_parquet([${files.map(literal).join(', ')}]) WHERE ${countedSql} AND (${bounds.join(' OR ')}) GROUP BY ALL`;
     const c = await tables.instance.connect();
     try {
       // Counted before the transaction, so that it holds the catalog only for the swap.
