@@ -69,7 +69,7 @@ describe('an embedded partition with a tail cache', () => {
       await partition.append(records, records.map(recordBytes)).done;
     }
     // Take the file away: what the cache holds still reads, what it does not fails.
-    await (partition as unknown as { segments: { close(): Promise<void> }[] }).segments[0]!.close();
+    await (partition as unknown as { segments: { close(): Promise<void> } }).segments.close();
     const tail = await partition.read(995, 1 << 20);
     expect(tail.records.map((r) => Number(r.value!.toString('utf8').replace(/^\.+/, '')))).toEqual([995, 996, 997, 998, 999]);
     expect(tail.nextOffset).toBe(1000);
@@ -82,7 +82,7 @@ describe('an embedded partition with a tail cache', () => {
     const partition = await Partition.open('t', 0, dir, { fsync: { mode: 'never' }, segmentBytes: 1 << 20, tailCacheBytes: () => 0, onWarning: () => undefined });
     const record = { topic: 't', value: Buffer.from('x') };
     await partition.append([record], [recordBytes(record)]).done;
-    await (partition as unknown as { segments: { close(): Promise<void> }[] }).segments[0]!.close();
+    await (partition as unknown as { segments: { close(): Promise<void> } }).segments.close();
     await expect(partition.read(0, 1 << 20)).rejects.toThrow();
   });
 });
@@ -94,7 +94,7 @@ describe('an embedded partition whose write failed', () => {
     const record = { topic: 't', value: Buffer.from('x') };
     await partition.append([record], [recordBytes(record)]).done;
     // Pull the file out from under the partition: its next write fails.
-    await (partition as unknown as { segments: { close(): Promise<void> }[] }).segments[0]!.close();
+    await (partition as unknown as { segments: { close(): Promise<void> } }).segments.close();
     const failed = partition.append([record], [recordBytes(record)]).done;
     await expect(failed).rejects.toMatchObject({ code: 'LOG_UNAVAILABLE' });
     expect(() => partition.append([record], [recordBytes(record)])).toThrow(expect.objectContaining({ code: 'LOG_UNAVAILABLE' }) as Error);

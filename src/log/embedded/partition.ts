@@ -1,17 +1,19 @@
 /**
- * One partition of the embedded log: its segments, the append queue that serialises writes and
- * applies the fsync policy, and reads by offset or timestamp.
+ * One partition of the embedded log: the append queue that serialises writes and applies the fsync
+ * policy, a cache of the newest batches for readers at the tail, and its segments (segment-list.ts),
+ * which hold the files and answer reads by offset or timestamp.
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { TributaryError } from '../../errors.ts';
 import type { LogRecord, ProducerRecord } from '../log.ts';
-import { decodeBatch, encodeBatch, plausible, readHeader, crcMatches, BATCH_HEADER_BYTES } from './batch.ts';
-import { Segment } from './segment.ts';
+import { encodeBatch } from './batch.ts';
+import { SegmentList, type ReadResult } from './segment-list.ts';
 import type { PartitionOptions, WritesInFlight } from './partition-options.ts';
 import { TailCache } from './tail-cache.ts';
 
 export type { FsyncPolicy, PartitionOptions, SyncEvent, WritesInFlight } from './partition-options.ts';
+export type { ReadResult } from './segment-list.ts';
 
 interface Pending {
   batch: Buffer;
@@ -22,15 +24,8 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-/** What one read returned: records, the offset to read next, and a damaged batch it skipped, if any. */
-export interface ReadResult {
-  records: LogRecord[];
-  nextOffset: number;
-  corrupt?: { file: string; position: number; firstOffset: number; lastOffset: number };
-}
-
 export class Partition {
-  private segments: Segment[] = [];
+  private readonly segments: SegmentList;
   /** Offset the next appended record gets (assigned at send time, before the write). */
   private nextOffset = 0;
   private pending: Pending[] = [];
@@ -53,43 +48,39 @@ export class Partition {
   readonly dir: string;
   private readonly options: PartitionOptions;
 
-  private constructor(topic: string, id: number, dir: string, options: PartitionOptions) {
+  private constructor(topic: string, id: number, dir: string, options: PartitionOptions, segments: SegmentList) {
     this.topic = topic;
     this.id = id;
     this.dir = dir;
     this.options = options;
+    this.segments = segments;
     this.tail = new TailCache(options.tailCacheBytes ?? (() => 0));
     this.inFlight = options.writesInFlight ?? { count: 0 };
   }
 
   static async open(topic: string, id: number, dir: string, options: PartitionOptions): Promise<Partition> {
-    const partition = new Partition(topic, id, dir, options);
     await mkdir(dir, { recursive: true });
     const bases = (await readdir(dir))
       .filter((f) => f.endsWith('.log'))
       .map((f) => Number(f.slice(0, -4)))
       .sort((a, b) => a - b);
-    for (const base of bases) {
-      partition.segments.push(
-        await Segment.load(dir, base, (file, position, bytes) => options.onWarning('truncated a torn write at the end of a segment', { file, position, bytes })),
-      );
-    }
-    if (partition.segments.length === 0) partition.segments.push(await Segment.create(dir, 0));
-    partition.nextOffset = partition.active.endOffset;
+    const segments = await SegmentList.load(topic, id, dir, bases, (file, position, bytes) => options.onWarning('truncated a torn write at the end of a segment', { file, position, bytes }));
+    const partition = new Partition(topic, id, dir, options, segments);
+    partition.nextOffset = segments.endOffset;
     return partition;
   }
 
-  private get active(): Segment {
-    return this.segments[this.segments.length - 1]!;
+  private get active() {
+    return this.segments.active;
   }
 
   /** Bytes of the batches the segments hold. */
   get bytes(): number {
-    return this.segments.reduce((n, s) => n + s.size, 0);
+    return this.segments.bytes;
   }
 
   get startOffset(): number {
-    return this.segments[0]!.base;
+    return this.segments.startOffset;
   }
 
   /** The offset after the last record readers can see (written to the file). */
@@ -191,8 +182,7 @@ export class Partition {
         end++;
       }
       if (this.active.size > 0 && this.active.size + bytes > this.options.segmentBytes) {
-        await this.active.sync();
-        this.segments.push(await Segment.create(this.dir, group[start]!.offset));
+        await this.segments.roll(group[start]!.offset);
         continue;
       }
       const slice = group.slice(start, end);
@@ -268,113 +258,20 @@ export class Partition {
   /** Read records from `fromOffset`, about `maxBytes` of batches; past the end returns none. */
   async read(fromOffset: number, maxBytes: number): Promise<ReadResult> {
     const records: LogRecord[] = [];
-    let offset = Math.max(fromOffset, this.startOffset);
+    const offset = Math.max(fromOffset, this.startOffset);
     const cached = this.tail.read(offset, maxBytes, this.topic, this.id, records);
     if (cached !== undefined) return { records, nextOffset: cached };
-    const index = this.segmentIndexFor(offset);
-    if (index < 0) return { records, nextOffset: offset };
-    for (let s = index; s < this.segments.length && records.length === 0; s++) {
-      const segment = this.segments[s]!;
-      const result = await this.readSegment(segment, offset, maxBytes, records);
-      offset = result.nextOffset;
-      if (result.corrupt) return { records, nextOffset: offset, corrupt: result.corrupt };
-      if (offset < segment.endOffset) break;
-    }
-    return { records, nextOffset: offset };
-  }
-
-  private async readSegment(segment: Segment, fromOffset: number, maxBytes: number, out: LogRecord[]): Promise<ReadResult> {
-    let pos = segment.positionFor(fromOffset);
-    let offset = fromOffset;
-    let budget = maxBytes;
-    while (pos < segment.size && budget > 0) {
-      let chunk = await segment.read(pos, Math.min(segment.size - pos, Math.max(budget, BATCH_HEADER_BYTES)));
-      let at = 0;
-      let used = 0; // bytes of batches that held wanted records; skipped ones do not count
-      while (at < chunk.length) {
-        const header = readHeader(chunk, at);
-        if (!header && at > 0) break; // a header cut by the chunk's end: the next read starts at it
-        if (!header || !plausible(header) || pos + at + header.size > segment.size) {
-          // The length field itself is damaged: resume at the next index entry, or the segment's end.
-          const next = segment.nextIndexedPosition(pos + at);
-          const nextOffset = next?.offset ?? segment.endOffset;
-          return { records: out, nextOffset, corrupt: { file: segment.logPath, position: pos + at, firstOffset: offset, lastOffset: nextOffset - 1 } };
-        }
-        if (at + header.size > chunk.length) {
-          if (at > 0) break; // a batch cut by the chunk's end: the next read starts at it
-          chunk = await segment.read(pos, header.size); // one batch larger than the budget
-        }
-        const result = this.take(segment, chunk.subarray(at, at + header.size), header, pos + at, offset, out);
-        if (result) return { records: out, nextOffset: result.nextOffset, corrupt: result.corrupt };
-        if (header.baseOffset + header.count > offset) used += header.size;
-        offset = Math.max(offset, header.baseOffset + header.count);
-        at += header.size;
-      }
-      pos += at;
-      budget -= used;
-    }
-    return { records: out, nextOffset: offset };
-  }
-
-  /** Decode one batch into `out`; a batch failing its CRC is reported instead. */
-  private take(
-    segment: Segment,
-    batch: Buffer,
-    header: { baseOffset: number; count: number },
-    position: number,
-    offset: number,
-    out: LogRecord[],
-  ): { nextOffset: number; corrupt?: ReadResult['corrupt'] } | undefined {
-    const last = header.baseOffset + header.count - 1;
-    if (last < offset) return undefined;
-    if (!crcMatches(batch)) {
-      return { nextOffset: last + 1, corrupt: { file: segment.logPath, position, firstOffset: header.baseOffset, lastOffset: last } };
-    }
-    decodeBatch(batch, this.topic, this.id, offset, out);
-    return undefined;
-  }
-
-  private segmentIndexFor(offset: number): number {
-    for (let i = this.segments.length - 1; i >= 0; i--) if (this.segments[i]!.base <= offset) return offset < this.endOffset ? i : -1;
-    return -1;
+    return this.segments.read(offset, maxBytes, records);
   }
 
   /** The first offset whose record has a timestamp at or after `timestamp` (the end offset if none). */
-  async offsetForTimestamp(timestamp: number): Promise<number> {
-    for (const segment of this.segments) {
-      if (segment.maxTimestamp < timestamp) continue;
-      let pos = segment.positionForTimestamp(timestamp);
-      while (pos < segment.size) {
-        const head = await segment.read(pos, BATCH_HEADER_BYTES);
-        const header = readHeader(head, 0);
-        if (!header || !plausible(header)) break;
-        if (header.maxTimestamp >= timestamp) {
-          const records: LogRecord[] = [];
-          decodeBatch(await segment.read(pos, header.size), this.topic, this.id, 0, records);
-          const hit = records.find((r) => r.timestamp >= timestamp);
-          if (hit) return hit.offset;
-        }
-        pos += header.size;
-      }
-    }
-    return this.endOffset;
+  offsetForTimestamp(timestamp: number): Promise<number> {
+    return this.segments.offsetForTimestamp(timestamp);
   }
 
   /** Delete whole segments, oldest first, that are older than `retentionMs` or beyond `retentionBytes`. */
-  async enforceRetention(retentionMs: number | undefined, retentionBytes: number | undefined, now: number): Promise<number> {
-    let removed = 0;
-    let total = this.segments.reduce((n, s) => n + s.size, 0);
-    while (this.segments.length > 1) {
-      const oldest = this.segments[0]!;
-      const tooOld = retentionMs !== undefined && oldest.maxTimestamp < now - retentionMs;
-      const tooBig = retentionBytes !== undefined && total > retentionBytes;
-      if (!tooOld && !tooBig) break;
-      this.segments.shift();
-      total -= oldest.size;
-      await oldest.delete();
-      removed++;
-    }
-    return removed;
+  enforceRetention(retentionMs: number | undefined, retentionBytes: number | undefined, now: number): Promise<number> {
+    return this.segments.enforceRetention(retentionMs, retentionBytes, now);
   }
 
   /** Wait for queued writes and their fsync. */
@@ -391,7 +288,7 @@ export class Partition {
     await this.flush();
     this.closed = true;
     this.wake();
-    for (const segment of this.segments) await segment.close();
+    await this.segments.close();
   }
 
   async delete(): Promise<void> {
