@@ -1,22 +1,11 @@
-/** The shapes the API answers with, as the page reads them (see src/serve/api/ and src/runtime/). */
-export type PartState = 'starting' | 'running' | 'restarting' | 'stopped' | 'failed';
-
-export interface PartError {
-  code: string;
-  message: string;
-  at: string;
-}
-
-export interface Part {
-  name: string;
-  kind: 'stream-job' | 'service' | 'archiver' | 'source' | 'batch-job' | 'server';
-  pipeline?: string;
-  state: PartState;
-  restarts: number;
-  lastError?: PartError;
-  counts: Record<string, number>;
-  info: Record<string, string>;
-}
+/**
+ * The shapes the API answers with, as the page reads them: the server's own types where they are
+ * already plain JSON, and the JSON form (dates as strings) of the others (see src/serve/api/ and src/runtime/).
+ */
+import type { PartStatus as Part } from '../runtime/supervise.ts';
+import type { RenderedRecord } from '../serve/api/log-view.ts';
+export type { PartState, PartStatus as Part } from '../runtime/supervise.ts';
+export type PartError = NonNullable<Part['lastError']>;
 
 export interface PipelineSummary {
   name: string;
@@ -45,53 +34,13 @@ export interface Sample {
   watermarks?: Record<string, number>;
 }
 
-export type NodeKind = 'ingest' | 'source' | 'topic' | 'dead-letter' | 'stream-job' | 'table' | 'archiver' | 'raw' | 'batch-job' | 'lake-table' | 'service' | 'view';
+export type { GraphNodeKind as NodeKind, GraphNode, GraphEdge, PipelineGraph as Graph } from '../runtime/pipeline-graph.ts';
 
-export interface GraphNode {
-  id: string;
-  kind: NodeKind;
-  name: string;
-  pipeline?: string;
-  description?: string;
-  part?: string;
-  config?: Record<string, unknown>;
-  schema?: unknown;
-}
-
-export interface GraphEdge {
-  id: string;
-  source: string;
-  target: string;
-  part?: string;
-  count?: string;
-  group?: string;
-}
-
-export interface Graph {
-  nodes: GraphNode[];
-  edges: GraphEdge[];
-}
-
-export interface TopicDescription {
-  name: string;
-  partitions: Array<{ partition: number; startOffset: number; endOffset: number }>;
-}
-
-export interface GroupLag {
-  group: string;
-  reader?: string;
-  partitions: Array<{ topic: string; partition: number; committedOffset?: number; endOffset: number; lag: number }>;
-  total: number;
-}
-
-export interface RenderedRecord {
-  partition: number;
-  offset: number;
-  timestamp: string;
-  key: string | null;
-  value: unknown;
-  headers?: Record<string, string>;
-}
+export type { TopicDescription } from '../log/log.ts';
+export type { GroupLag } from '../serve/api/api-routes.ts';
+export type { RenderedRecord } from '../serve/api/log-view.ts';
+export type { ReplayResult } from '../serve/api/dead-letters.ts';
+export type { SqlCell, SqlResult, SqlTable } from '../serve/api/sql-explorer.ts';
 
 export interface MessagePage {
   topic: string;
@@ -102,29 +51,6 @@ export interface MessagePage {
   next: number;
   scanned: number;
   atEnd: boolean;
-}
-
-export interface ReplayResult {
-  topic: string;
-  requested: number;
-  replayed: number;
-  missing: Array<{ partition: number; offset: number; reason: string }>;
-  to: Array<{ topic: string; partition: number; offset: number }>;
-}
-
-export type SqlCell = string | number | boolean | null | SqlCell[] | { [key: string]: SqlCell };
-
-export interface SqlResult {
-  columns: Array<{ name: string; type: string }>;
-  rows: SqlCell[][];
-  truncated: boolean;
-  elapsedMs: number;
-}
-
-export interface SqlTable {
-  schema: string;
-  name: string;
-  columns: Array<{ name: string; type: string }>;
 }
 
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
